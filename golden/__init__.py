@@ -1,0 +1,1 @@
+"""The golden reference model: bit-exact formats, rounding and arithmetic in NumPy only."""

@@ -1,0 +1,45 @@
+"""The lowbit error family.
+
+Every error a user can cause (bad format name, impossible parameter, malformed config, NaN into
+a format that has none) is a :class:`LowbitError`. The CLI prints its message as one line on
+stderr and exits 2. Messages name the field, the bad value and what is allowed.
+
+This module imports nothing, so every layer (golden included) may raise these errors.
+"""
+
+
+class LowbitError(Exception):
+    """Base class of every error lowbit raises on bad user input."""
+
+
+class FormatParameterError(LowbitError, ValueError):
+    """A number format was constructed with an impossible parameter."""
+
+
+class UnknownFormatError(LowbitError, ValueError):
+    """A format name is not in the catalog and matches no format family."""
+
+
+class EncodeError(LowbitError, ValueError):
+    """A value cannot be encoded under the requested policy (NaN without a NaN policy, ...)."""
+
+
+class RoundingError(LowbitError, ValueError):
+    """An unknown rounding mode, or stochastic rounding without its random source."""
+
+
+def check_int(field: str, value, low: int, high: int, error=FormatParameterError) -> int:
+    """Return ``value`` if it is an integer in ``[low, high]``; raise ``error`` naming ``field``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise error(f"{field} must be an integer from {low} to {high}, not {value!r}")
+    if not low <= value <= high:
+        raise error(f"{field} must be an integer from {low} to {high}, not {value}")
+    return value
+
+
+def check_choice(field: str, value, allowed, error=FormatParameterError):
+    """Return ``value`` if it is one of ``allowed``; raise ``error`` naming ``field``."""
+    if value not in allowed:
+        listed = ", ".join(repr(a) for a in allowed)
+        raise error(f"{field} must be one of {listed}, not {value!r}")
+    return value
