@@ -4,12 +4,24 @@ Codes are unsigned integer arrays holding bit patterns (uint8/16/32/64, the smal
 ``bits``); bit patterns are the currency between lowbit's layers.
 """
 
+import functools
+
 import numpy as np
 
 from lowbit.errors import EncodeError, check_choice
 
+_TABLE_MIN = 1 << 12  # decode through a value table from this many codes on (<= 16 bits)
+
 NAN_POLICIES = ("raise", "zero")
 """What ``encode(..., on_nan=...)`` does with NaN for a format without NaN codes."""
+
+
+@functools.lru_cache(maxsize=64)
+def _value_table(fmt) -> np.ndarray:
+    """Every code's value, decoded once by the exact decoder (formats of at most 16 bits)."""
+    table = fmt._decode(np.arange(1 << fmt.bits, dtype=np.uint64))
+    table.flags.writeable = False
+    return table
 
 
 def code_dtype(bits: int):
@@ -75,12 +87,29 @@ class ScalarFormat:
         x = np.asarray(x)
         if x.dtype.kind not in "iufb":
             raise EncodeError(f"values to encode must be numeric, not {x.dtype}")
-        codes = self._encode(x, rounding, overflow, on_nan)
+        with np.errstate(invalid="ignore"):  # float32 signalling NaNs widen quietly
+            codes = self._encode(x, rounding, overflow, on_nan)
         return codes.astype(self.code_dtype)
 
     def decode(self, codes) -> np.ndarray:
         """Return the exact float64 value of each code (NaN codes give NaN)."""
-        return self._decode(as_codes(codes, self.bits, self.name))
+        c = np.asarray(codes)
+        if self.bits <= 16 and c.size >= _TABLE_MIN:
+            if not (c.dtype.kind == "u" and c.dtype.itemsize * 8 <= self.bits):
+                c = as_codes(c, self.bits, self.name)  # checked; narrow unsigned codes fit
+            return _value_table(self)[c]
+        return self._decode(as_codes(c, self.bits, self.name))
+
+    def _fast_float32_encode(self, x, rounding, overflow, on_nan):
+        """Encode float32 arrays through a table derived from the exact encoder, or None."""
+        from lowbit.golden.formats import binade_table, float32_table
+
+        for table in (float32_table, binade_table):
+            if table.applies(self, x, rounding):
+                if not self.has_nan:
+                    self._nan_input(np.isnan(x), on_nan)
+                return table.encode(self, x, rounding, overflow)
+        return None
 
     def values(self) -> np.ndarray:
         """Return the value of every code, indexed by code (formats of at most 16 bits)."""

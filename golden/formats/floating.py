@@ -205,6 +205,11 @@ class FloatFormat(ScalarFormat):
         return (self.max_code >> self.man_bits) - self.bias
 
     @property
+    def max_fraction_bits(self) -> int:
+        """Most fraction bits any value has: ``man_bits``."""
+        return self.man_bits
+
+    @property
     def overflow_policies(self):
         return ("saturate",) + (("inf",) if self.inf else ()) + (("nan",) if self.nan else ())
 
@@ -236,6 +241,9 @@ class FloatFormat(ScalarFormat):
 
     # --- encode -------------------------------------------------------------------------------
     def _encode(self, x, rounding, overflow, on_nan):
+        fast = self._fast_float32_encode(x, rounding, overflow, on_nan)
+        if fast is not None:
+            return fast
         x = x.astype(np.float64)
         nan = np.isnan(x)
         if not self.nan:

@@ -106,7 +106,15 @@ class PositFormat(ScalarFormat):
         return np.where(c == _U64(self.nar_code), np.nan, v)
 
     # --- encode -------------------------------------------------------------------------------
+    @property
+    def max_fraction_bits(self) -> int:
+        """Most fraction bits any value has (next to the shortest regime): ``n - 3 - es``."""
+        return max(self.n - 3 - self.es, 0)
+
     def _encode(self, x, rounding, overflow, on_nan):
+        fast = self._fast_float32_encode(x, rounding, overflow, on_nan)
+        if fast is not None:
+            return fast
         n, es = self.n, self.es
         x = x.astype(np.float64)
         special = ~np.isfinite(x)
