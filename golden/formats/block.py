@@ -99,11 +99,13 @@ class BlockFormat:
     def __post_init__(self):
         if not isinstance(self.element, ScalarFormat) or self.element.kind == "posit":
             raise FormatParameterError(
-                f"element must be a FloatFormat, IntFormat or FixedFormat, not {self.element!r}"
+                f"element must be a FloatFormat, IntFormat or FixedFormat, not "
+                f"{getattr(self.element, 'name', self.element)!r}"
             )
         check_int("block_size", self.block_size, 1, 4096)
         if not isinstance(self.scale, FloatFormat):
-            raise FormatParameterError(f"scale must be a FloatFormat, not {self.scale!r}")
+            raise FormatParameterError(
+                f"scale must be a FloatFormat, not {getattr(self.scale, 'name', self.scale)!r}")
         check_choice("scale_rule", self.scale_rule, SCALE_RULES)
         check_choice("scale_floor", self.scale_floor, SCALE_FLOORS)
         check_int("scale_storage_bits", self.scale_storage_bits, self.scale.bits, 64)

@@ -252,7 +252,7 @@ class FloatFormat(ScalarFormat):
             bad = (x < 0) & ~nan
             if bad.any():
                 raise EncodeError(
-                    f"{self.name} is unsigned: cannot encode negative value {x[bad].flat[0]!r}"
+                    f"{self.name} is unsigned: cannot encode negative value {float(x[bad].flat[0])!r}"
                 )
         negative, sig, exp = split_float64(np.where(nan, 0.0, x))
         negative &= self.signed

@@ -89,7 +89,9 @@ class _ScaledInteger(ScalarFormat):
         kept = np.where(shift >= 0, kept, wide)
         # "big": the magnitude needs more than 64 bits (kept holds it modulo 2**64).
         big = (sig != 0) & (exp + 53 + self.frac_bits > 64)
-        return self._apply_overflow(kept, negative & (kept != 0), big | inf, overflow)
+        # kept is the magnitude modulo 2**64: a huge value may hold 0 but keeps its sign.
+        return self._apply_overflow(kept, negative & ((kept != 0) | big | inf), big | inf,
+                                    overflow)
 
     def _encode_integers(self, x, overflow):
         v = x.astype(np.int64) if x.dtype != np.uint64 else x

@@ -690,3 +690,26 @@ def test_stochastic_same_seed_same_codes():
     # Every code is one of the two neighbours (rdn, rup).
     lo, hi = f.encode(x, rounding="rdn"), f.encode(x, rounding="rup")
     assert np.all((a == lo) | (a == hi))
+
+
+# --------------------------------------------------------------------------------------------
+# Focused regression: huge negative values must saturate to the minimum
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt,value", [
+    pytest.param(IntFormat(8), -np.inf, id="int8--inf"),
+    pytest.param(IntFormat(8), -(2.0**64), id="int8--2**64"),
+    pytest.param(IntFormat(8), -(2.0**70), id="int8--2**70"),
+    pytest.param(IntFormat(8), -1e300, id="int8--1e300"),
+    pytest.param(IntFormat(64), -(2.0**64), id="int64--2**64"),
+    pytest.param(IntFormat(8, signed=False), -np.inf, id="uint8--inf"),
+    pytest.param(FixedFormat(32, 32), -(2.0**63), id="fixed32_32--2**63"),   # 2**95 LSB
+    pytest.param(FixedFormat(-64, 72), -0.5, id="fixed-64_72--0.5"),        # 2**71 LSB
+])
+@pytest.mark.parametrize("overflow", ("saturate", "saturate_symmetric"))
+def test_huge_negative_saturates_to_minimum(fmt, value, overflow):
+    """A negative value whose magnitude in LSB units is >= 2**64 and a multiple of 2**64
+    (its low 64 bits are zero; -inf too) must clamp to the bottom of the range, not the top."""
+    lo = fmt.min_int if overflow == "saturate" else (-fmt.max_int if fmt.signed else 0)
+    got = fmt.encode(np.array([value]), overflow=overflow)
+    want = [lo % (1 << fmt.bits)]
+    assert_codes_equal(fmt, [value], got, want, f"{overflow} of a huge negative value")

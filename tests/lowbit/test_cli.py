@@ -1,0 +1,80 @@
+"""The lowbit CLI: user errors exit 2 with one stderr line; commands print what they promise."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lowbit import cli
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "lowbit.cli", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["formats", "show", "fp7"], "lowbit: error: unknown format 'fp7'; known families: int{N}"),
+    (["formats", "encode", "posit8_9", "1"], "lowbit: error: format 'posit8_9': es must be"),
+    (["formats", "encode", "fp4_e2m1", "nan"], "lowbit: error: fp4_e2m1 has no NaN"),
+    (["formats", "encode", "fp8_e4m3", "x1"], "lowbit: error: value 'x1' is not a number"),
+    (["formats", "encode", "int8", "1", "--rounding", "up"], "lowbit: error: lowbit formats "
+     "encode: argument --rounding: invalid choice: 'up'"),
+    (["formats", "encode", "int8", "1", "--overflow", "clip"], "lowbit: error: overflow must be"),
+    (["frobnicate"], "lowbit: error: lowbit: argument command: invalid choice: 'frobnicate'"),
+])
+def test_user_errors_exit_2_with_one_line(args, message):
+    r = run(*args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(message), lines[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_encode_prints_codes(capsys):
+    assert cli.main(["formats", "encode", "fp8_e4m3", "0.3", "-1e9", "nan", "--rounding",
+                     "rtz"]) == 0
+    out = capsys.readouterr().out
+    # 0.3 rtz -> 0.28125 = 0b0_0101_001; -1e9 saturates to -448 = 0xfe; NaN = 0x7f
+    assert "0x29" in out and "0.28125" in out
+    assert "0xfe" in out and "-448.0" in out
+    assert "0x7f" in out
+
+
+def test_encode_block_format_prints_scales(capsys):
+    assert cli.main(["formats", "encode", "mxfp4", "1", "2", "3", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "scale codes (e8m0): 0x7f" in out  # floor(log2 7) - emax 2 = 0: 2**0 is code 127
+    assert "6.0" in out  # 7 clamps to the E2M1 maximum
+
+
+def test_list_and_show(capsys):
+    assert cli.main(["formats"]) == 0
+    out = capsys.readouterr().out
+    assert "fp8_e4m3" in out and "posit16_1" in out and "nvfp4" in out
+    assert cli.main(["formats", "show", "fp4_e2m1"]) == 0
+    out = capsys.readouterr().out
+    assert "every fp4_e2m1 code" in out and "6.0" in out and "0b" not in out
+
+
+def test_demo_writes_csv_json_png(tmp_path):
+    r = run("demo", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(open(tmp_path / "formats.csv")))
+    from lowbit.golden import formats as F
+    assert [row["format"] for row in rows] == list(F.CATALOG_NAMES)
+    by_name = {row["format"]: row for row in rows}
+    assert float(by_name["fp8_e4m3"]["max_value"]) == 448.0
+    # More bits, more SQNR (Gaussian, same family and scaling).
+    g = {n: float(by_name[n]["sqnr_gaussian_db"]) for n in ("int4", "int8", "int16")}
+    assert g["int4"] < g["int8"] < g["int16"]
+    # Per-block scales tolerate outlier channels far better than one per-tensor int8 scale.
+    assert float(by_name["mxint8"]["sqnr_outlier_channels_db"]) > \
+        float(by_name["int8"]["sqnr_outlier_channels_db"]) + 10
+    meta = json.loads((tmp_path / "formats.json").read_text())
+    assert meta["seed"] == 0 and len(meta["rows"]) == len(rows)
+    png = (tmp_path / "sqnr_vs_bits.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
