@@ -13,12 +13,12 @@ import re
 import sys
 
 import numpy as np
-from rich.console import Console
 from rich.table import Table
 
 from lowbit.errors import LowbitError
 from lowbit.golden import formats as F
 from lowbit.golden.rounding import ROUNDING_MODES, Stochastic
+from lowbit.terminal import cell_text, make_console
 
 EXIT_USAGE = 2
 _NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
@@ -56,19 +56,9 @@ def cmd_list(console):
                          justify="left" if c in ("format", "kind") else "right")
     for fmt in F.catalog():
         d = describe(fmt)
-        table.add_row(*(_cell(d[c]) for c in cols))
+        table.add_row(*(cell_text(d[c]) for c in cols))
     console.print(table)
     console.print("families: " + ", ".join(F.FAMILIES))
-
-
-def _cell(v):
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
 
 
 def cmd_show(console, name):
@@ -79,10 +69,10 @@ def cmd_show(console, name):
     table.add_column("property")
     table.add_column("value")
     for k, v in describe(fmt).items():
-        table.add_row(k, _cell(v))
+        table.add_row(k, cell_text(v))
     for k, v in fmt.to_dict().items():
         if k not in ("name", "kind"):
-            table.add_row(f"param {k}", v["name"] if isinstance(v, dict) else _cell(v))
+            table.add_row(f"param {k}", v["name"] if isinstance(v, dict) else cell_text(v))
     if fmt.kind != "block":
         table.add_row("default overflow", fmt.default_overflow)
         table.add_row("overflow policies", ", ".join(fmt.overflow_policies))
@@ -168,11 +158,6 @@ def build_parser():
     p_demo = sub.add_parser("demo", help="the main job: format study into build/demo/")
     p_demo.add_argument("--out", default=None, help="output folder (default build/demo)")
     return parser
-
-
-def make_console() -> Console:
-    """A console that never cuts values short: 200 columns wide when not a terminal."""
-    return Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def main(argv=None) -> int:

@@ -9,7 +9,6 @@ Writes into the output folder (default ``build/demo/``):
 
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
@@ -18,6 +17,7 @@ from lowbit.format_study import study
 from lowbit.golden import formats as F
 from lowbit.golden.tensors import DATASETS
 from lowbit.paths import build_dir
+from lowbit.terminal import cell_text, make_console
 from lowbit.reports.plots import sqnr_vs_bits
 from lowbit.reports.tables import write_csv, write_json
 
@@ -25,19 +25,9 @@ SHAPE = (64, 4096)
 SEED = 0
 
 
-def _fmt(v):
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.4g}" if abs(v) != float("inf") else ("exact" if v > 0 else "-inf")
-    return str(v)
-
-
 def run(out_dir=None, console=None) -> dict:
     """Run the demo; return the paths written, keyed ``csv``, ``json``, ``png``."""
-    console = console or Console()
+    console = console or make_console()
     out = Path(out_dir) if out_dir else build_dir() / "demo"
     fmts = F.catalog()
     with Progress(console=console, transient=True) as progress:
@@ -54,7 +44,7 @@ def run(out_dir=None, console=None) -> dict:
         table.add_column(headers[c], overflow="fold",
                          justify="left" if c in ("format", "scaling") else "right")
     for r in rows:
-        table.add_row(*(_fmt(r[c]) for c in cols))
+        table.add_row(*(cell_text(r[c]) for c in cols))
     console.print(table)
     paths = {
         "csv": write_csv(rows, out / "formats.csv"),
