@@ -175,8 +175,8 @@ class BlockFormat:
         elements (stochastic included, as in FP4 training recipes).
         """
         x = np.asarray(x, dtype=np.float64)
-        if x.ndim == 0:
-            x = x.reshape(1)
+        shape = x.shape  # a 0-d input is blocked as (1,) and decodes back to shape ()
+        x = x.reshape(shape or (1,))
         axis = check_int("axis", axis, -x.ndim, x.ndim - 1, EncodeError) % x.ndim
         blocks = self._to_blocks(x, axis)
         if self.scale_rule == "nvfp4":
@@ -184,8 +184,9 @@ class BlockFormat:
         else:
             elements, scales = self._encode_pow2(blocks, rounding)
             s_dec = None
-        return BlockArray(self, elements.reshape(*blocks.shape[:-2], -1), scales,
-                          x.shape, axis, s_dec)
+        lead, n_blocks = blocks.shape[:-2], blocks.shape[-2]
+        return BlockArray(self, elements.reshape(*lead, n_blocks * self.block_size), scales,
+                          shape, axis, s_dec)
 
     def _to_blocks(self, x, axis):
         """Move ``axis`` last, zero-pad it to a multiple of block_size, split into blocks."""
@@ -193,7 +194,7 @@ class BlockFormat:
         pad = (-y.shape[-1]) % self.block_size
         if pad:
             y = np.concatenate([y, np.zeros(y.shape[:-1] + (pad,))], axis=-1)
-        return y.reshape(*y.shape[:-1], -1, self.block_size)
+        return y.reshape(*y.shape[:-1], y.shape[-1] // self.block_size, self.block_size)
 
     def _encode_pow2(self, blocks, rounding):
         elem, sc = self.element, self.scale
@@ -212,7 +213,8 @@ class BlockFormat:
         shared = np.where(zero, e_lo, np.maximum(shared, e_lo))
         nan_scale = special | (shared > e_hi)
         shared = np.where(nan_scale, e_lo, shared)
-        scaled = np.ldexp(np.where(np.isfinite(blocks), blocks, 0.0), -shared[..., None])
+        usable = np.isfinite(blocks) & ~nan_scale[..., None]  # NaN-scale blocks encode zeros
+        scaled = np.ldexp(np.where(usable, blocks, 0.0), -shared[..., None])
         codes = elem.encode(scaled, rounding=rounding, overflow=_saturate(elem))
         codes = np.where(nan_scale[..., None], 0, codes).astype(elem.code_dtype)
         scale_codes = sc.encode(np.ldexp(1.0, shared))
@@ -222,8 +224,11 @@ class BlockFormat:
     def _encode_nvfp4(self, blocks, rounding):
         f32 = np.float32
         elem, sc = self.element, self.scale
-        if not np.isfinite(blocks).all():
-            raise EncodeError(f"{self.name} input must be finite (the FP32 tensor scale has no NaN rule)")
+        too_big = ~(np.abs(blocks) <= np.finfo(f32).max)
+        if too_big.any():
+            raise EncodeError(
+                f"{self.name} input must be finite in float32 (|x| <= 3.4028235e38; the FP32 "
+                f"tensor scale has no Inf/NaN rule), got {float(blocks[too_big][0])!r}")
         xb = blocks.astype(f32)
         emax = f32(elem.max_value)
         big = np.finfo(f32).max
@@ -249,17 +254,15 @@ class BlockFormat:
         """Return the exact float64 values of a :class:`BlockArray` in the original shape."""
         if not isinstance(data, BlockArray) or data.fmt != self:
             raise EncodeError(f"decode needs a BlockArray made by {self.name}")
-        k = self.block_size
-        el = self.element.decode(data.elements)
-        el = el.reshape(*el.shape[:-1], -1, k)
         scale = self.scale.decode(data.scales)
         if data.tensor_scale is not None:
             scale = scale * np.float64(data.tensor_scale)
-        v = (el * scale[..., None]).reshape(*el.shape[:-2], -1)
-        moved = list(data.shape)
+        el = self.element.decode(data.elements).reshape(*scale.shape, self.block_size)
+        v = (el * scale[..., None]).reshape(data.elements.shape)
+        moved = list(data.shape or (1,))
         moved.append(moved.pop(data.axis))
         v = v[..., :moved[-1]]
-        return np.moveaxis(v, -1, data.axis)
+        return np.moveaxis(v, -1, data.axis).reshape(data.shape)
 
 
 def _saturate(elem):
