@@ -75,6 +75,11 @@ CASES = [
      "codes for fp4_e2m1 must lie in [0, 2**4), got [16, 16]"),
     ("float codes", lambda: F.get("fp4_e2m1").decode([1.0]), EncodeError,
      "codes for fp4_e2m1 must be an integer array, not float64"),
+    ("nvfp4 beyond float32", lambda: F.get("nvfp4").encode([1.0, 1e39]), EncodeError,
+     "nvfp4 input must be finite in float32 (|x| <= 3.4028235e38; the FP32 tensor scale has no "
+     "Inf/NaN rule), got 1e+39"),
+    ("block axis", lambda: F.get("mxfp4").encode(np.zeros((2, 3)), axis=2), EncodeError,
+     "axis must be an integer from -2 to 1, not 2"),
     ("unknown format", lambda: F.get("fp7"), UnknownFormatError,
      "unknown format 'fp7'; known families: " + ", ".join(F.FAMILIES)),
     ("family with bad parameter", lambda: F.get("posit8_9"), FormatParameterError,

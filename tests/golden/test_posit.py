@@ -21,6 +21,7 @@ patterns (so -0.0 versus 0.0 would also be caught), never with a tolerance.
 """
 
 import bisect
+import functools
 import math
 from fractions import Fraction
 
@@ -29,6 +30,7 @@ import pytest
 import softposit as sp
 
 from lowbit.golden import formats
+from lowbit.golden.formats import binade_table, float32_table
 
 MODES = ("rne", "rtz", "rup", "rdn", "rna")
 ALL_MODES = MODES + ("rto",)
@@ -201,8 +203,8 @@ def assert_codes(n, xs, got, want, what, limit=20):
         w = (n + 3) // 4
         lines = [f"{what}: {bad.size} of {xs.size} codes differ"]
         for i in bad[:limit]:
-            lines.append(f"  x={xs[i]!r} ({float(xs[i]).hex()}): lowbit={int(got[i]):#0{w + 2}x}"
-                         f" expected={int(want[i]):#0{w + 2}x}")
+            lines.append(f"  x={float(xs[i])!r} ({float(xs[i]).hex()}): "
+                         f"lowbit={int(got[i]):#0{w + 2}x} expected={int(want[i]):#0{w + 2}x}")
         pytest.fail("\n".join(lines))
 
 
@@ -214,8 +216,8 @@ def assert_values(n, codes, got, want, what, limit=20):
         w = (n + 3) // 4
         lines = [f"{what}: {bad.size} of {codes.size} values differ"]
         for i in bad[:limit]:
-            lines.append(f"  code={int(codes[i]):#0{w + 2}x}: lowbit={got[i]!r} "
-                         f"expected={want[i]!r}")
+            lines.append(f"  code={int(codes[i]):#0{w + 2}x}: lowbit={float(got[i])!r} "
+                         f"expected={float(want[i])!r}")
         pytest.fail("\n".join(lines))
 
 
@@ -277,8 +279,34 @@ def test_decode_random_posit32_codes_match_softposit():
     assert_values(32, codes[~nar], got[~nar], want[~nar], "posit(32,2) decode vs SoftPosit")
 
 
+@pytest.mark.parametrize("n,es", [(8, 0), (8, 2), (16, 1), (16, 2)],
+                         ids=["posit8_0", "posit8_2", "posit16_1", "posit16_2"])
+def test_decode_paths_agree_with_softposit(n, es):
+    """Decoding goes through a value table for large arrays of <= 16-bit codes and through the
+    bit-level decoder for small ones; both paths and every code dtype give SoftPosit's values."""
+    f = fmt(n, es)
+    want_all = sp_decode_all(n, es, np.arange(1 << n))
+    rng = np.random.default_rng(n + es)
+    big = rng.integers(0, 1 << n, 20_000)
+    big[:3] = [0, f.nar_code, f.max_code]
+    dtypes = [np.uint16, np.uint32, np.uint64, np.int64] + ([np.uint8] if n == 8 else [])
+    for dt in dtypes:
+        for codes in (big.astype(dt), big[:1000].astype(dt), big[:1].astype(dt)):
+            got = f.decode(codes)
+            want = want_all[codes.astype(np.int64)]
+            nar = codes.astype(np.int64) == f.nar_code
+            assert np.isnan(got[nar]).all() and (~np.isfinite(want[nar])).all()
+            assert_values(n, codes[~nar], got[~nar], want[~nar],
+                          f"posit({n},{es}) decode of {codes.size} {np.dtype(dt).name} codes")
+
+
 # --- 2. every tie point ---------------------------------------------------------------------
 def _tie_cases(n, es):
+    return tuple(a.copy() for a in _tie_cases_cached(n, es))
+
+
+@functools.lru_cache(maxsize=None)
+def _tie_cases_cached(n, es):
     """Tie values of every adjacent pair p, p + 1 and their one-ulp float64 nudges, with the
     code the tie rule demands for each."""
     g = fmt(n + 1, es)  # lowbit's own (n + 1)-bit posit gives the tie values, as asked
@@ -413,6 +441,58 @@ def test_posit_n_2_random_encode_matches_softposit(n):
                          * rng.choice([-1.0, 1.0], 8_000)])
     got = fmt(n, 2).encode(xs).astype(np.int64)
     assert_codes(n, xs, got, sp_encode_all(n, 2, xs), f"posit({n},2) encode vs SoftPosit")
+
+
+# --- float32 inputs: the table-driven encode paths ------------------------------------------
+def _float32_words(n, es, rng):
+    """float32 test words: every top-16-bit pattern with low halves 0, 0x7FFF, 0x8000, 0x8001
+    and a random one; random words (NaN and Inf included); every tie of posit(n, es) as
+    float32 with its one-ulp float32 nudges."""
+    top = np.arange(1 << 16, dtype=np.uint32) << np.uint32(16)
+    low = rng.integers(1, 1 << 16, top.size, dtype=np.uint32)
+    words = [top, top | low, top | 0x7FFF, top | 0x8000, top | 0x8001,
+             rng.integers(0, 1 << 32, 1 << 16, dtype=np.uint64).astype(np.uint32)]
+    _, ties, _, _ = _tie_cases(n, es)
+    t32 = ties.astype(np.float32)
+    assert (t32.astype(np.float64) == ties).all()  # float32 holds these ties exactly
+    for t in (t32, np.nextafter(t32, np.float32(np.inf)), np.nextafter(t32, np.float32(-np.inf))):
+        words.append(t.view(np.uint32))
+    return np.concatenate(words).view(np.float32)
+
+
+F32_FORMATS = [(8, 0), (8, 2), (16, 1), (16, 2)]
+
+
+@pytest.mark.parametrize("n,es", F32_FORMATS, ids=[f"posit{n}_{es}" for n, es in F32_FORMATS])
+def test_float32_input_rne_matches_softposit(n, es):
+    """Large float32 arrays are encoded through tables (float32_table / binade_table); the
+    codes must be SoftPosit's conversion of the (exactly widened) float64 values."""
+    f = fmt(n, es)
+    x32 = _float32_words(n, es, np.random.default_rng(32 + n + es))
+    assert float32_table.applies(f, x32, "rne") or binade_table.applies(f, x32, "rne")
+    got = f.encode(x32).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        x64 = x32.astype(np.float64)
+    assert_codes(n, x64, got, sp_encode_all(n, es, x64), f"posit({n},{es}) float32 input")
+
+
+@pytest.mark.parametrize("mode", ALL_MODES)
+@pytest.mark.parametrize("n,es", [(8, 0), (8, 2), (6, 1), (4, 1)],
+                         ids=["posit8_0", "posit8_2", "posit6_1", "posit4_1"])
+def test_float32_input_all_modes_match_exact_reference(n, es, mode):
+    """The float32 table path in every deterministic mode equals the float64 path on the
+    widened values (the float64 path is checked against the oracles above) and, on a sample,
+    the Fraction reference."""
+    f = fmt(n, es)
+    x32 = _float32_words(n, es, np.random.default_rng(64 + n + es))
+    assert float32_table.applies(f, x32, mode)
+    with np.errstate(invalid="ignore"):
+        x64 = x32.astype(np.float64)
+    got = f.encode(x32, rounding=mode).astype(np.int64)
+    assert_codes(n, x64, got, f.encode(x64, rounding=mode), f"posit({n},{es}) {mode} f32 path")
+    sample = np.random.default_rng(ALL_MODES.index(mode)).choice(x64.size, 2_000, replace=False)
+    assert_codes(n, x64[sample], got[sample], RefPosit(n, es).encode_all(x64[sample], mode),
+                 f"posit({n},{es}) {mode} float32 input vs Fraction reference")
 
 
 # --- 4. never to 0 nor to NaR ---------------------------------------------------------------
