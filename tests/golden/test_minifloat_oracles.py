@@ -10,6 +10,10 @@ Oracles (test-only dependencies, see pyproject.toml):
 * ``gfloat``: every rounding mode, with and without saturation, and stochastic rounding, from
   float64 inputs.
 
+float32 arrays of at least 2**16 values go through lowbit's table-driven float32 encoders, smaller
+ones and float64 through the exact encoder: the float32 tests run both (large arrays, and the
+same values in small chunks or as float64).
+
 Every comparison is on codes (bit patterns) or on float64 bit patterns, so -0 is checked; all
 NaN codes of a format are one class. A mismatch prints the inputs, both codes in hex and their
 decoded values.
@@ -100,8 +104,8 @@ def _report(fmt, what, idx, x, got, want, extra=None):
     for k, i in enumerate(idx[:12]):
         tail = f"  [{extra[i]}]" if extra is not None else ""
         lines.append(
-            f"  x={_fmt_input(x[i])}: lowbit {_hex(fmt, got[i])} = {got_v[k]!r}, "
-            f"expected {_hex(fmt, want[i])} = {want_v[k]!r}{tail}"
+            f"  x={_fmt_input(x[i])}: lowbit {_hex(fmt, got[i])} = {float(got_v[k])!r}, "
+            f"expected {_hex(fmt, want[i])} = {float(want_v[k])!r}{tail}"
         )
     return "\n".join(lines)
 
@@ -178,8 +182,24 @@ def _as_f32_exact(v):
     return f
 
 
+def _f32_bit_offsets(a, rng, max_points=4000):
+    """float32 words of ``a`` (>= 0) plus and minus 2**k for every k in 0..22: every single
+    bit below a value's or midpoint's LSB set or borrowed, so that each position of the guard
+    and sticky logic (and of the inexact flag of the directed modes) is hit."""
+    a = np.asarray(a, dtype=np.float32)
+    if a.size > max_points:  # fp16/bf16: both ends and a sample of the middle
+        a = np.concatenate([a[:500], a[-500:], rng.choice(a[500:-500], max_points - 1000,
+                                                           replace=False)])
+    w = a.view(np.uint32).astype(np.int64)[:, None]
+    step = (np.int64(1) << np.arange(23, dtype=np.int64))[None, :]
+    out = np.concatenate([(w + step).ravel(), (w - step).ravel()])
+    out = out[(out >= 0) & (out < 0x7F800000)].astype(np.uint32)
+    return out.view(np.float32)
+
+
 def f32_stimulus(fmt, with_nan=True):
-    """float32 stimulus: values, midpoints (+-1 ulp), overflow band, subnormal band, specials.
+    """float32 stimulus: values, midpoints (+-1 ulp, and +-2**k ulp), overflow band, subnormal
+    band, specials.
 
     Both signs of everything, plus +-0, +-inf and (if ``with_nan``) NaN.
     """
@@ -196,7 +216,8 @@ def f32_stimulus(fmt, with_nan=True):
         far = np.array([4 * mx, 1e4 * mx, np.finfo(np.float32).max], np.float64).astype(
             np.float32)
     tiny = np.array([ms / 1024, 2.0**-149, np.finfo(np.float32).tiny], np.float32)
-    a = np.concatenate([_f32_neighbours(_as_f32_exact(exact)), band, far, tiny])
+    a = np.concatenate([_f32_neighbours(_as_f32_exact(exact)), band, far, tiny,
+                        _f32_bit_offsets(_as_f32_exact(exact), _rng("bits", fmt.name))])
     a = a[np.isfinite(a)]
     a = np.concatenate([a, -a, np.array([0.0, -0.0, np.inf, -np.inf], np.float32)])
     if with_nan:
@@ -218,6 +239,38 @@ def f64_stimulus(fmt, with_nan=True, n=20000):
     """float32 stimulus cast up to float64, plus random full-precision float64 values."""
     a = f32_stimulus(fmt, with_nan).astype(np.float64)
     return np.concatenate([a, random_f64(fmt, n, _rng("f64", fmt.name))])
+
+
+FAST_PATH_MIN = 1 << 16  # lowbit encodes float32 arrays this large through derived tables
+
+
+def f32_big_stimulus(fmt, with_nan=True, n=1 << 17):
+    """The float32 stimulus padded with random float32 words over the format's range (and
+    random NaN payloads, signalling ones included) to ``n`` values, so that lowbit's
+    table-driven float32 encoders are used; encoding it in small chunks uses the exact
+    encoder, so both paths see the same inputs."""
+    base = f32_stimulus(fmt, with_nan)
+    rng = _rng("f32big", fmt.name)
+    m = max(n - base.size, 1 << 13)
+    lo = max(int(np.floor(np.log2(fmt.min_subnormal))) - 3, -149)
+    e = rng.integers(lo, min(fmt.emax + 3, 128), size=m)
+    mant = rng.integers(0, 1 << 23, size=m, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        r = np.ldexp(1.0 + mant / 2.0**23, e).astype(np.float32)  # exact: 24-bit significand
+    r = np.where(rng.random(m) < 0.5, -r, r)
+    if with_nan:
+        k = m // 64
+        words = (np.uint32(0x7F800000) | rng.integers(1, 1 << 23, size=k, dtype=np.uint32)
+                 | (rng.integers(0, 2, size=k, dtype=np.uint32) << np.uint32(31)))
+        r[:k] = words.view(np.float32)
+    out = np.concatenate([base, r.astype(np.float32)])
+    assert out.size >= FAST_PATH_MIN
+    return out
+
+
+def encode_in_chunks(fmt, x, chunk=4096, **kw):
+    """Encode in chunks below the fast-path size (the exact encoder)."""
+    return np.concatenate([fmt.encode(x[i:i + chunk], **kw) for i in range(0, x.size, chunk)])
 
 
 # --- exact reference ---------------------------------------------------------------------------
@@ -320,6 +373,23 @@ def test_decode_matches_ml_dtypes(name):
         assert want[fmt.inf_code] == np.inf
 
 
+# Independent of lowbit's geometry: max finite and the would-be next value of the unbounded
+# format (the reference's overflow point; the RNE overflow boundary is their midpoint).
+KNOWN_LIMITS = {
+    "fp8_e4m3": (448.0, 480.0), "fp8_e5m2": (57344.0, 65536.0), "fp6_e3m2": (28.0, 32.0),
+    "fp6_e2m3": (7.5, 8.0), "fp4_e2m1": (6.0, 8.0), "fp16": (65504.0, 65536.0),
+    "bf16": ((2 - 2.0**-7) * 2.0**127, 2.0**128),
+}
+
+
+@pytest.mark.parametrize("name", MINIFLOATS)
+def test_limits_used_by_the_references(name):
+    fmt = formats.get(name)
+    mx, nxt = KNOWN_LIMITS[name]
+    assert fmt.max_value == mx == GFLOAT[name].max
+    assert fmt.max_value + _top_ulp(fmt) == nxt
+
+
 ROUNDTRIP_FORMATS = [f.name for f in formats.catalog() if f.kind != "block" and f.bits <= 16]
 
 
@@ -352,12 +422,15 @@ def test_encode_decode_roundtrip(name):
 @pytest.mark.parametrize("name", MINIFLOATS)
 def test_f32_rne_matches_ml_dtypes(name):
     fmt = formats.get(name)
-    x = f32_stimulus(fmt, with_nan=name not in NO_NAN)
+    x = f32_big_stimulus(fmt, with_nan=name not in NO_NAN)
     store = np.uint8 if fmt.bits <= 8 else np.uint16
     with np.errstate(over="ignore", invalid="ignore"):
         want = x.astype(ML_DTYPES[name]).view(store)
-    got = fmt.encode(x, rounding="rne", overflow=ML_OVERFLOW[name])
-    assert_same_codes(fmt, got, want, x, f"{name} float32 RNE vs ml_dtypes")
+    ov = ML_OVERFLOW[name]
+    got = fmt.encode(x, rounding="rne", overflow=ov)  # float32 table path
+    assert_same_codes(fmt, got, want, x, f"{name} float32 RNE (large array) vs ml_dtypes")
+    got = encode_in_chunks(fmt, x, rounding="rne", overflow=ov)  # exact path
+    assert_same_codes(fmt, got, want, x, f"{name} float32 RNE (small arrays) vs ml_dtypes")
 
 
 def test_f32_to_fp16_matches_numpy_f32_and_f64_casts():
@@ -393,12 +466,15 @@ def test_nan_into_nanless_format(name):
 
 
 def _gfloat_case(fmt, x, mode, sat):
-    """Return (inputs, expected codes, note) of gfloat for lowbit's matching overflow policy."""
+    """Return (kept inputs mask, expected codes of x[keep]) of gfloat, for lowbit's matching
+    overflow policy (see :func:`_lowbit_overflow`)."""
     fi = GFLOAT[fmt.name]
+    keep = np.ones(x.shape, bool)
     if not sat and fmt.name in NO_NAN:
         # gfloat raises when a format without Inf/NaN overflows with sat=False: only inputs
         # that cannot overflow under any mode.
-        x = x[np.isfinite(x) & (np.abs(x) <= fmt.max_value)]
+        keep = np.isfinite(x) & (np.abs(x) <= fmt.max_value)
+    x = x[keep]
     want_v = gfloat.round_ndarray(fi, x, GFLOAT_MODES[mode], sat)
     want = codes_of_values(fmt, want_v)
     if not sat and fmt.name == "fp8_e4m3" and mode in ("rtz", "rup", "rdn"):
@@ -410,7 +486,7 @@ def _gfloat_case(fmt, x, mode, sat):
         over = np.isfinite(x) & (np.abs(x) >= fmt.max_value + _top_ulp(fmt)) & toward_zero
         assert np.array_equal(np.abs(want_v[over]), np.full(over.sum(), fmt.max_value))
         want = np.where(over, np.uint64(fmt.nan_code), want)
-    return x, want
+    return keep, want
 
 
 def _lowbit_overflow(fmt, sat):
@@ -428,10 +504,49 @@ GFLOAT_CASES = [(n, m, s) for n in MINIFLOATS for m in GFLOAT_MODES for s in (Tr
 def test_rounding_matches_gfloat(name, mode, sat):
     fmt = formats.get(name)
     x = f64_stimulus(fmt, with_nan=name not in NO_NAN)
-    x, want = _gfloat_case(fmt, x, mode, sat)
+    keep, want = _gfloat_case(fmt, x, mode, sat)
+    x = x[keep]
     got = fmt.encode(x, rounding=mode, overflow=_lowbit_overflow(fmt, sat))
     assert_same_codes(fmt, got, want, x,
                       f"{name} rounding={mode} sat={sat} vs gfloat.round_ndarray")
+
+
+F32_MODES = ("rne", "rna", "rtz", "rup", "rdn")
+F32_CASES = [(n, m, s) for n in MINIFLOATS for m in F32_MODES for s in (True, False)]
+
+
+@pytest.mark.parametrize(
+    "name,mode,sat", F32_CASES,
+    ids=[f"{n}-{m}-{'sat' if s else 'nosat'}" for n, m, s in F32_CASES])
+def test_float32_input_matches_gfloat(name, mode, sat):
+    """float32 arrays large enough for lowbit's table-driven float32 encoders, every mode,
+    against gfloat fed the same values as float64 (float32 -> float64 is exact)."""
+    fmt = formats.get(name)
+    x32 = f32_big_stimulus(fmt, with_nan=name not in NO_NAN, n=(1 << 17) + 4096)
+    with np.errstate(invalid="ignore"):  # signalling NaNs widen quietly
+        x64 = x32.astype(np.float64)
+    keep, want = _gfloat_case(fmt, x64, mode, sat)
+    x32, x64 = x32[keep], x64[keep]  # the kept subset, still float32 (NaN payloads intact)
+    assert x32.size >= FAST_PATH_MIN
+    got = fmt.encode(x32, rounding=mode, overflow=_lowbit_overflow(fmt, sat))
+    assert_same_codes(fmt, got, want, x64,
+                      f"{name} float32 input rounding={mode} sat={sat} vs gfloat")
+
+
+@pytest.mark.parametrize("name", MINIFLOATS)
+def test_float32_rto_fast_path_matches_exact_path(name):
+    """Round-to-odd has no external oracle here: the float32 fast path must equal the exact
+    float64 encoder on the same values (every mode is also checked this way)."""
+    fmt = formats.get(name)
+    x32 = f32_big_stimulus(fmt, with_nan=name not in NO_NAN)
+    for mode in ("rto", "rne", "rtz"):
+        for ov in fmt.overflow_policies:
+            got = fmt.encode(x32, rounding=mode, overflow=ov, on_nan="zero")
+            with np.errstate(invalid="ignore"):  # signalling NaNs widen quietly
+                x64 = x32.astype(np.float64)
+            want = fmt.encode(x64, rounding=mode, overflow=ov, on_nan="zero")
+            assert_same_codes(fmt, got, want, x32,
+                              f"{name} float32 vs float64 input rounding={mode} overflow={ov}")
 
 
 # IEEE 7.4 directions under overflow="inf", spelled out on the boundary cases (also covered by
@@ -465,9 +580,12 @@ SR_CASES = [(n, r, s) for n in ("fp8_e4m3", "fp8_e5m2", "fp6_e2m3", "fp4_e2m1", 
 def test_stochastic_matches_gfloat(name, R, sat):
     """lowbit Stochastic(bits=R, random=r) == gfloat StochasticFastest(srbits=r, srnumbits=R).
 
-    gfloat: round away iff delta + r * 2**-R >= 1 (delta = discarded fraction, exact in float64
-    for these inputs); lowbit: carry out of (top R discarded bits) + r. These are the same
-    predicate: the discarded bits below the top R never complete a carry on their own.
+    gfloat: round away iff delta + r * 2**-R >= 1 in float64 (delta = the discarded fraction);
+    lowbit: carry out of (top R discarded bits) + r. Exactly, these are the same predicate: the
+    discarded bits below the top R add less than 2**-R and cannot complete a carry. (gfloat's
+    float64 sum could only round up to 1.0 when delta has bits below 2**-53, i.e. inputs below
+    half the minimum subnormal whose discarded bits just under the top R are all ones; the
+    random inputs here do not hit that.)
     """
     fmt = formats.get(name)
     rng = _rng("sr", name, R, sat)
@@ -501,7 +619,8 @@ def test_double_rounding_known_case():
     assert int(want[0]) == 0xFD
     got = fmt.encode(x)
     assert_same_codes(fmt, got, want, x, "lowbit E4M3 RNE")
-    assert_same_codes(fmt, exact_nearest_even("fp8_e4m3")(x, "saturate"), want, x, "Fraction reference")
+    ref = exact_nearest_even("fp8_e4m3")(x, "saturate")
+    assert_same_codes(fmt, ref, want, x, "Fraction reference")
     g = gfloat.round_ndarray(GFLOAT["fp8_e4m3"], x, RoundMode.TiesToEven, True)
     assert_same_codes(fmt, codes_of_values(fmt, g), want, x, "gfloat")
     # The float32 route is exactly what must NOT happen (ml_dtypes oracle is wrong here).
