@@ -106,7 +106,7 @@ def _shr(mag, n):
     return np.where(n >= 64, _U64(0), mag >> np.clip(n, 0, 63).astype(_U64))
 
 
-def shift_round(mag, shift, negative, rounding):
+def shift_round(mag, shift, negative, rounding, parity_offset=None):
     """Shift unsigned magnitudes right and round.
 
     Parameters
@@ -119,6 +119,9 @@ def shift_round(mag, shift, negative, rounding):
         Sign of each value, used by the directed modes.
     rounding : str or Stochastic
         A mode from :data:`ROUNDING_MODES` (checked with :func:`check_rounding`).
+    parity_offset : ndarray of uint64, optional
+        Added to ``kept`` to decide evenness for ``rne`` and ``rto``: "even" means the *code*
+        is even, which for formats without mantissa bits is the exponent field's parity.
 
     Returns
     -------
@@ -134,6 +137,7 @@ def shift_round(mag, shift, negative, rounding):
     kept = _shr(mag, shift)
     rem = _bits_below(mag, shift)
     inexact = rem != 0
+    odd = ((kept if parity_offset is None else kept + parity_offset) & _U64(1)) == 1
     if isinstance(rounding, Stochastic):
         r = rounding.bits
         # The R discarded bits just below the kept LSB, as an R-bit integer.
@@ -149,14 +153,14 @@ def shift_round(mag, shift, negative, rounding):
     elif rounding == "rdn":
         inc = (inexact & negative).astype(_U64)
     elif rounding == "rto":
-        inc = (inexact & ((kept & _U64(1)) == 0)).astype(_U64)
+        inc = (inexact & ~odd).astype(_U64)
     else:
         guard = (shift >= 1) & ((_shr(rem, np.maximum(shift - 1, 0)) & _U64(1)) == 1)
         if rounding == "rna":
             inc = guard.astype(_U64)
         elif rounding == "rne":
             sticky = _bits_below(rem, np.maximum(shift - 1, 0)) != 0
-            inc = (guard & (sticky | ((kept & _U64(1)) == 1))).astype(_U64)
+            inc = (guard & (sticky | odd)).astype(_U64)
         else:
             check_rounding(rounding)
             raise AssertionError(rounding)

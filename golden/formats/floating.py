@@ -10,7 +10,9 @@ Special values are set by two flags:
 ``inf=False, nan=False`` every code is finite (FP6, FP4).
 
 ``subnormals=False`` flushes: the exponent-0 binade encodes only zero, and values round to the
-set ``{0, +-min_normal, ...}`` (a nonzero mantissa with exponent 0 decodes as 0).
+set ``{0, +-min_normal, ...}`` (a nonzero mantissa with exponent 0 decodes as 0); under ``rne``
+the tie at ``min_normal / 2`` goes to zero. Without mantissa bits (E8M0) "even" is the code's,
+so ``rne`` ties go to the even exponent field (as gfloat; ml_dtypes rounds such ties up).
 ``zero=False`` (E8M0) makes exponent field 0 a normal binade: the format has no zero, and values
 below the smallest (zero included) encode as the smallest.
 
@@ -262,21 +264,21 @@ class FloatFormat(ScalarFormat):
         emin = self._emin
         e_lead = exp + 52  # exponent of the leading one
         below = e_lead < emin
-        if self.zero and not self.subnormals:
-            # Flush: below 2**emin the only neighbours are 0 and 2**emin (spacing 2**emin).
-            q = np.where(below, emin, e_lead - man)
-        else:
-            q = np.maximum(e_lead, emin) - man
-        kept, _ = shift_round(sig, q - exp, negative, rounding)
-        if self.zero and not self.subnormals:
-            mag = np.where(below, kept << _U64(man),
-                           (np.maximum(e_lead - emin, 0).astype(_U64) << _U64(man)) + kept)
-        else:
-            mag = (np.maximum(e_lead - emin, 0).astype(_U64) << _U64(man)) + kept
+        # Flush to zero: below 2**emin the only neighbours are 0 and 2**emin, so round in
+        # units of the whole min normal there.
+        flush = below & (self.zero and not self.subnormals)
+        q = np.where(flush, emin, np.maximum(e_lead, emin) - man)
+        # Without mantissa bits a code's parity is its exponent field's.
+        parity = (None if man else
+                  (np.maximum(e_lead - emin, 0) - (0 if self.zero else 1)).astype(_U64))
+        kept, _ = shift_round(sig, q - exp, negative, rounding, parity)
+        kept = np.where(flush, kept << _U64(man), kept)
+        mag = (np.maximum(e_lead - emin, 0).astype(_U64) << _U64(man)) + kept
         if not self.zero:
-            # Field 0 is the lowest normal binade here, one below the zero-format layout.
-            mag = np.where(below | ~nonzero, _U64(0), mag - _U64(1 << man))
-        mag = np.where(nonzero, mag, _U64(0) if self.zero else mag)
+            # Field 0 is the lowest normal binade here (one below the zero-format layout), and
+            # everything below 2**emin, zero included, encodes as that smallest value.
+            mag = np.where(below, _U64(0), mag - _U64(1 << man))
+        mag = np.where(nonzero, mag, _U64(0))
         mag = self._overflow(mag, (mag > _U64(self.max_code)) & ~inf, negative, rounding, overflow)
         # An infinite input is exact: Inf where the format has it, else per the policy.
         inf_code = {"saturate": self.max_code, "nan": self.nan_code, "inf": self.inf_code}
