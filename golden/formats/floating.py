@@ -283,8 +283,9 @@ class FloatFormat(ScalarFormat):
         # An infinite input is exact: Inf where the format has it, else per the policy.
         inf_code = {"saturate": self.max_code, "nan": self.nan_code, "inf": self.inf_code}
         mag = np.where(inf, _U64(inf_code[overflow]), mag)
-        if self.nan:
+        if self.nan:  # quiet NaN, keeping the input's sign bit (as ml_dtypes and IEEE hardware)
             mag = np.where(nan, _U64(self.nan_code), mag)
+            negative = np.where(nan, np.signbit(x) & self.signed, negative)
         else:
             mag = np.where(nan, _U64(0), mag)
             negative = negative & ~nan
