@@ -24,8 +24,20 @@ class EncodeError(LowbitError, ValueError):
     """A value cannot be encoded under the requested policy (NaN without a NaN policy, ...)."""
 
 
+class OperationError(LowbitError, ValueError):
+    """An operation lowbit cannot do exactly (too wide) or does not define for these formats."""
+
+
 class RoundingError(LowbitError, ValueError):
     """An unknown rounding mode, or stochastic rounding without its random source."""
+
+
+class QuantizerError(LowbitError, ValueError):
+    """A quantizer, requantizer or transform got an impossible parameter or input."""
+
+
+class AccumulatorOverflowError(LowbitError, OverflowError):
+    """An integer intermediate (such as ``acc * multiplier``) does not fit its register."""
 
 
 def check_int(field: str, value, low: int, high: int, error=FormatParameterError) -> int:

@@ -111,6 +111,26 @@ class ScalarFormat:
                 return table.encode(self, x, rounding, overflow)
         return None
 
+    def round_exact(self, ex, rounding="rne", overflow=None, on_nan="raise") -> np.ndarray:
+        """Round exact values (:class:`~lowbit.golden.exact.Exact`) to codes of this format.
+
+        The same rounding as :meth:`encode`; the arithmetic layer rounds its exact products and
+        sums through here.
+        """
+        from lowbit.golden.rounding import check_rounding
+
+        check_rounding(rounding)
+        overflow = self.default_overflow if overflow is None else overflow
+        check_choice("overflow", overflow, self.overflow_policies, EncodeError)
+        check_choice("on_nan", on_nan, NAN_POLICIES, EncodeError)
+        return self._round(ex, rounding, overflow, on_nan).astype(self.code_dtype)
+
+    def to_exact(self, codes):
+        """Return the exact value of each code as a compact :class:`~lowbit.golden.exact.Exact`."""
+        from lowbit.golden.exact import Exact
+
+        return Exact.from_float64(self.decode(codes)).compact()
+
     def values(self) -> np.ndarray:
         """Return the value of every code, indexed by code (formats of at most 16 bits)."""
         if self.bits > 16:

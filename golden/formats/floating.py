@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lowbit.errors import EncodeError, FormatParameterError, check_int
-from lowbit.golden.binary import split_float64
+from lowbit.golden.exact import WINDOW_TOP, Exact
 from lowbit.golden.formats.base import ScalarFormat
 from lowbit.golden.rounding import shift_round
 
@@ -212,6 +212,11 @@ class FloatFormat(ScalarFormat):
         return self.man_bits
 
     @property
+    def significand_bits(self) -> int:
+        """Precision p: ``man_bits + 1`` (implicit bit included)."""
+        return self.man_bits + 1
+
+    @property
     def overflow_policies(self):
         return ("saturate",) + (("inf",) if self.inf else ()) + (("nan",) if self.nan else ())
 
@@ -246,23 +251,23 @@ class FloatFormat(ScalarFormat):
         fast = self._fast_float32_encode(x, rounding, overflow, on_nan)
         if fast is not None:
             return fast
-        x = x.astype(np.float64)
-        nan = np.isnan(x)
+        return self._round(Exact.from_float64(x), rounding, overflow, on_nan)
+
+    def _round(self, ex, rounding, overflow, on_nan):
+        nan, inf = ex.nan, ex.inf
         if not self.nan:
             self._nan_input(nan, on_nan)
         if not self.signed:
-            bad = (x < 0) & ~nan
+            bad = ex.negative & ((ex.sig != 0) | inf) & ~nan
             if bad.any():
-                raise EncodeError(
-                    f"{self.name} is unsigned: cannot encode negative value {float(x[bad].flat[0])!r}"
-                )
-        negative, sig, exp = split_float64(np.where(nan, 0.0, x))
-        negative &= self.signed
-        inf = np.isinf(x)
+                value = float(ex[bad].to_float64()[0])
+                raise EncodeError(f"{self.name} is unsigned: cannot encode negative value {value!r}")
+        ex = ex.normalized()
+        negative, sig, exp = ex.negative & self.signed, ex.sig, ex.exp
         nonzero = sig != 0
         man = self.man_bits
         emin = self._emin
-        e_lead = exp + 52  # exponent of the leading one
+        e_lead = exp + WINDOW_TOP  # exponent of the leading one
         below = e_lead < emin
         # Flush to zero: below 2**emin the only neighbours are 0 and 2**emin, so round in
         # units of the whole min normal there.
@@ -285,7 +290,7 @@ class FloatFormat(ScalarFormat):
         mag = np.where(inf, _U64(inf_code[overflow]), mag)
         if self.nan:  # quiet NaN, keeping the input's sign bit (as ml_dtypes and IEEE hardware)
             mag = np.where(nan, _U64(self.nan_code), mag)
-            negative = np.where(nan, np.signbit(x) & self.signed, negative)
+            negative = np.where(nan, ex.negative & self.signed, negative)
         else:
             mag = np.where(nan, _U64(0), mag)
             negative = negative & ~nan

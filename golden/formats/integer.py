@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lowbit.errors import EncodeError, check_int
-from lowbit.golden.binary import split_float64
+from lowbit.golden.binary import highest_bit
+from lowbit.golden.exact import Exact
 from lowbit.golden.formats.base import ScalarFormat
 from lowbit.golden.rounding import shift_round
 
@@ -68,36 +69,42 @@ class _ScaledInteger(ScalarFormat):
         return ((c ^ sign).astype(np.int64) - np.int64(1 << (self.bits - 1))
                 if self.bits < 64 else c.astype(np.int64))
 
+    def to_exact(self, codes):
+        """Return the exact value of each code (any width) as a compact ``Exact``."""
+        return Exact.from_int(self.to_int(codes), -self.frac_bits).compact()
+
+    @property
+    def significand_bits(self) -> int:
+        """Bits of the largest magnitude, ``2**(bits-1)`` or ``2**bits - 1``: ``bits``."""
+        return self.bits
+
     def _decode(self, c):
         return np.ldexp(self.to_int(c).astype(np.float64), -self.frac_bits)
 
     def _encode(self, x, rounding, overflow, on_nan):
-        if x.dtype.kind in "iub" and self.frac_bits == 0:
-            return self._encode_integers(x, overflow)
-        x = x.astype(np.float64)
-        nan = np.isnan(x)
-        self._nan_input(nan, on_nan)
-        inf = np.isinf(x)
-        if overflow == "wrap" and inf.any():
+        if x.dtype.kind in "iub":
+            ex = Exact.from_int(x if x.dtype == np.uint64 else x.astype(np.int64))
+        else:
+            ex = Exact.from_float64(x)
+        return self._round(ex, rounding, overflow, on_nan)
+
+    def _round(self, ex, rounding, overflow, on_nan):
+        self._nan_input(ex.nan, on_nan)
+        if overflow == "wrap" and ex.inf.any():
             raise EncodeError(f"overflow 'wrap' cannot wrap an infinite value into {self.name}")
-        negative, sig, exp = split_float64(np.where(nan, 0.0, x))
+        sig = np.where(ex.nan | ex.inf, _U64(0), ex.sig)
         # The result's LSB has weight 2**-frac_bits; shift = how far sig's LSB lies below it.
-        shift = -self.frac_bits - exp
+        shift = -self.frac_bits - ex.exp
         left = np.clip(-shift, 0, 64)
         wide = np.where(left >= 64, _U64(0), sig << np.minimum(left, 63).astype(_U64))
-        kept, _ = shift_round(sig, np.maximum(shift, 0), negative, rounding)
+        kept, _ = shift_round(sig, np.maximum(shift, 0), ex.negative, rounding)
         kept = np.where(shift >= 0, kept, wide)
-        # "big": the magnitude needs more than 64 bits (kept holds it modulo 2**64).
-        big = (sig != 0) & (exp + 53 + self.frac_bits > 64)
-        # kept is the magnitude modulo 2**64: a huge value may hold 0 but keeps its sign.
-        return self._apply_overflow(kept, negative & ((kept != 0) | big | inf), big | inf,
-                                    overflow)
-
-    def _encode_integers(self, x, overflow):
-        v = x.astype(np.int64) if x.dtype != np.uint64 else x
-        negative = v < 0
-        mag = np.where(negative, (-(v.astype(np.int64))).astype(_U64), v.astype(_U64))
-        return self._apply_overflow(mag, negative, np.zeros(v.shape, bool), overflow)
+        # "big": the magnitude needs more than 64 bits, so kept holds it modulo 2**64 (also
+        # after a rounding carry out of bit 63).
+        length = highest_bit(sig) + 1 - shift
+        big = (sig != 0) & ((length > 64) | ((length == 64) & (kept == 0))) | ex.inf
+        # A huge value may hold 0 modulo 2**64 but keeps its sign.
+        return self._apply_overflow(kept, ex.negative & ((kept != 0) | big), big, overflow)
 
     def _apply_overflow(self, mag, negative, big, overflow):
         """Return codes for signed magnitudes (``mag`` modulo 2**64, ``big`` if >= 2**64)."""

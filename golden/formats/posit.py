@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lowbit.errors import check_int
-from lowbit.golden.binary import highest_bit, split_float64
+from lowbit.golden.binary import highest_bit
+from lowbit.golden.exact import WINDOW_TOP, Exact
 from lowbit.golden.formats.base import ScalarFormat
 from lowbit.golden.rounding import shift_round
 
@@ -111,16 +112,24 @@ class PositFormat(ScalarFormat):
         """Most fraction bits any value has (next to the shortest regime): ``n - 3 - es``."""
         return max(self.n - 3 - self.es, 0)
 
+    @property
+    def significand_bits(self) -> int:
+        """Most significand bits of any value: ``max_fraction_bits + 1``."""
+        return self.max_fraction_bits + 1
+
     def _encode(self, x, rounding, overflow, on_nan):
         fast = self._fast_float32_encode(x, rounding, overflow, on_nan)
         if fast is not None:
             return fast
+        return self._round(Exact.from_float64(x), rounding, overflow, on_nan)
+
+    def _round(self, ex, rounding, overflow, on_nan):
         n, es = self.n, self.es
-        x = x.astype(np.float64)
-        special = ~np.isfinite(x)
-        negative, sig, exp = split_float64(np.where(special, 0.0, x))
-        nonzero = sig != 0
-        scale = exp + 52  # exponent of the leading one
+        special = ex.nan | ex.inf
+        ex = ex.normalized()
+        negative, sig = ex.negative, ex.sig
+        nonzero = (sig != 0) & ~special
+        scale = ex.exp + WINDOW_TOP  # exponent of the leading one
         k = scale >> es  # floor division by 2**es
         ebits = (scale & ((1 << es) - 1)).astype(_U64)
         # Beyond these bounds only maxpos/minpos are possible; capping keeps widths below 64.
@@ -131,9 +140,9 @@ class PositFormat(ScalarFormat):
         regime = np.where(pos, ((_U64(1) << run.astype(_U64)) - _U64(1)) << _U64(1), _U64(1))
         # Bit string: regime | exponent | top (30 - es) fraction bits | sticky from the rest.
         frac_keep = 30 - es
-        frac = (sig & _U64((1 << 52) - 1))
-        top_frac = frac >> _U64(52 - frac_keep)
-        sticky = (frac & _U64((1 << (52 - frac_keep)) - 1)) != 0
+        frac = sig & _U64((1 << WINDOW_TOP) - 1)
+        top_frac = frac >> _U64(WINDOW_TOP - frac_keep)
+        sticky = (frac & _U64((1 << (WINDOW_TOP - frac_keep)) - 1)) != 0
         string = (((regime << _U64(es)) | ebits) << _U64(frac_keep)) | top_frac
         length = regime_len + es + frac_keep  # <= n + 30 <= 62 bits
         # Keep n-1 body bits; jam the sticky bit in below everything (never changes a tie).
