@@ -20,6 +20,7 @@ import functools
 import numpy as np
 
 from lowbit.errors import OperationError
+from lowbit.golden.binary import highest_bit
 from lowbit.golden.exact import Exact, shift_jam
 from lowbit.golden.formats import FixedFormat, FloatFormat, IntFormat, PositFormat
 
@@ -62,6 +63,10 @@ def mul_exact_values(x: Exact, y: Exact) -> Exact:
     zero_y = (y.sig == 0) & ~y.inf & ~y.nan
     nan = x.nan | y.nan | (x.inf & zero_y) | (y.inf & zero_x)
     inf = (x.inf | y.inf) & ~nan
+    width = highest_bit(x.sig) + highest_bit(y.sig) + 2
+    if (width > 64).any():
+        raise OperationError(f"exact product needs {int(width.max())} significand bits; "
+                             f"at most 64 are supported")
     sig = np.where(nan | inf, _U64(0), x.sig * y.sig)
     return Exact(x.negative ^ y.negative, sig, x.exp + y.exp, nan, inf)
 

@@ -61,7 +61,8 @@ class Exact:
         else:
             v = v.astype(np.int64)
             negative = v < 0
-            mag = np.where(negative, _U64(0) - v.astype(_U64), v.astype(_U64))
+            with np.errstate(over="ignore"):
+                mag = np.where(negative, _U64(0) - v.astype(_U64), v.astype(_U64))
         zeros = np.zeros(v.shape, bool)
         return cls(negative, mag, np.broadcast_to(np.int64(exp), v.shape).astype(np.int64),
                    zeros, zeros.copy())
@@ -76,7 +77,9 @@ class Exact:
     def compact(self) -> "Exact":
         """The same values with trailing zero bits of ``sig`` moved into ``exp``."""
         sig = self.sig
-        tz = np.where(sig == 0, 0, highest_bit(sig & (_U64(0) - sig)))
+        with np.errstate(over="ignore"):  # two's complement of uint64 wraps by design
+            lowest = sig & (_U64(0) - sig)
+        tz = np.where(sig == 0, 0, highest_bit(lowest))
         return Exact(self.negative, sig >> tz.astype(_U64), self.exp + tz, self.nan, self.inf)
 
     def normalized(self, top=WINDOW_TOP) -> "Exact":
@@ -106,3 +109,74 @@ def stack(parts, axis=-1) -> Exact:
     """Stack Exact arrays along a new axis."""
     return Exact(*(np.stack([getattr(p, f) for p in parts], axis=axis)
                    for f in ("negative", "sig", "exp", "nan", "inf")))
+
+
+_LIMB = 32
+_LIMB_MASK = (1 << _LIMB) - 1
+
+
+def exact_sum(x: Exact, axis=-1) -> Exact:
+    """The exact sum along ``axis`` (a Kulisch accumulator), as Exact with a jammed sticky bit.
+
+    Vectorized with 32-bit limbs: every finite term is cut into limbs of its integer multiple of
+    the smallest term weight, limbs are summed in int64 (exact for fewer than 2**31 terms), then
+    carries are propagated. NaN if any term is NaN or +Inf meets -Inf; +-Inf if any term is.
+    """
+    x = Exact(*(np.moveaxis(getattr(x, f), axis, -1)
+                for f in ("negative", "sig", "exp", "nan", "inf")))
+    nan = x.nan.any(-1) | ((x.inf & x.negative).any(-1) & (x.inf & ~x.negative).any(-1))
+    inf = x.inf.any(-1) & ~nan
+    inf_negative = (x.inf & x.negative).any(-1)
+    live = (x.sig != 0) & ~x.nan & ~x.inf
+    all_negative_zero = (~live | (x.sig == 0)).all(-1) & x.negative.all(-1)
+    if not live.any():
+        zeros = np.zeros(nan.shape, _U64)
+        return Exact(np.where(inf, inf_negative, all_negative_zero), zeros,
+                     np.zeros(nan.shape, np.int64), nan, inf)
+    base = int(x.exp[live].min())
+    top = int((x.exp + highest_bit(x.sig))[live].max()) + 1
+    n_limbs = (top - base) // _LIMB + 2  # one spare limb for carries and the sign
+    shift = np.where(live, x.exp - base, 0)
+    sign = np.where(x.negative, -1, 1)
+    limbs = []
+    for j in range(n_limbs):
+        t = shift - _LIMB * j
+        up = np.where(t >= 64, _U64(0), x.sig << np.clip(t, 0, 63).astype(_U64))
+        down = np.where(-t >= 64, _U64(0), x.sig >> np.clip(-t, 0, 63).astype(_U64))
+        part = (np.where(t >= 0, up, down) & _U64(_LIMB_MASK)).astype(np.int64)
+        limbs.append(np.sum(np.where(live, part * sign, 0), axis=-1))
+    carry = np.zeros(nan.shape, np.int64)
+    for j in range(n_limbs):
+        total = limbs[j] + carry
+        carry = total >> _LIMB  # floor: two's complement across limbs
+        limbs[j] = total & _LIMB_MASK
+    negative = carry < 0
+    # Negative totals: take the two's complement of the limb string to get the magnitude.
+    borrow = negative.astype(np.int64)
+    for j in range(n_limbs):
+        flipped = np.where(negative, (~limbs[j]) & _LIMB_MASK, limbs[j]) + borrow
+        borrow = np.where(negative, flipped >> _LIMB, 0)
+        limbs[j] = flipped & _LIMB_MASK
+    # Two zero limbs below, so the three limbs read around the top one always exist.
+    zeros = np.zeros(nan.shape, np.int64)
+    stacked = np.stack([zeros, zeros] + limbs).astype(_U64)
+    n = stacked.shape[0]
+    nonzero = stacked != 0
+    h = np.maximum(n - 1 - np.argmax(nonzero[::-1], axis=0), 2)  # top nonzero limb
+    at = lambda i: np.take_along_axis(stacked, i[None], 0)[0]  # noqa: E731
+    hi, mid, lo = at(h), at(h - 1), at(h - 2)
+    # 64-bit window with its leading one at bit 63: hi:mid shifted up, topped up from lo.
+    window = (hi << _U64(_LIMB)) | mid
+    up = np.where(window == 0, 0, 63 - highest_bit(window))
+    up = np.minimum(up, _LIMB)  # all-zero sums: anything valid
+    window = (window << up.astype(_U64)) | (lo >> (_LIMB - up).astype(_U64))
+    below = np.arange(n).reshape((-1,) + (1,) * h.ndim) < (h - 2)[None]
+    lost = (lo & ((_U64(1) << (_LIMB - up).astype(_U64)) - _U64(1))) != 0
+    jam = (lost | (nonzero & below).any(0)).astype(_U64)
+    sig = shift_jam(window, np.full(h.shape, -2)) | jam  # 62 bits, sticky below
+    exp = (base - 2 * _LIMB) + _LIMB * (h - 1) - up + 2
+    zero = sig == 0
+    negative = np.where(zero, all_negative_zero, negative)
+    negative = np.where(inf, inf_negative, negative)
+    sig = np.where(nan | inf, _U64(0), sig)
+    return Exact(negative, sig, exp.astype(np.int64), nan, inf)

@@ -58,16 +58,12 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from lowbit.errors import LowbitError, check_choice, check_int
+from lowbit.errors import OperationError, check_choice, check_int
 
 WEIGHT_ENCODINGS = ("offset", "bipolar")
 """``offset``: ``w = code - offset``. ``bipolar``: each plane bit ``p`` stands for ``2p - 1``."""
 
 _TILE_ELEMENTS = 1 << 22  # lookup temporaries of at most this many int64 (32 MiB) per N-tile
-
-
-class LutGemmError(LowbitError, ValueError):
-    """An impossible LUT-GEMM configuration, or operands that do not fit it."""
 
 
 @dataclass(frozen=True)
@@ -97,20 +93,21 @@ class LutGemmConfig:
     offset: int | None = None
 
     def __post_init__(self):
-        check_int("weight_bits", self.weight_bits, 1, 4, LutGemmError)
-        check_int("group", self.group, 1, 8, LutGemmError)
-        check_choice("weight_encoding", self.weight_encoding, WEIGHT_ENCODINGS, LutGemmError)
+        check_int("weight_bits", self.weight_bits, 1, 4, OperationError)
+        check_int("group", self.group, 1, 8, OperationError)
+        check_choice("weight_encoding", self.weight_encoding, WEIGHT_ENCODINGS, OperationError)
         if not isinstance(self.symmetric_table, bool):
-            raise LutGemmError(f"symmetric_table must be True or False, not {self.symmetric_table!r}")
+            raise OperationError(
+                f"symmetric_table must be True or False, not {self.symmetric_table!r}")
         if self.weight_encoding == "bipolar":
             if self.offset is not None:
-                raise LutGemmError(
+                raise OperationError(
                     f"offset applies only to weight_encoding 'offset', not 'bipolar' "
                     f"(got offset={self.offset!r})")
             return
         if self.offset is None:
             object.__setattr__(self, "offset", 1 << (self.weight_bits - 1))
-        check_int("offset", self.offset, 0, (1 << self.weight_bits) - 1, LutGemmError)
+        check_int("offset", self.offset, 0, (1 << self.weight_bits) - 1, OperationError)
 
     # --- the weights ---------------------------------------------------------------------------
     @property
@@ -241,9 +238,9 @@ def op_counts(m: int, k: int, n: int, config: LutGemmConfig) -> OpCounts:
     :class:`OpCounts` for the formulas).
     """
     _check_config(config)
-    check_int("M", m, 0, 1 << 40, LutGemmError)
-    check_int("K", k, 1, 1 << 40, LutGemmError)
-    check_int("N", n, 0, 1 << 40, LutGemmError)
+    check_int("M", m, 0, 1 << 40, OperationError)
+    check_int("K", k, 1, 1 << 40, OperationError)
+    check_int("N", n, 0, 1 << 40, OperationError)
     return _counts(m, k, n, config, negations=(
         m * n * config.weight_bits * (k // config.group) if config.symmetric_table else 0))
 
@@ -264,7 +261,7 @@ def result_frac_bits(act_fmt=None) -> int:
     if kind == "float":
         emin = math.frexp(act_fmt.min_normal)[1] - 1
         return act_fmt.man_bits - emin
-    raise LutGemmError(f"act_fmt must be an IntFormat, FixedFormat or FloatFormat, not "
+    raise OperationError(f"act_fmt must be an IntFormat, FixedFormat or FloatFormat, not "
                        f"{getattr(act_fmt, 'name', act_fmt)!r}")
 
 
@@ -294,7 +291,7 @@ def lut_gemm(A, W_codes, config: LutGemmConfig, act_fmt=None) -> tuple[np.ndarra
 
     Raises
     ------
-    LutGemmError
+    OperationError
         Bad config or operands: not 2-D, non-integer dtypes, values or codes out of range, K of
         ``A`` and ``W_codes`` differing, Inf/NaN activations, or a ``K`` too large for exact
         int64 accumulation.
@@ -303,17 +300,17 @@ def lut_gemm(A, W_codes, config: LutGemmConfig, act_fmt=None) -> tuple[np.ndarra
     a, a_max, a_name = _activations(A, act_fmt)
     w = np.asarray(W_codes)
     if w.ndim != 2:
-        raise LutGemmError(f"W_codes must be a 2-D (K, N) array, not shape {w.shape}")
+        raise OperationError(f"W_codes must be a 2-D (K, N) array, not shape {w.shape}")
     m, k = a.shape
     if w.shape[0] != k:
-        raise LutGemmError(f"A is {m} x {k} (M x K) but W_codes is {w.shape[0]} x {w.shape[1]} "
+        raise OperationError(f"A is {m} x {k} (M x K) but W_codes is {w.shape[0]} x {w.shape[1]} "
                            f"(K x N): their K must match")
     w = _weight_codes(w, config)
     n = w.shape[1]
     b, g = config.weight_bits, config.group
     k_max = ((1 << 63) - 1) // (2 * ((1 << b) - 1) * a_max)
     check_int(f"K for exact int64 accumulation of {a_name} activations with weight_bits {b}",
-              k, 1, k_max, LutGemmError)
+              k, 1, k_max, OperationError)
 
     groups = -(-k // g)
     pad = groups * g - k
@@ -346,7 +343,7 @@ def lut_gemm(A, W_codes, config: LutGemmConfig, act_fmt=None) -> tuple[np.ndarra
 # --- internals ---------------------------------------------------------------------------------
 def _check_config(config):
     if not isinstance(config, LutGemmConfig):
-        raise LutGemmError(f"config must be a LutGemmConfig, not {type(config).__name__}")
+        raise OperationError(f"config must be a LutGemmConfig, not {type(config).__name__}")
 
 
 def _counts(m, k, n, config, negations) -> OpCounts:
@@ -373,25 +370,25 @@ def _activations(A, act_fmt):
     """Return ``(a, a_max, name)``: int64 activations scaled to integers, their bound, name."""
     a = np.asarray(A)
     if a.ndim != 2:
-        raise LutGemmError(f"A must be a 2-D (M, K) array, not shape {a.shape}")
+        raise OperationError(f"A must be a 2-D (M, K) array, not shape {a.shape}")
     if act_fmt is None:
         if a.dtype.kind not in "iu":
-            raise LutGemmError(f"A must hold integers in the int8 range, not {a.dtype} values "
+            raise OperationError(f"A must hold integers in the int8 range, not {a.dtype} values "
                                f"(pass act_fmt to give codes of another format)")
         if a.size and (a.min() < -128 or a.max() > 127):
-            raise LutGemmError(f"activations must lie in [-128, 127] (int8), "
+            raise OperationError(f"activations must lie in [-128, 127] (int8), "
                                f"got [{a.min()}, {a.max()}]")
         return a.astype(np.int64), 128, "int8"
     frac = result_frac_bits(act_fmt)
     a_max = int(math.ldexp(max(abs(act_fmt.max_value), abs(act_fmt.min_value)), frac))
     if a_max >= 1 << 53:
-        raise LutGemmError(
+        raise OperationError(
             f"act_fmt {act_fmt.name} has values of up to {a_max.bit_length()} bits in units of "
             f"its LSB 2**{-frac}; lut_gemm handles at most 53")
     v = act_fmt.decode(a)
     bad = ~np.isfinite(v)
     if bad.any():
-        raise LutGemmError(f"activations must be finite; {np.count_nonzero(bad)} of the "
+        raise OperationError(f"activations must be finite; {np.count_nonzero(bad)} of the "
                            f"{act_fmt.name} codes are Inf or NaN")
     return np.ldexp(v, frac).astype(np.int64), a_max, act_fmt.name
 
@@ -400,10 +397,10 @@ def _weight_codes(codes, config):
     """Return ``codes`` as an integer array after checking they are ``weight_bits``-bit codes."""
     w = np.asarray(codes)
     if w.dtype.kind not in "iu":
-        raise LutGemmError(f"weight codes must be an integer array, not {w.dtype}")
+        raise OperationError(f"weight codes must be an integer array, not {w.dtype}")
     b = config.weight_bits
     if w.size and (w.min() < 0 or w.max() >= 1 << b):
-        raise LutGemmError(f"weight codes must lie in [0, 2**{b}) for weight_bits {b}, "
+        raise OperationError(f"weight codes must lie in [0, 2**{b}) for weight_bits {b}, "
                            f"got [{w.min()}, {w.max()}]")
     return w
 

@@ -1,0 +1,234 @@
+"""Accumulator models: how a MAC unit's register sums exact products.
+
+The same objects parameterize the RTL generators. Each model reduces exact products (an
+:class:`~lowbit.golden.exact.Exact` array) along its last axis into codes of its result format
+(:attr:`out_fmt`), with :meth:`reduce`.
+
+``ExactAccumulator(out_fmt)``      Kulisch: exact sum, one rounding into ``out_fmt`` at the end.
+``FixedAccumulator(int_bits, frac_bits, overflow)``
+                                   each product rounded onto the register's grid
+                                   (``2**-frac_bits``, with ``rounding``), summed in a two's
+                                   complement register of ``int_bits + frac_bits`` bits that
+                                   wraps, or saturates after every addition.
+``FloatAccumulator(fmt, rounding, order)``
+                                   ``order="sequential"``: ``acc = round(acc + p_k)`` for k in
+                                   order, starting from +0; ``order=tree(f)``: products in
+                                   consecutive groups of ``f`` are summed by a balanced binary
+                                   adder tree rounding at every node, and the group sums are
+                                   accumulated sequentially.
+``Quire(posit_fmt, standard)``     the posit quire: exact sum, one rounding into the posit.
+                                   Width 16n bits (Posit Standard 2022) or n*n/2 (the older
+                                   draft, SoftPosit's quire8/16/32 widths 32/128/512); the sum
+                                   is modelled exactly (overflowing a quire takes over 2**30
+                                   terms of maxpos**2).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lowbit.errors import OperationError, check_choice, check_int
+from lowbit.golden.arith import add_exact_values
+from lowbit.golden.exact import Exact, exact_sum
+from lowbit.golden.formats import FixedFormat, FloatFormat, PositFormat
+from lowbit.golden.rounding import check_rounding
+
+_U64 = np.uint64
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Adder-tree order: groups of ``fan_in`` products (2..4096, a power of two)."""
+
+    fan_in: int
+
+    def __post_init__(self):
+        check_int("fan_in", self.fan_in, 2, 4096)
+        if self.fan_in & (self.fan_in - 1):
+            raise OperationError(f"fan_in must be a power of two, not {self.fan_in}")
+
+    def __str__(self):
+        return f"tree({self.fan_in})"
+
+
+def tree(fan_in: int) -> Tree:
+    """Return the adder-tree order with ``fan_in`` products per tree."""
+    return Tree(fan_in)
+
+
+class _Accumulator:
+    """Shared checks; subclasses define ``out_fmt`` and ``_reduce(products)``."""
+
+    def reduce(self, products: Exact) -> np.ndarray:
+        """Sum exact products along the last axis; return codes of :attr:`out_fmt`."""
+        return self._reduce(products).astype(self.out_fmt.code_dtype)
+
+    def check_operands(self, a_fmt, b_fmt):
+        """Raise if this accumulator cannot hold one product of ``a_fmt`` and ``b_fmt``."""
+
+
+@dataclass(frozen=True)
+class ExactAccumulator(_Accumulator):
+    """Kulisch accumulator: exact sum of exact products, rounded once into ``out_fmt``."""
+
+    out_fmt: object
+    rounding: str = "rne"
+    kind = "exact"
+
+    def __post_init__(self):
+        check_rounding(self.rounding)
+
+    def width_bits(self, a_fmt, b_fmt, terms: int) -> int:
+        """Register width in bits for ``terms`` products: product range, carries, sign."""
+        lo = np.log2(a_fmt.min_positive) + np.log2(b_fmt.min_positive)
+        hi = np.log2(a_fmt.max_value) + np.log2(b_fmt.max_value)
+        return int(np.ceil(hi - lo)) + 1 + int(np.ceil(np.log2(max(terms, 2)))) + 1
+
+    def _reduce(self, products):
+        return self.out_fmt.round_exact(exact_sum(products), self.rounding)
+
+
+@dataclass(frozen=True)
+class Quire(_Accumulator):
+    """The posit quire of ``posit_fmt``: exact sum, one RNE rounding into the posit."""
+
+    posit_fmt: PositFormat
+    standard: str = "2022"
+    kind = "quire"
+
+    def __post_init__(self):
+        if not isinstance(self.posit_fmt, PositFormat):
+            raise OperationError(f"Quire needs a posit format, not "
+                                 f"{getattr(self.posit_fmt, 'name', self.posit_fmt)!r}")
+        check_choice("standard", self.standard, ("2022", "draft"), OperationError)
+
+    @property
+    def out_fmt(self):
+        return self.posit_fmt
+
+    @property
+    def width_bits(self) -> int:
+        """16n bits (2022 standard) or n*n/2 (older draft)."""
+        n = self.posit_fmt.n
+        return 16 * n if self.standard == "2022" else n * n // 2
+
+    def check_operands(self, a_fmt, b_fmt):
+        if a_fmt != self.posit_fmt or b_fmt != self.posit_fmt:
+            raise OperationError(f"Quire({self.posit_fmt.name}) accumulates products of "
+                                 f"{self.posit_fmt.name} only, not {a_fmt.name} x {b_fmt.name}")
+
+    def _reduce(self, products):
+        return self.posit_fmt.round_exact(exact_sum(products))
+
+
+@dataclass(frozen=True)
+class FixedAccumulator(_Accumulator):
+    """A two's complement register of ``int_bits + frac_bits`` bits (LSB ``2**-frac_bits``)."""
+
+    int_bits: int
+    frac_bits: int
+    overflow: str = "wrap"
+    rounding: str = "rne"
+    kind = "fixed"
+
+    def __post_init__(self):
+        check_int("accumulator int_bits + frac_bits", self.int_bits + self.frac_bits, 2, 62,
+                  OperationError)
+        check_choice("overflow", self.overflow, ("wrap", "saturate"), OperationError)
+        check_rounding(self.rounding)
+
+    @property
+    def out_fmt(self):
+        return FixedFormat(self.int_bits, self.frac_bits)
+
+    def check_operands(self, a_fmt, b_fmt):
+        largest = a_fmt.max_value * b_fmt.max_value
+        smallest = max(-a_fmt.min_value * b_fmt.max_value if a_fmt.min_value < 0 else 0,
+                       -b_fmt.min_value * a_fmt.max_value if b_fmt.min_value < 0 else 0,
+                       a_fmt.min_value * b_fmt.min_value)
+        top = max(largest, smallest)
+        if top > self.out_fmt.max_value:
+            raise OperationError(
+                f"accumulator fixed{self.int_bits}_{self.frac_bits} (max "
+                f"{self.out_fmt.max_value!r}) is narrower than one product of {a_fmt.name} x "
+                f"{b_fmt.name} (up to {top!r})")
+
+    def _reduce(self, products):
+        fmt = self.out_fmt
+        terms = fmt.to_int(fmt.round_exact(products, self.rounding, "saturate"))
+        if self.overflow == "wrap":
+            total = np.sum(terms.astype(np.uint64), axis=-1)  # modulo 2**64, then 2**bits
+            return fmt.round_exact(Exact.from_int(_as_signed(total, fmt.bits), -fmt.frac_bits),
+                                   "rtz", "wrap")
+        acc = np.zeros(terms.shape[:-1], np.int64)
+        for k in range(terms.shape[-1]):
+            acc = np.clip(acc + terms[..., k], fmt.min_int, fmt.max_int)
+        return fmt.round_exact(Exact.from_int(acc, -fmt.frac_bits), "rtz", "saturate")
+
+
+def _as_signed(total, bits):
+    """Low ``bits`` bits of uint64 ``total`` as a signed int64."""
+    low = total & _U64((1 << bits) - 1)
+    return np.where(low >= _U64(1 << (bits - 1)), low.astype(np.int64) - (1 << bits),
+                    low.astype(np.int64))
+
+
+@dataclass(frozen=True)
+class FloatAccumulator(_Accumulator):
+    """A float register: every addition rounded into ``fmt`` with ``rounding``."""
+
+    fmt: FloatFormat
+    rounding: str = "rne"
+    order: object = "sequential"
+    overflow: str | None = field(default=None)
+    kind = "float"
+
+    def __post_init__(self):
+        if not isinstance(self.fmt, FloatFormat):
+            raise OperationError(f"FloatAccumulator needs a FloatFormat, not "
+                                 f"{getattr(self.fmt, 'name', self.fmt)!r}")
+        check_rounding(self.rounding)
+        if not (self.order == "sequential" or isinstance(self.order, Tree)):
+            raise OperationError(f"order must be 'sequential' or tree(fan_in), not {self.order!r}")
+
+    @property
+    def out_fmt(self):
+        return self.fmt
+
+    def _add(self, acc_codes, x: Exact):
+        acc = self.fmt.to_exact(acc_codes)
+        return self.fmt.round_exact(add_exact_values(acc, x, self.rounding == "rdn"),
+                                    self.rounding, self.overflow)
+
+    def _round(self, x: Exact):
+        return self.fmt.round_exact(x, self.rounding, self.overflow)
+
+    def _reduce(self, products):
+        if self.order == "sequential":
+            return self._sequential(products)
+        f = self.order.fan_in
+        k = products.shape[-1]
+        groups = -(-k // f)
+        pad = groups * f - k
+        if pad:  # +0 terms: adding +0 changes nothing but the sign of an all -0 group
+            zeros = Exact.from_int(np.zeros(products.shape[:-1] + (pad,), np.int64))
+            products = _concat(products, zeros)
+        level = self._round(products)  # tree leaves: products rounded into the register
+        level = level.reshape(products.shape[:-1] + (groups, f))
+        while level.shape[-1] > 1:
+            a = self.fmt.to_exact(level[..., 0::2])
+            b = self.fmt.to_exact(level[..., 1::2])
+            level = self.fmt.round_exact(add_exact_values(a, b, self.rounding == "rdn"),
+                                         self.rounding, self.overflow)
+        return self._sequential(self.fmt.to_exact(level[..., 0]))
+
+    def _sequential(self, terms: Exact):
+        acc = np.zeros(terms.shape[:-1], dtype=np.uint64)  # +0
+        for k in range(terms.shape[-1]):
+            acc = self._add(acc, terms[..., k])
+        return acc
+
+
+def _concat(x: Exact, y: Exact) -> Exact:
+    return Exact(*(np.concatenate([getattr(x, f), getattr(y, f)], axis=-1)
+                   for f in ("negative", "sig", "exp", "nan", "inf")))

@@ -1,0 +1,200 @@
+"""Dot products and GEMM on codes, with the accumulator modelled exactly.
+
+``dot(a, b, a_fmt, b_fmt, acc)`` reduces the last axis; ``gemm(A, B, a_fmt, b_fmt, acc)``
+computes ``C[m, n] = sum_k A[m, k] B[k, n]``. Products are exact (:func:`arith.exact_mul`);
+the accumulator model (:mod:`lowbit.golden.accumulators`) sums them in K order.
+
+Block formats (A blocked along K, i.e. its last axis; B blocked along K, i.e. its axis 0):
+each block's element products are exact and summed exactly into the block partial sum; the
+partial sum times ``X_A * X_B`` (exact: the block scales' product) is one term of the
+accumulator, so the accumulator sees one term per block. NVFP4's FP32 tensor scales are
+applied once at the output: ``alpha = fp32(s_dec_A * s_dec_B)``, then
+``round_out(value(acc result) * alpha)``.
+
+Results are codes of ``out_fmt`` if given (rounded RNE from the accumulator's result), else of
+the accumulator's own format.
+
+Fast paths, bit-identical to the general model (tested): FP32 round-to-nearest sequential
+accumulation of products that are exact in float32 runs as float32 NumPy adds in K order; exact
+accumulation of integer-valued products whose sums stay below 2**53 runs as a float64 matmul.
+"""
+
+import numpy as np
+
+from lowbit.errors import OperationError
+from lowbit.golden import arith
+from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator
+from lowbit.golden.exact import Exact, exact_sum
+from lowbit.golden.formats import BlockArray, BlockFormat, get
+
+_CHUNK_PRODUCTS = 1 << 22  # products materialized at once by the general path
+
+
+def _check(a_fmt, b_fmt, acc):
+    for fmt, what in ((a_fmt, "a_fmt"), (b_fmt, "b_fmt")):
+        if not hasattr(fmt, "kind"):
+            raise OperationError(f"{what} must be a lowbit format, not {fmt!r}")
+    if (a_fmt.kind == "block") != (b_fmt.kind == "block"):
+        raise OperationError(f"a_fmt and b_fmt must both be block formats or both scalar, not "
+                             f"{a_fmt.name} and {b_fmt.name}")
+    if a_fmt.kind == "block":
+        if a_fmt.block_size != b_fmt.block_size:
+            raise OperationError(f"block size mismatch: {a_fmt.name} has {a_fmt.block_size}, "
+                                 f"{b_fmt.name} has {b_fmt.block_size}")
+        acc.check_operands(a_fmt.element, b_fmt.element)
+    else:
+        acc.check_operands(a_fmt, b_fmt)
+
+
+def _finish(codes, acc, out_fmt):
+    if out_fmt is None or out_fmt == acc.out_fmt:
+        return codes
+    return out_fmt.round_exact(acc.out_fmt.to_exact(codes))
+
+
+# --- dot ------------------------------------------------------------------------------------
+def dot(a, b, a_fmt, b_fmt, acc, out_fmt=None):
+    """Dot products along the last axis of ``a`` and ``b`` (codes, or BlockArrays blocked along
+    their last axis); returns codes of ``out_fmt`` or the accumulator's format."""
+    _check(a_fmt, b_fmt, acc)
+    if a_fmt.kind == "block":
+        terms, tensor_scale = _block_terms(a, b, a_fmt, b_fmt, lambda x, y: (x, y))
+        return _apply_tensor_scale(acc.reduce(terms), acc, out_fmt, tensor_scale)
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape[-1] != b.shape[-1]:
+        raise OperationError(f"dot needs equal lengths, got {a.shape[-1]} and {b.shape[-1]}")
+    return _finish(acc.reduce(arith.exact_mul(a, b, a_fmt, b_fmt)), acc, out_fmt)
+
+
+# --- gemm -----------------------------------------------------------------------------------
+def gemm(A, B, a_fmt, b_fmt, acc, out_fmt=None):
+    """``C = A @ B`` on codes: A is (M, K), B is (K, N) codes or BlockArrays (A blocked along
+    axis 1, B along axis 0); returns (M, N) codes."""
+    _check(a_fmt, b_fmt, acc)
+    if a_fmt.kind == "block":
+        terms, tensor_scale = _block_terms(A, B, a_fmt, b_fmt, _outer_pairs)
+        return _apply_tensor_scale(acc.reduce(terms), acc, out_fmt, tensor_scale)
+    A, B = np.asarray(A), np.asarray(B)
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise OperationError(f"gemm needs A (M, K) and B (K, N), got {A.shape} and {B.shape}")
+    for fast in (_gemm_float32_sequential, _gemm_exact_float64):
+        out = fast(A, B, a_fmt, b_fmt, acc)
+        if out is not None:
+            return _finish(out, acc, out_fmt)
+    M, K = A.shape
+    N = B.shape[1]
+    rows = max(1, _CHUNK_PRODUCTS // max(1, N * K))
+    out = np.empty((M, N), dtype=acc.out_fmt.code_dtype)
+    for r in range(0, M, rows):
+        products = arith.exact_mul(A[r:r + rows, None, :], B.T[None, :, :], a_fmt, b_fmt)
+        out[r:r + rows] = acc.reduce(products)
+    return _finish(out, acc, out_fmt)
+
+
+def _outer_pairs(a_el, b_el):
+    """(M, K) and (N, K) element arrays -> broadcastable (M, 1, K) and (1, N, K)."""
+    return a_el[:, None, :], b_el[None, :, :]
+
+
+def _block_terms(a, b, a_fmt, b_fmt, pair):
+    """Exact accumulator terms, one per block: exact block sum times the two block scales."""
+    for data, fmt, what in ((a, a_fmt, "a"), (b, b_fmt, "b")):
+        if not isinstance(data, BlockArray) or data.fmt != fmt:
+            raise OperationError(f"{what} must be a BlockArray encoded with {fmt.name}")
+    k = a_fmt.block_size
+    a_el, b_el = pair(a.elements, b.elements)
+    a_sc, b_sc = pair(a.scales, b.scales)
+    if a_el.shape[-1] != b_el.shape[-1]:
+        raise OperationError(f"K mismatch: {a_el.shape[-1]} and {b_el.shape[-1]} padded elements")
+    products = arith.exact_mul(a_el, b_el, a_fmt.element, b_fmt.element)
+    blocks = products.shape[-1] // k
+    products = Exact(*(getattr(products, f).reshape(products.shape[:-1] + (blocks, k))
+                       for f in ("negative", "sig", "exp", "nan", "inf")))
+    partial = exact_sum(products).compact()  # exact block partial sums (few bits)
+    a_sc_b, b_sc_b = np.broadcast_arrays(a_sc, b_sc)
+    scales = arith.mul_exact_values(a_fmt.scale.to_exact(a_sc_b), b_fmt.scale.to_exact(b_sc_b))
+    terms = arith.mul_exact_values(partial, scales)
+    tensor = None
+    if a.tensor_scale is not None or b.tensor_scale is not None:
+        tensor = (a.tensor_scale or 1.0, b.tensor_scale or 1.0)
+    return terms, tensor
+
+
+def _apply_tensor_scale(codes, acc, out_fmt, tensor_scale):
+    """NVFP4 epilogue: ``alpha = fp32(s_dec_A * s_dec_B)`` (one rounding, as a GEMM epilogue
+    scalar), then ``round_out(value(acc result) * alpha)``."""
+    if tensor_scale is None:
+        return _finish(codes, acc, out_fmt)
+    fp32 = get("fp32")
+    alpha = arith.mul_exact_values(*(fp32.to_exact(fp32.encode(np.float64(s)))
+                                     for s in tensor_scale))
+    alpha = fp32.to_exact(fp32.round_exact(alpha))
+    scaled = arith.mul_exact_values(acc.out_fmt.to_exact(codes), alpha)
+    return (out_fmt or acc.out_fmt).round_exact(scaled)
+
+
+# --- fast paths -----------------------------------------------------------------------------
+def _float32_exact_products(a_fmt, b_fmt) -> bool:
+    if a_fmt.significand_bits + b_fmt.significand_bits > 24:
+        return False
+    low = np.log2(a_fmt.min_positive) + np.log2(b_fmt.min_positive)
+    high = np.log2(a_fmt.max_value) + np.log2(b_fmt.max_value)
+    return low >= -149 and high < 127
+
+
+def _gemm_float32_sequential(A, B, a_fmt, b_fmt, acc):
+    if not (isinstance(acc, FloatAccumulator) and acc.fmt == get("fp32")
+            and acc.rounding == "rne" and acc.order == "sequential"
+            and acc.overflow in (None, "inf") and _float32_exact_products(a_fmt, b_fmt)):
+        return None
+    a = a_fmt.decode(A).astype(np.float32)  # exact: the values fit float32
+    b = b_fmt.decode(B).astype(np.float32)
+    M, K = a.shape
+    N = b.shape[1]
+    c = np.zeros((M, N), np.float32)
+    prod = np.empty((M, N), np.float32)
+    with np.errstate(all="ignore"):
+        for k in range(K):  # K order; each add is one IEEE RNE float32 rounding
+            np.multiply(a[:, k, None], b[None, k, :], out=prod)
+            c += prod
+    codes = c.view(np.uint32).copy()
+    codes[np.isnan(c)] = acc.fmt.nan_code
+    return codes
+
+
+def _integer_grid(fmt):
+    """``(q, bound)``: every finite value is an integer times ``2**q`` of magnitude <= bound."""
+    q = int(np.floor(np.log2(fmt.min_positive)))
+    return q, fmt.max_value / 2.0**q
+
+
+def _gemm_exact_float64(A, B, a_fmt, b_fmt, acc):
+    if not isinstance(acc, ExactAccumulator):
+        return None
+    qa, bound_a = _integer_grid(a_fmt)
+    qb, bound_b = _integer_grid(b_fmt)
+    K = A.shape[1]
+    if K * bound_a * bound_b >= 2.0**53:
+        return None
+    va, vb = a_fmt.decode(A), b_fmt.decode(B)
+    if not (np.isfinite(va).all() and np.isfinite(vb).all()):
+        return None
+    ia, ib = np.ldexp(va, -qa), np.ldexp(vb, -qb)  # exact integers
+    total = ia @ ib  # every partial sum is an integer below 2**53: exact in any order
+    ex = Exact.from_float64(total)
+    ex = Exact(ex.negative, ex.sig, ex.exp + qa + qb, ex.nan, ex.inf)
+    zero = total == 0  # an exact zero sum: +0, as the general model gives (-0 only if all -0)
+    all_neg_zero = _all_negative_zero_products(va, vb)
+    ex = Exact(np.where(zero, all_neg_zero, ex.negative), ex.sig, ex.exp, ex.nan, ex.inf)
+    return acc.out_fmt.round_exact(ex, acc.rounding)
+
+
+def _all_negative_zero_products(va, vb):
+    """True where every product A[m, k] * B[k, n] is -0 (only then is the exact sum -0)."""
+    za, zb = (va == 0).astype(np.float64), (vb == 0).astype(np.float64)
+    sa, sb = np.signbit(va).astype(np.float64), np.signbit(vb).astype(np.float64)
+    # -0 products = sign-differing products minus the nonzero sign-differing ones (counts).
+    differing = sa @ (1 - sb) + (1 - sa) @ sb
+    nonzero_differing = ((1 - za) * sa) @ ((1 - zb) * (1 - sb)) + \
+        ((1 - za) * (1 - sa)) @ ((1 - zb) * sb)
+    return differing - nonzero_differing == va.shape[1]
