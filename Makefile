@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_formats.py
+	$(BIN)/python benchmarks/bench_gemm.py
 
 clean:
 	rm -rf build
