@@ -100,6 +100,15 @@ class ScalarFormat:
             return _value_table(self)[c]
         return self._decode(as_codes(c, self.bits, self.name))
 
+    def _encode(self, x, rounding, overflow, on_nan):
+        """Float and posit encoding: a table-driven float32 path, else the exact rounder."""
+        from lowbit.golden.exact import Exact
+
+        fast = self._fast_float32_encode(x, rounding, overflow, on_nan)
+        if fast is not None:
+            return fast
+        return self._round(Exact.from_float64(x), rounding, overflow, on_nan)
+
     def _fast_float32_encode(self, x, rounding, overflow, on_nan):
         """Encode float32 arrays through a table derived from the exact encoder, or None."""
         from lowbit.golden.formats import binade_table, float32_table

@@ -247,12 +247,6 @@ class FloatFormat(ScalarFormat):
         return v
 
     # --- encode -------------------------------------------------------------------------------
-    def _encode(self, x, rounding, overflow, on_nan):
-        fast = self._fast_float32_encode(x, rounding, overflow, on_nan)
-        if fast is not None:
-            return fast
-        return self._round(Exact.from_float64(x), rounding, overflow, on_nan)
-
     def _round(self, ex, rounding, overflow, on_nan):
         nan, inf = ex.nan, ex.inf
         if not self.nan:

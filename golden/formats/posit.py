@@ -117,12 +117,6 @@ class PositFormat(ScalarFormat):
         """Most significand bits of any value: ``max_fraction_bits + 1``."""
         return self.max_fraction_bits + 1
 
-    def _encode(self, x, rounding, overflow, on_nan):
-        fast = self._fast_float32_encode(x, rounding, overflow, on_nan)
-        if fast is not None:
-            return fast
-        return self._round(Exact.from_float64(x), rounding, overflow, on_nan)
-
     def _round(self, ex, rounding, overflow, on_nan):
         n, es = self.n, self.es
         special = ex.nan | ex.inf

@@ -17,6 +17,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from tests.expect import raises_exactly
+
 from lowbit.errors import (AccumulatorOverflowError, EncodeError, LowbitError, QuantizerError,
                            RoundingError)
 from lowbit.golden.formats import IntFormat
@@ -577,7 +579,4 @@ CASES = [
 @pytest.mark.parametrize("call, error, message", [c[1:] for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_invalid_input_raises_named_error(call, error, message):
-    with pytest.raises(error) as info:
-        call()
-    assert str(info.value) == message
-    assert isinstance(info.value, LowbitError)
+    raises_exactly(call, error, message)
