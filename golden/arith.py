@@ -134,15 +134,29 @@ def fma(a, b, c, fmt, rounding="rne", overflow=None):
                            rounding, overflow)
 
 
+def _sign_bit(fmt, a):
+    """Signed floats: neg and abs are bit operations on the sign (NaN payloads kept, IEEE
+    754 5.5.1); None for other formats."""
+    if fmt.kind != "float" or not fmt.signed:
+        return None
+    return np.asarray(a).astype(fmt.code_dtype), fmt.code_dtype(1 << (fmt.bits - 1))
+
+
 def neg(a, fmt, overflow=None):
     """Return the codes of ``-a`` (integers: ``-min`` saturates or wraps per ``overflow``)."""
     (x,) = _operands(fmt, np.asarray(a))
+    bits = _sign_bit(fmt, a)
+    if bits is not None:
+        return bits[0] ^ bits[1]
     return fmt.round_exact(_negated(x), "rtz", overflow)
 
 
 def abs(a, fmt, overflow=None):  # noqa: A001 - the operation's name in the API
     """Return the codes of ``|a|`` (NaN keeps NaN; integers: ``|min|`` per ``overflow``)."""
     (x,) = _operands(fmt, np.asarray(a))
+    bits = _sign_bit(fmt, a)
+    if bits is not None:
+        return bits[0] & ~bits[1]
     return fmt.round_exact(Exact(np.zeros(x.shape, bool), x.sig, x.exp, x.nan, x.inf), "rtz",
                            overflow)
 
@@ -233,6 +247,7 @@ def _posit_product_format(a_fmt, b_fmt):
 
 def mul_exact(a, b, a_fmt, b_fmt):
     """Return ``(codes, fmt)``: every product ``a * b`` exactly, as codes of
-    :func:`product_format` (e.g. int4 x int8 -> int12, fp4_e2m1 x fp8_e4m3 -> a 12-bit float)."""
+    :func:`product_format` (e.g. int4 x int8 -> int12, fp4_e2m1 x fp8_e4m3 -> the 11-bit
+    ``fp_e5m5_b6_ieee``)."""
     out = product_format(a_fmt, b_fmt)
     return out.round_exact(exact_mul(a, b, a_fmt, b_fmt), "rtz"), out

@@ -128,7 +128,8 @@ def exact_sum(x: Exact, axis=-1) -> Exact:
     inf = x.inf.any(-1) & ~nan
     inf_negative = (x.inf & x.negative).any(-1)
     live = (x.sig != 0) & ~x.nan & ~x.inf
-    all_negative_zero = (~live | (x.sig == 0)).all(-1) & x.negative.all(-1)
+    # An exact zero sum is -0 only when every term is -0 (an empty sum is +0).
+    all_negative_zero = (~live).all(-1) & x.negative.all(-1) & (x.sig.shape[-1] > 0)
     if not live.any():
         zeros = np.zeros(nan.shape, _U64)
         return Exact(np.where(inf, inf_negative, all_negative_zero), zeros,

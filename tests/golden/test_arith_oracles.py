@@ -14,12 +14,14 @@ decoders, rounders or arithmetic:
    overflow is decided after rounding, as IEEE 754 7.4 says).
 2. fp16 and fp32: a TestFloat-style level-1 generator (22 exponent classes = 11 exponent fields
    x 2 signs, times 4 significand patterns = 88 operands; the 7,744-pair cross product plus
-   weighted random cases = 46,464 cases per op per mode), against Berkeley SoftFloat
-   (``softfloatpy``) in rne rtz rup rdn rna. SoftFloat has no round-to-odd here, so rto (and
-   bf16 in every mode) is checked against an exact ``Fraction`` reference with its own
-   decoder and encoder.
+   weighted random cases = 46,464 cases per op per mode; fma: two Latin squares over the
+   classes, tiny products next to every class, then random triples with addends near -a*b),
+   against Berkeley SoftFloat (``softfloatpy``) in rne rtz rup rdn rna. SoftFloat has no
+   round-to-odd here, so rto (and bf16 in every mode) is checked against an exact
+   ``Fraction`` reference with its own decoder and encoder.
 3. Posits: SoftPosit (``softposit``), all pairs of posit(8,0) and posit(8,2), and 100k random
-   triples of posit(16,1) add/mul/fma.
+   triples of posit(16,1) add/mul/fma (plus 20k fma triples whose addend only reaches the
+   sticky bit of a product that is an exact rounding tie).
 4. neg/abs/compare against ml_dtypes/numpy sign operations, SoftPosit conversions, Python
    integers and IEEE/posit ordering computed from independently decoded values.
 5. mul_exact/product_format: decoded products equal the exact products.
@@ -168,40 +170,31 @@ def _fp8_table(name):
     return grid, vmax, code_of
 
 
-def _pick(grid, x, negative, mode):
-    """Index into ``grid`` of |x| rounded by ``mode`` (x the exact Fraction magnitude)."""
-    i = bisect.bisect_left(grid, x)
-    assert i < len(grid), "grid too short"
+def _locate(grid, x):
+    """(lo, exact, side) for the Fraction magnitude x: ``grid[lo] <= x < grid[lo + 1]``,
+    whether x == grid[lo], and the sign of (x - grid[lo]) - (grid[lo + 1] - x) (-1: nearer lo,
+    0: a tie, 1: nearer the upper neighbour)."""
+    i = bisect.bisect_right(grid, x) - 1
+    assert 0 <= i < len(grid) - 1, "grid too short"
     if grid[i] == x:
-        return i
-    lo, hi = i - 1, i
-    if mode == "rtz":
-        return lo
-    if mode == "rup":
-        return lo if negative else hi
-    if mode == "rdn":
-        return hi if negative else lo
-    if mode == "rto":
-        return lo if lo % 2 else hi
-    d = (x - grid[lo]) - (grid[hi] - x)
-    if d:
-        return lo if d < 0 else hi
-    if mode == "rna":
-        return hi
-    return lo if lo % 2 == 0 else hi  # rne: the even neighbour (index parity = code parity)
+        return i, True, 0
+    d = (x - grid[i]) - (grid[i + 1] - x)
+    return i, False, (d > 0) - (d < 0)
 
 
-def _overflowed(name, negative, policy, mode):
-    """Result of an overflow (and of an infinite exact result) per policy: a code or 'nan'."""
-    fmt = formats.get(name)
-    sign = 0x80 if negative else 0
-    if policy == "saturate":
-        return sign | fmt.max_code
-    if policy == "nan":
-        return "nan"
-    to_max = (mode in ("rtz", "rto") or (mode == "rdn" and not negative)
-              or (mode == "rup" and negative))
-    return sign | (fmt.max_code if to_max else fmt.inf_code)
+def _choose(lo, exact, side, negative, mode):
+    """Grid index of the rounded magnitude (vectorized over located values). Index parity is
+    code parity (consecutive magnitudes have consecutive codes)."""
+    odd = lo % 2 == 1
+    up = {
+        "rtz": np.zeros_like(exact),
+        "rup": ~negative,
+        "rdn": negative,
+        "rto": ~odd,
+        "rna": side >= 0,
+        "rne": (side > 0) | ((side == 0) & odd),
+    }[mode]
+    return lo + (up & ~exact)
 
 
 def _split(name, codes):
@@ -238,39 +231,60 @@ def _exact_op(op, x, y, mode):
 
 
 @functools.lru_cache(maxsize=None)
-def _fp8_exact(name, op):
-    """Exact result of every pair, with the zero sign of the modes other than rdn (the sign of
-    an exact zero sum depends only on whether the mode is rdn) -> list and its rdn variant."""
+def _fp8_exact(name, op, rdn):
+    """Exact results of every pair, located in the grid: arrays over the distinct results
+    (kind 0 finite / 1 inf / 2 nan, negative, lo, exact, side) and each pair's result index.
+    The sign of an exact zero sum depends only on whether the mode is rdn."""
     fmt = formats.get(name)
+    grid = _fp8_table(name)[0]
     ops = _split(name, np.arange(1 << fmt.bits))
-    res = [_exact_op(op, x, y, "rne") for x in ops for y in ops]
-    res_rdn = [_exact_op(op, x, y, "rdn") for x in ops for y in ops]
-    return res, res_rdn
+    mode = "rdn" if rdn else "rne"
+    index = {}
+    inv = np.fromiter((index.setdefault(_exact_op(op, x, y, mode), len(index))
+                       for x in ops for y in ops), dtype=np.int64, count=len(ops) ** 2)
+    rows = []
+    for kind, neg, mag in index:
+        loc = _locate(grid, mag) if kind == "fin" else (0, True, 0)
+        rows.append(({"fin": 0, "inf": 1, "nan": 2}[kind], neg) + loc)
+    kind, neg, lo, exact, side = (np.array(col) for col in zip(*rows))
+    return kind, neg.astype(bool), lo, exact.astype(bool), side, inv
+
+
+@functools.lru_cache(maxsize=None)
+def _fp8_codes_of_grid(name):
+    """Codes of +grid[i] and -grid[i] for the grid indices inside the format (ml_dtypes)."""
+    grid, vmax, code_of = _fp8_table(name)
+    top = grid.index(vmax)
+    pos = np.array([code_of[(False, g)] for g in grid[: top + 1]], dtype=np.int64)
+    neg = np.array([code_of[(True, g)] for g in grid[: top + 1]], dtype=np.int64)
+    return pos, neg, top
 
 
 @functools.lru_cache(maxsize=None)
 def _fp8_oracle(name, op, mode, policy):
     """Codes of every pair of ``name`` for ``op`` (-1 = NaN)."""
-    grid, vmax, code_of = _fp8_table(name)
-    res = _fp8_exact(name, op)[mode == "rdn"]
-    memo = {}
-    out = np.empty(len(res), dtype=np.int64)
-    for k, r in enumerate(res):
-        code = memo.get(r)
-        if code is None:
-            kind, neg, mag = r
-            if kind == "nan":
-                code = "nan"
-            elif kind == "inf":
-                code = _overflowed(name, neg, policy, mode)
-                if policy == "inf":
-                    code = (0x80 if neg else 0) | formats.get(name).inf_code  # exact Inf stays
-            else:
-                v = grid[_pick(grid, mag, neg, mode)]
-                code = _overflowed(name, neg, policy, mode) if v > vmax else code_of[(neg, v)]
-            memo[r] = code
-        out[k] = -1 if code == "nan" else code
-    return out
+    fmt = formats.get(name)
+    kind, neg, lo, exact, side, inv = _fp8_exact(name, op, mode == "rdn")
+    pos_code, neg_code, top = _fp8_codes_of_grid(name)
+    idx = _choose(lo, exact, side, neg, mode)
+    over = (kind == 0) & (idx > top)
+    inside = np.minimum(idx, top)
+    out = np.where(neg, neg_code[inside], pos_code[inside])
+    sign = np.where(neg, 0x80, 0)
+    if policy == "nan":
+        spill = np.full(out.shape, -1)
+    elif policy == "saturate":
+        spill = sign | fmt.max_code
+    else:  # IEEE 754 7.4
+        to_max = ((mode in ("rtz", "rto")) | ((mode == "rdn") & ~neg) | ((mode == "rup") & neg))
+        spill = sign | np.where(to_max, fmt.max_code, fmt.inf_code)
+    out = np.where(over, spill, out)
+    # An exact infinity (Inf operand) stays Inf under "inf", else follows the policy.
+    exact_inf = {"inf": sign | (fmt.inf_code or 0), "saturate": sign | fmt.max_code,
+                 "nan": np.full(out.shape, -1)}[policy]
+    out = np.where(kind == 1, exact_inf, out)
+    out = np.where(kind == 2, -1, out)
+    return out[inv]
 
 
 def _policy_id(p):
@@ -292,6 +306,23 @@ def test_fp8_all_pairs_all_modes_match_fraction(name, policy, op, mode):
     assert_codes(fmt, got, np.where(want < 0, 0, want), (a, b),
                  f"{name} {op} {mode} overflow={_policy_id(policy)} vs Fraction",
                  want_nan=want < 0)
+
+
+def test_fp8_oracle_sees_ties_inexact_and_overflow():
+    """The exhaustive stimulus reaches every distinction the modes and policies make, so the
+    sweeps above could fail: ties (rne != rna), inexact results (rtz != rup), round-to-odd,
+    overflow (policies differ) and signed zeros (rdn)."""
+    for name in FP8_POLICIES:
+        add = {m: _fp8_oracle(name, "add", m, "saturate") for m in MODES}
+        mul = {m: _fp8_oracle(name, "mul", m, "saturate") for m in MODES}
+        for r in (add, mul):
+            assert (r["rne"] != r["rna"]).sum() > 100
+            assert (r["rtz"] != r["rup"]).sum() > 1000
+            assert (r["rto"] != r["rtz"]).sum() > 1000
+        assert ((add["rne"] == 0x00) & (add["rdn"] == 0x80)).sum() > 100  # x + (-x)
+        for op in OPS2:
+            assert (_fp8_oracle(name, op, "rne", "saturate")
+                    != _fp8_oracle(name, op, "rne", "nan")).sum() > 100
 
 
 def test_fp8_signed_zero_and_overflow_spot_checks():
@@ -365,7 +396,7 @@ def _class_operands(name):
 def _weighted(rng, name, n):
     """Random operands: half a class exponent with a random significand, a quarter uniform
     bit patterns, a quarter the class operands themselves."""
-    e, m, _, bits = _geometry(name)
+    _, m, _, bits = _geometry(name)
     kind = rng.integers(0, 4, n)
     fields = np.array(_fields(name), np.uint64)[rng.integers(0, 11, n)]
     classed = _make(name, rng.integers(0, 2, n), fields, rng.integers(0, 1 << m, n))
@@ -450,16 +481,33 @@ def level1_pairs(name, total=LEVEL1):
 @functools.lru_cache(maxsize=None)
 def level1_triples(name, total=LEVEL1):
     """Two Latin squares over the 88 classes (every (a, b), (a, c) and (b, c) class pair
-    occurs), then weighted random triples up to ``total``."""
+    occurs), tiny products with every class as addend, then weighted random triples up to
+    ``total``."""
     c = _class_operands(name)
     i, j = np.repeat(np.arange(88), 88), np.tile(np.arange(88), 88)
     a = np.concatenate([c[i], c[i]])
     b = np.concatenate([c[j], c[j]])
     cc = np.concatenate([c[(i + j) % 88], c[(i + 3 * j + 7) % 88]])
+    # Products of the three smallest subnormals (both signs) with every class as addend: the
+    # product is below the addend's rounding position, often far enough to leave only a sticky
+    # bit (fp16: 2**-48 next to 2**15).
+    bits = _geometry(name)[3]
+    smallest = np.array([s << (bits - 1) | k for s in (0, 1) for k in (1, 2, 3)], np.uint64)
+    st = np.repeat(smallest, 6 * 88), np.tile(np.repeat(smallest, 88), 6), np.tile(c, 36)
+    a, b, cc = (np.concatenate([x, y]) for x, y in zip((a, b, cc), st))
     rng = _rng("triples", name)
     ra = _weighted(rng, name, total - a.size)
     rb = _partners(rng, name, ra)
     rc = _addends(rng, name, ra, rb)
+    # One random triple in eight: a product of two tiny operands (exponent fields 0..2, short
+    # significands) next to an independent addend, usually so far above it that the product
+    # only sets the sticky bit.
+    tiny = rng.integers(0, 8, ra.size) == 0
+    m = IEEE[name][1]
+    k = int(tiny.sum())
+    for x in (ra, rb):
+        x[tiny] = _make(name, rng.integers(0, 2, k), rng.integers(0, 3, k),
+                        rng.integers(0, 1 << m, k) >> rng.integers(0, m + 1, k))
     return np.concatenate([a, ra]), np.concatenate([b, rb]), np.concatenate([cc, rc])
 
 
@@ -616,11 +664,10 @@ def test_bf16_matches_fraction(op, mode):
 @pytest.mark.parametrize("op", ["add", "mul", "fma"])
 @pytest.mark.parametrize("name", ["fp16", "fp32"])
 def test_level1_round_to_odd_matches_fraction(name, op):
-    """SoftFloat here has no round-to-odd: rto on the 7,744 base cases (and 7,744 random ones)
-    against the Fraction reference."""
+    """SoftFloat here has no round-to-odd: rto on the same level-1 cases against the Fraction
+    reference."""
     fmt = formats.get(name)
-    stimulus = level1_triples(name) if op == "fma" else level1_pairs(name)
-    codes = tuple(np.concatenate([x[: 88 * 88], x[-88 * 88:]]) for x in stimulus)
+    codes = level1_triples(name) if op == "fma" else level1_pairs(name)
     want, want_nan = fraction_oracle(name, op, "rto", *codes)
     got = getattr(arith, op)(*codes, fmt, rounding="rto")
     assert_codes(fmt, got, want, codes, f"{name} {op} rto vs Fraction", want_nan=want_nan)
@@ -701,10 +748,32 @@ def _posit16_triples(n=100_000):
     return a, b, c
 
 
+def _p16_code(x):
+    return sp.convertDoubleToP16(float(x)).v
+
+
+@functools.lru_cache(maxsize=None)
+def _posit16_targeted(n=20_000):
+    """Extra fma triples where the addend only reaches the sticky bit: half with a product
+    that is exactly a rounding tie (a odd near 1, b = +-1.5 * 2**k) plus an extreme c, half with
+    random a, b next to an extreme c (near +-minpos or +-maxpos)."""
+    rng = _rng("posit16_1", "targeted")
+    neg = lambda x, s: np.where(s == 1, (0x10000 - x) & 0xFFFF, x)  # noqa: E731
+    a = neg((rng.integers(0x3000, 0x5000, n) | 1), rng.integers(0, 2, n))
+    ks = rng.integers(-12, 13, n)
+    b = neg(np.array([_p16_code(1.5 * 2.0 ** int(k)) for k in ks]), rng.integers(0, 2, n))
+    extreme = np.concatenate([np.arange(1, 17), np.arange(0x7FF0, 0x8000)])
+    c = neg(rng.choice(extreme, n), rng.integers(0, 2, n))
+    half = np.arange(n) >= n // 2
+    a = np.where(half, rng.integers(0, 1 << 16, n), a)
+    b = np.where(half, rng.integers(0, 1 << 16, n), b)
+    return tuple(x.astype(np.uint64) for x in (a, b, c))
+
+
 @pytest.mark.parametrize("op", ["add", "mul", "fma"])
 def test_posit16_1_random_triples_match_softposit(op):
     fmt = formats.get("posit16_1")
-    a, b, c = _posit16_triples()
+    a, b, c = (np.concatenate(x) for x in zip(_posit16_triples(), _posit16_targeted()))
     P = _posit16_objs()
     if op == "fma":  # p16_mulAdd(a, b, c) = a * b + c, one rounding
         want = np.fromiter((sp.p16_mulAdd(P[x], P[y], P[z]).v for x, y, z in
