@@ -18,9 +18,10 @@ The same objects parameterize the RTL generators. Each model reduces exact produ
                                    accumulated sequentially.
 ``Quire(posit_fmt, standard)``     the posit quire: exact sum, one rounding into the posit.
                                    Width 16n bits (Posit Standard 2022) or n*n/2 (the older
-                                   draft, SoftPosit's quire8/16/32 widths 32/128/512); the sum
-                                   is modelled exactly (overflowing a quire takes over 2**30
-                                   terms of maxpos**2).
+                                   draft, SoftPosit's quire8/16/32 widths 32/128/512), LSB
+                                   ``minpos**2``; a sum the register cannot hold (the draft
+                                   quire8 after 128 terms of maxpos**2) raises instead of
+                                   wrapping.
 """
 
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ import numpy as np
 
 from lowbit.errors import OperationError, check_choice, check_int
 from lowbit.golden.arith import add_exact_values
+from lowbit.golden.binary import highest_bit
 from lowbit.golden.exact import Exact, exact_sum
 from lowbit.golden.formats import FixedFormat, FloatFormat, PositFormat
 from lowbit.golden.rounding import check_rounding
@@ -43,7 +45,7 @@ class Tree:
     fan_in: int
 
     def __post_init__(self):
-        check_int("fan_in", self.fan_in, 2, 4096)
+        check_int("fan_in", self.fan_in, 2, 4096, OperationError)
         if self.fan_in & (self.fan_in - 1):
             raise OperationError(f"fan_in must be a power of two, not {self.fan_in}")
 
@@ -60,8 +62,15 @@ class _Accumulator:
     """Shared checks; subclasses define ``out_fmt`` and ``_reduce(products)``."""
 
     def reduce(self, products: Exact) -> np.ndarray:
-        """Sum exact products along the last axis; return codes of :attr:`out_fmt`."""
-        return self._reduce(products).astype(self.out_fmt.code_dtype)
+        """Sum exact products along the last axis; return codes of :attr:`out_fmt`.
+
+        A NaN result is the format's canonical (positive, quiet) NaN code.
+        """
+        codes = self._reduce(products).astype(self.out_fmt.code_dtype)
+        nan_code = getattr(self.out_fmt, "nan_code", None)
+        if nan_code is not None:
+            codes = np.where(np.isnan(self.out_fmt.decode(codes)), nan_code, codes)
+        return codes.astype(self.out_fmt.code_dtype)
 
     def check_operands(self, a_fmt, b_fmt):
         """Raise if this accumulator cannot hold one product of ``a_fmt`` and ``b_fmt``."""
@@ -117,8 +126,24 @@ class Quire(_Accumulator):
             raise OperationError(f"Quire({self.posit_fmt.name}) accumulates products of "
                                  f"{self.posit_fmt.name} only, not {a_fmt.name} x {b_fmt.name}")
 
+    @property
+    def lsb_exponent(self) -> int:
+        """Weight of the quire's LSB: ``minpos**2``."""
+        return -2 * (self.posit_fmt.n - 2) * self.posit_fmt.useed_log2
+
     def _reduce(self, products):
-        return self.posit_fmt.round_exact(exact_sum(products))
+        total = exact_sum(products)
+        # The two's complement quire holds |sum| < 2**(width - 1) LSBs; beyond that the register
+        # wraps (SoftPosit's quire8 returns garbage). Say so instead of modelling a wrap.
+        lead = total.exp + highest_bit(total.sig)
+        limit = self.width_bits - 1 + self.lsb_exponent
+        over = (total.sig != 0) & ~total.nan & ~total.inf & (lead >= limit)
+        if over.any():
+            raise OperationError(
+                f"Quire({self.posit_fmt.name}, {self.standard!r}) overflow: a sum reaches "
+                f"2**{int(lead[over].max())}, the {self.width_bits}-bit quire holds magnitudes "
+                f"below 2**{limit}")
+        return self.posit_fmt.round_exact(total)
 
 
 @dataclass(frozen=True)

@@ -197,4 +197,4 @@ def _all_negative_zero_products(va, vb):
     differing = sa @ (1 - sb) + (1 - sa) @ sb
     nonzero_differing = ((1 - za) * sa) @ ((1 - zb) * (1 - sb)) + \
         ((1 - za) * (1 - sa)) @ ((1 - zb) * sb)
-    return differing - nonzero_differing == va.shape[1]
+    return (differing - nonzero_differing == va.shape[1]) & (va.shape[1] > 0)

@@ -236,7 +236,8 @@ class FloatFormat(ScalarFormat):
         e = np.where(low_binade, 1, ef) - self.bias - man
         if self.zero and not self.subnormals:
             sig = np.where(low_binade, _U64(0), sig)
-        v = np.ldexp(sig.astype(np.float64), e)
+        with np.errstate(over="ignore"):  # the Inf/NaN binade of fp64; replaced below
+            v = np.ldexp(sig.astype(np.float64), e)
         if self.inf:
             top = ef == (1 << self.exp_bits) - 1
             v = np.where(top, np.where(f == 0, np.inf, np.nan), v)
