@@ -19,6 +19,8 @@ accumulation of products that are exact in float32 runs as float32 NumPy adds in
 accumulation of integer-valued products whose sums stay below 2**53 runs as a float64 matmul.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from lowbit.errors import OperationError
@@ -147,19 +149,33 @@ def _gemm_float32_sequential(A, B, a_fmt, b_fmt, acc):
             and acc.rounding == "rne" and acc.order == "sequential"
             and acc.overflow in (None, "inf") and _float32_exact_products(a_fmt, b_fmt)):
         return None
-    a = a_fmt.decode(A).astype(np.float32)  # exact: the values fit float32
-    b = b_fmt.decode(B).astype(np.float32)
-    M, K = a.shape
-    N = b.shape[1]
-    c = np.zeros((M, N), np.float32)
-    prod = np.empty((M, N), np.float32)
-    with np.errstate(all="ignore"):
-        for k in range(K):  # K order; each add is one IEEE RNE float32 rounding
-            np.multiply(a[:, k, None], b[None, k, :], out=prod)
-            c += prod
+    # Every value and product of these formats is a float32 value.
+    c = _float32_loop(a_fmt.decode(A).astype(np.float32), b_fmt.decode(B).astype(np.float32))
     codes = c.view(np.uint32).copy()
     codes[np.isnan(c)] = acc.fmt.nan_code
     return codes
+
+
+def _float32_loop(a, b):
+    """Sequential float32 accumulation, one K step at a time, in row tiles on two threads."""
+    M, K = a.shape
+    c = np.zeros((M, b.shape[1]), np.float32)
+
+    def rows(r0):
+        at = np.ascontiguousarray(a[r0:r0 + _ROW_TILE].T)
+        acc = c[r0:r0 + _ROW_TILE]
+        prod = np.empty_like(acc)
+        with np.errstate(all="ignore"):
+            for k in range(K):  # K order; each add is one IEEE RNE float32 rounding
+                np.multiply(at[k][:, None], b[k][None, :], out=prod)
+                np.add(acc, prod, out=acc)
+
+    with ThreadPoolExecutor(2) as pool:  # NumPy releases the GIL in ufunc loops
+        list(pool.map(rows, range(0, M, _ROW_TILE)))
+    return c
+
+
+_ROW_TILE = 64
 
 
 def _integer_grid(fmt):
