@@ -4,11 +4,15 @@ Codes are unsigned integer arrays holding bit patterns (uint8/16/32/64, the smal
 ``bits``); bit patterns are the currency between lowbit's layers.
 """
 
+import dataclasses
 import functools
 
 import numpy as np
 
 from lowbit.errors import EncodeError, check_choice
+from lowbit.golden.exact import Exact
+from lowbit.golden.formats import binade_table, float32_table
+from lowbit.golden.rounding import check_rounding
 
 _TABLE_MIN = 1 << 12  # decode through a value table from this many codes on (<= 16 bits)
 
@@ -78,12 +82,7 @@ class ScalarFormat:
         ndarray of :attr:`code_dtype`
             Bit patterns, same shape as ``x``.
         """
-        from lowbit.golden.rounding import check_rounding
-
-        check_rounding(rounding)
-        overflow = self.default_overflow if overflow is None else overflow
-        check_choice("overflow", overflow, self.overflow_policies, EncodeError)
-        check_choice("on_nan", on_nan, NAN_POLICIES, EncodeError)
+        overflow = self._check_policies(rounding, overflow, on_nan)
         x = np.asarray(x)
         if x.dtype.kind not in "iufb":
             raise EncodeError(f"values to encode must be numeric, not {x.dtype}")
@@ -102,8 +101,6 @@ class ScalarFormat:
 
     def _encode(self, x, rounding, overflow, on_nan):
         """Float and posit encoding: a table-driven float32 path, else the exact rounder."""
-        from lowbit.golden.exact import Exact
-
         fast = self._fast_float32_encode(x, rounding, overflow, on_nan)
         if fast is not None:
             return fast
@@ -111,8 +108,6 @@ class ScalarFormat:
 
     def _fast_float32_encode(self, x, rounding, overflow, on_nan):
         """Encode float32 arrays through a table derived from the exact encoder, or None."""
-        from lowbit.golden.formats import binade_table, float32_table
-
         for table in (float32_table, binade_table):
             if table.applies(self, x, rounding):
                 if not self.has_nan:
@@ -126,18 +121,19 @@ class ScalarFormat:
         The same rounding as :meth:`encode`; the arithmetic layer rounds its exact products and
         sums through here.
         """
-        from lowbit.golden.rounding import check_rounding
+        overflow = self._check_policies(rounding, overflow, on_nan)
+        return self._round(ex, rounding, overflow, on_nan).astype(self.code_dtype)
 
+    def _check_policies(self, rounding, overflow, on_nan) -> str:
+        """Validate the rounding, overflow and NaN policies; return the overflow policy."""
         check_rounding(rounding)
         overflow = self.default_overflow if overflow is None else overflow
         check_choice("overflow", overflow, self.overflow_policies, EncodeError)
         check_choice("on_nan", on_nan, NAN_POLICIES, EncodeError)
-        return self._round(ex, rounding, overflow, on_nan).astype(self.code_dtype)
+        return overflow
 
     def to_exact(self, codes):
         """Return the exact value of each code as a compact :class:`~lowbit.golden.exact.Exact`."""
-        from lowbit.golden.exact import Exact
-
         return Exact.from_float64(self.decode(codes)).compact()
 
     def values(self) -> np.ndarray:
@@ -179,8 +175,6 @@ class ScalarFormat:
     def to_dict(self) -> dict:
         """Return a JSON-ready dict from which :func:`~lowbit.golden.formats.from_dict` rebuilds
         this format."""
-        import dataclasses
-
         d = {"kind": self.kind}
         for f in dataclasses.fields(self):
             d[f.name] = getattr(self, f.name)
