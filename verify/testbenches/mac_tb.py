@@ -1,9 +1,11 @@
 """cocotb testbench for MAC units: one operation per cycle, register compared bit for bit.
 
 Environment: ``LOWBIT_VECTORS`` (an ``.npz`` from :meth:`MacVectors.save`), ``LOWBIT_LATENCY``
-(cycles from ``valid`` to ``out_valid``), ``LOWBIT_ACC_BITS`` (register width).
+(cycles from ``valid`` to ``out_valid``), ``LOWBIT_ACC_BITS`` (register width), optionally
+``LOWBIT_RESULT`` (a JSON file receiving vectors checked, mismatches, measured latency, cycles).
 """
 
+import json
 import os
 
 import cocotb
@@ -49,6 +51,10 @@ async def mac_matches_golden(dut):
                                   f"0x{want:x} ({expected[i]})")
             checked += 1
         await FallingEdge(dut.clk)
+    if os.environ.get("LOWBIT_RESULT"):  # for regressions: what was checked, even on failure
+        with open(os.environ["LOWBIT_RESULT"], "w") as f:
+            json.dump({"vectors": checked, "mismatches": bad, "latency": first_seen,
+                       "cycles": n + latency}, f)
     assert first_seen == latency, f"measured latency {first_seen} cycles, component says {latency}"
     assert checked == n, f"checked {checked} of {n} operations"
     assert bad == 0, f"{bad} mismatches of {n}:\n" + "\n".join(mismatches)
