@@ -23,6 +23,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_formats.py
 	$(BIN)/python benchmarks/bench_gemm.py
+	$(BIN)/python benchmarks/bench_rtl_sim.py
 
 clean:
 	rm -rf build

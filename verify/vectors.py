@@ -54,8 +54,9 @@ def _expected(clear, a, b, a_fmt, b_fmt, acc):
     return out
 
 
-def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0) -> MacVectors:
-    """Build vector set ``kind`` (one of :data:`VECTOR_SETS`) for a MAC of these formats."""
+def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
+    """Build vector set ``kind`` (one of :data:`VECTOR_SETS`) for a MAC of these formats
+    (``count`` operations for the ``random`` set, clearing about every tenth)."""
     rng = np.random.default_rng(seed)
     na, nb = 1 << a_fmt.bits, 1 << b_fmt.bits
     if kind == "exhaustive":
@@ -70,8 +71,8 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0) -> MacVectors:
         a, b = (x.ravel() for x in np.meshgrid(ca, cb, indexing="ij"))
         clear = np.ones(a.size, bool)
     elif kind == "random":
-        a, b = rng.integers(0, na, 4096), rng.integers(0, nb, 4096)
-        clear = rng.random(4096) < 0.1
+        a, b = rng.integers(0, na, count), rng.integers(0, nb, count)
+        clear = rng.random(count) < 0.1
         clear[0] = True
     elif kind == "sequences":
         # Long runs of the extreme codes (overflow / saturation) and of cancelling pairs.

@@ -7,12 +7,12 @@ operands (a product with fraction bits). The exhaustive Verilator runs are the r
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from lowbit.errors import OperationError
 from lowbit.golden import formats as F
 from lowbit.golden.accumulators import FixedAccumulator, FloatAccumulator
 from lowbit.hdl.int_mac import IntMac
+from lowbit.verify.pysim import simulate_mac
 from lowbit.verify.vectors import mac_vectors
 from tests.expect import raises_exactly
 
@@ -24,32 +24,12 @@ CONFIGS = {
 }
 
 
-def simulate_pysim(dut, vectors):
-    """Run vectors through Amaranth's simulator; return the register after each operation."""
-    got = []
-
-    async def bench(ctx):
-        for clear, a, b in zip(vectors.clear, vectors.a, vectors.b):
-            ctx.set(dut.valid, 1)
-            ctx.set(dut.clear, int(clear))
-            ctx.set(dut.a, int(a))
-            ctx.set(dut.b, int(b))
-            await ctx.tick()
-            got.append(ctx.get(dut.acc))
-
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    return np.array(got)
-
-
 @pytest.mark.parametrize("name", CONFIGS)
 @pytest.mark.parametrize("kind", ["corners", "sequences"])
 def test_int_mac_pysim(name, kind):
     a_fmt, b_fmt, acc = CONFIGS[name]
     v = mac_vectors(kind, a_fmt, b_fmt, acc)
-    got = simulate_pysim(IntMac(a_fmt, b_fmt, acc=acc), v)
+    got = simulate_mac(IntMac(a_fmt, b_fmt, acc=acc), v)
     bad = np.flatnonzero(got != v.expected)
     assert bad.size == 0, [(int(v.a[i]), int(v.b[i]), int(got[i]), int(v.expected[i]))
                            for i in bad[:5]]
