@@ -34,7 +34,7 @@ class MacVectors:
         np.savez(path, clear=self.clear, a=self.a, b=self.b, expected=self.expected)
 
 
-def _expected(clear, a, b, a_fmt, b_fmt, acc):
+def expected_codes(clear, a, b, a_fmt, b_fmt, acc) -> np.ndarray:
     """Register code after each operation: golden dot of the run since the last clear."""
     out = np.empty(len(a), dtype=np.int64)
     starts = np.flatnonzero(clear)
@@ -88,4 +88,4 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
     else:
         raise LowbitError(f"vector set must be one of {', '.join(VECTOR_SETS)}, not {kind!r}")
     a, b = a.astype(np.int64), b.astype(np.int64)
-    return MacVectors(kind, clear, a, b, _expected(clear, a, b, a_fmt, b_fmt, acc))
+    return MacVectors(kind, clear, a, b, expected_codes(clear, a, b, a_fmt, b_fmt, acc))
