@@ -1,14 +1,14 @@
 """Integer / fixed-point multiply-accumulate unit with a FixedAccumulator register."""
 
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError
 from lowbit.golden.accumulators import FixedAccumulator
+from lowbit.hdl.component import Component
 
 
-class IntMac(wiring.Component):
+class IntMac(Component):
     """``acc <= (clear ? 0 : acc) + a * b`` on every cycle with ``valid``; one op per cycle.
 
     Parameters
@@ -37,8 +37,6 @@ class IntMac(wiring.Component):
     latency = 1
 
     def __init__(self, a_fmt, b_fmt, *, acc):
-        # Amaranth warns about never-elaborated components; a rejected one is not a bug.
-        self._MustUse__silence = True
         for fmt, what in ((a_fmt, "a_fmt"), (b_fmt, "b_fmt")):
             if getattr(fmt, "kind", None) not in ("int", "fixed"):
                 raise OperationError(f"IntMac {what} must be an IntFormat or FixedFormat, not "
@@ -59,7 +57,6 @@ class IntMac(wiring.Component):
             "a": In(a_fmt.bits), "b": In(b_fmt.bits),
             "out_valid": Out(1), "acc": Out(signed(self._width)),
         })
-        self._MustUse__silence = False
 
     @property
     def a_fmt(self):

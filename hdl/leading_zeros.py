@@ -1,10 +1,10 @@
 """Leading-zero count: a log-depth tree shared by the normalizer and every MAC unit."""
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError, check_int
+from lowbit.hdl.component import Component
 
 MAX_WIDTH = 4096
 """Widest input any building block accepts (a posit(64, 2) quire is 1,024 bits)."""
@@ -44,7 +44,7 @@ def _count_tree(m, bits, name):
     return count, zero
 
 
-class LeadingZeroCount(wiring.Component):
+class LeadingZeroCount(Component):
     """Count the zeros above the most significant one of ``value`` (combinational).
 
     The input is padded with zeros below its LSB to a power of two ``P`` and counted by a
@@ -69,15 +69,12 @@ class LeadingZeroCount(wiring.Component):
     """
 
     def __init__(self, width):
-        # Amaranth warns about never-elaborated components; a rejected one is not a bug.
-        self._MustUse__silence = True
         self._width = check_width("LeadingZeroCount", "width", width)
         super().__init__({
             "value": In(width),
             "count": Out(width.bit_length()),
             "zero": Out(1),
         })
-        self._MustUse__silence = False
 
     @property
     def width(self) -> int:

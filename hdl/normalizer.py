@@ -1,13 +1,13 @@
 """Normalizer: shift a magnitude left until its leading one is at the MSB."""
 
 from amaranth.hdl import Module
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from lowbit.hdl.component import Component
 from lowbit.hdl.leading_zeros import LeadingZeroCount, check_width
 
 
-class Normalizer(wiring.Component):
+class Normalizer(Component):
     """Shift ``value`` left by its leading-zero count (combinational).
 
     The count comes from a :class:`~lowbit.hdl.leading_zeros.LeadingZeroCount` submodule; the
@@ -32,8 +32,6 @@ class Normalizer(wiring.Component):
     """
 
     def __init__(self, width):
-        # Amaranth warns about never-elaborated components; a rejected one is not a bug.
-        self._MustUse__silence = True
         self._width = check_width("Normalizer", "width", width)
         super().__init__({
             "value": In(width),
@@ -41,7 +39,6 @@ class Normalizer(wiring.Component):
             "shift": Out(width.bit_length()),
             "zero": Out(1),
         })
-        self._MustUse__silence = False
 
     @property
     def width(self) -> int:

@@ -7,11 +7,11 @@
 import enum
 
 from amaranth.hdl import Cat, Const, Module, Signal
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError, check_int
 from lowbit.golden.rounding import ROUNDING_MODES
+from lowbit.hdl.component import Component
 from lowbit.hdl.leading_zeros import check_width
 
 RoundingMode = enum.IntEnum(
@@ -34,7 +34,7 @@ DETERMINISTIC_MODES = tuple(m for m in ROUNDING_MODES if m != STOCHASTIC)
 """The default ``modes`` of :class:`Rounder`: every golden mode that needs no random input."""
 
 
-class Rounder(wiring.Component):
+class Rounder(Component):
     """Round an unsigned magnitude to its top ``out_width`` bits (combinational).
 
     Equal bit for bit to ``shift_round(magnitude, in_width - out_width, negative, rounding)``
@@ -75,8 +75,6 @@ class Rounder(wiring.Component):
     """
 
     def __init__(self, in_width, *, out_width, modes=DETERMINISTIC_MODES, random_bits=None):
-        # Amaranth warns about never-elaborated components; a rejected one is not a bug.
-        self._MustUse__silence = True
         check_width("Rounder", "in_width", in_width, low=2)
         check_int("Rounder out_width", out_width, 1, in_width - 1, OperationError)
         modes = (modes,) if isinstance(modes, str) else tuple(modes)
@@ -104,7 +102,6 @@ class Rounder(wiring.Component):
         if random_bits is not None:
             members["random"] = In(random_bits)
         super().__init__(members)
-        self._MustUse__silence = False
 
     @property
     def shift(self) -> int:

@@ -32,12 +32,12 @@ All masks, signs and constants are derived from the mode's golden formats.
 from dataclasses import dataclass
 
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError
 from lowbit.golden import formats as F
 from lowbit.golden.accumulators import FixedAccumulator
+from lowbit.hdl.component import Component
 
 #: Lane count and operand widths of each supported shape, ``(a_bits, b_bits) -> name``.
 SHAPES = {(8, 8): "8x8", (4, 4): "4x4", (8, 4): "8x4", (2, 2): "2x2"}
@@ -147,7 +147,7 @@ def _lane_range(mode: SimdMode):
     return min(ends), max(ends)
 
 
-class SimdMac(wiring.Component):
+class SimdMac(Component):
     """A multiply-accumulate unit whose one 8x8 multiplier array computes 1, 2 or 4 products per
     cycle per ``mode``: ``acc<k> <= (clear ? 0 : acc<k>) + a_k * b_k`` for every lane ``k``.
 
@@ -181,8 +181,6 @@ class SimdMac(wiring.Component):
     latency = 1
 
     def __init__(self, modes):
-        # Amaranth warns about never-elaborated components; a rejected one is not a bug.
-        self._MustUse__silence = True
         if not isinstance(modes, (list, tuple)):
             raise OperationError(f"SimdMac modes must be a list or tuple of SimdMode, not "
                                  f"{modes!r}")
@@ -202,7 +200,6 @@ class SimdMac(wiring.Component):
         for k, width in enumerate(self._acc_bits):
             members[f"acc{k}"] = Out(signed(width))
         super().__init__(members)
-        self._MustUse__silence = False
 
     @property
     def modes(self) -> tuple:

@@ -1,0 +1,22 @@
+"""The base class of lowbit hardware units."""
+
+from amaranth.lib import wiring
+
+
+class Component(wiring.Component):
+    """An Amaranth component whose constructor validates golden parameters first.
+
+    Subclasses check their arguments, raising a :class:`~lowbit.errors.LowbitError` on bad
+    ones, then call ``super().__init__(signature)``. Amaranth warns about every component that
+    is never elaborated; a construction that was rejected is not such a bug, so the warning is
+    silenced until the signature is in place.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls, *args, **kwargs)
+        self._MustUse__silence = True
+        return self
+
+    def __init__(self, signature):
+        super().__init__(signature)
+        self._MustUse__silence = False
