@@ -52,3 +52,26 @@ def test_int_mac_pysim(name, kind):
 ])
 def test_int_mac_rejects_bad_parameters(call, message):
     raises_exactly(call, OperationError, message)
+
+
+def test_testbench_catches_a_wrong_expectation(tmp_path):
+    """The cocotb check is not vacuous: one corrupted expected code fails the run and is
+    counted in the result file."""
+    import json
+
+    from lowbit.hdl import export
+    from lowbit.verify.runner import SimulationFailed, run_testbench
+    from lowbit.verify.vectors import MacVectors
+
+    a_fmt, b_fmt, acc = CONFIGS["int8xint8_wrap"]
+    dut = IntMac(a_fmt, b_fmt, acc=acc)
+    v = mac_vectors("corners", a_fmt, b_fmt, acc)
+    wrong = v.expected.copy()
+    wrong[5] += 1
+    MacVectors("corrupted", v.clear, v.a, v.b, wrong).save(tmp_path / "v.npz")
+    env = {"LOWBIT_VECTORS": tmp_path / "v.npz", "LOWBIT_LATENCY": dut.latency,
+           "LOWBIT_ACC_BITS": 20, "LOWBIT_RESULT": tmp_path / "r.json"}
+    with pytest.raises(SimulationFailed):
+        run_testbench(export(dut, name="int_mac_int8xint8_wrap20"),
+                      "lowbit.verify.testbenches.mac_tb", env)
+    assert json.loads((tmp_path / "r.json").read_text())["mismatches"] == 1
