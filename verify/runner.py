@@ -61,9 +61,16 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator") -> S
         runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
                      timescale=("1ns", "1ps"), always=False, log_file=build / "build.log")
     xml = build / f"results-{test_module.rsplit('.', 1)[-1]}.xml"
-    runner.test(hdl_toplevel=rtl.name, test_module=test_module, build_dir=build,
-                test_dir=build, extra_env={k: str(v) for k, v in env.items()}, results_xml=xml,
-                log_file=xml.with_suffix(".log"))
+    xml.unlink(missing_ok=True)  # never read a previous run's results
+    try:
+        runner.test(hdl_toplevel=rtl.name, test_module=test_module, build_dir=build,
+                    test_dir=build, extra_env={k: str(v) for k, v in env.items()},
+                    results_xml=xml, log_file=xml.with_suffix(".log"))
+    except SystemExit:  # under pytest the runner exits on failures; the results file tells
+        pass
+    if not xml.exists():
+        raise SimulationFailed(f"{rtl.name}: testbench {test_module} wrote no results "
+                               f"(see {xml.with_suffix('.log')})")
     tests, failed = get_results(xml)
     if tests == 0:
         raise SimulationFailed(f"{rtl.name}: testbench {test_module} ran no test")
