@@ -17,38 +17,68 @@ from lowbit.golden import formats as F
 from lowbit.golden.accumulators import FixedAccumulator
 from lowbit.hdl import export
 from lowbit.hdl.int_mac import IntMac
+from lowbit.hdl.simd_mac import SimdMac, SimdMode
 from lowbit.verify.runner import SimulationFailed, run_testbench
 from lowbit.paths import write_atomic
+from lowbit.verify.simd_vectors import simd_vectors
 from lowbit.verify.vectors import mac_vectors
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One configuration of one unit, with the vector sets to run on it."""
+    """One configuration of one unit, with the vector sets to run on it.
+
+    ``vectors(unit, kind)`` builds a vector set (an object with ``save`` and ``len``) from
+    golden; ``env(unit)`` gives the testbench's extra environment (register widths).
+    """
 
     unit: str
     config: str
-    build: object  # () -> component
+    build: object
     vector_sets: tuple
-    testbench: str = "lowbit.verify.testbenches.mac_tb"
+    vectors: object
+    env: object
+    testbench: str
     full_only: bool = False
 
 
-def _int_mac(a, b, int_bits, overflow):
+def _int_mac_entry(a, b, int_bits, overflow, sets, full_only=False):
     a_fmt, b_fmt = F.get(a), F.get(b)
     acc = FixedAccumulator(int_bits, a_fmt.frac_bits + b_fmt.frac_bits, overflow)
-    return lambda: IntMac(a_fmt, b_fmt, acc=acc)
+    return Entry(
+        "IntMac", f"{a}x{b}_{'wrap' if overflow == 'wrap' else 'sat'}{int_bits}",
+        lambda: IntMac(a_fmt, b_fmt, acc=acc), sets,
+        vectors=lambda u, kind: mac_vectors(kind, u.a_fmt, u.b_fmt, u.accumulator),
+        env=lambda u: {"LOWBIT_ACC_BITS": u.accumulator.int_bits + u.accumulator.frac_bits},
+        testbench="lowbit.verify.testbenches.mac_tb", full_only=full_only)
+
+
+def _simd_vectors(unit, kind):
+    """``exhaustive/m<k>`` is mode k alone, exhaustively; other kinds mix every mode."""
+    base, _, mode = kind.partition("/m")
+    return simd_vectors(base, unit.modes, only=int(mode) if mode else None)
+
+
+def _simd_mac_entry(config, modes, sets, full_only=False):
+    return Entry(
+        "SimdMac", config, lambda: SimdMac(modes), sets, vectors=_simd_vectors,
+        env=lambda u: {"LOWBIT_ACC_BITS": ",".join(str(p.shape().width) for p in u.acc_ports())},
+        testbench="lowbit.verify.testbenches.simd_mac_tb", full_only=full_only)
 
 
 ALL_SETS = ("exhaustive", "corners", "random", "sequences")
+_SIMD_PRESETS = tuple(SimdMode.preset(shape, acc=FixedAccumulator(24, 0, "wrap"))
+                      for shape in ("8x8", "4x4", "8x4", "2x2"))
 MATRIX = (
-    Entry("IntMac", "int8xint8_wrap20", _int_mac("int8", "int8", 20, "wrap"), ALL_SETS),
-    Entry("IntMac", "int8xint8_sat18", _int_mac("int8", "int8", 18, "saturate"), ALL_SETS),
-    Entry("IntMac", "uint4xint8_sat16", _int_mac("uint4", "int8", 16, "saturate"), ALL_SETS),
-    Entry("IntMac", "int16xint16_wrap40", _int_mac("int16", "int16", 40, "wrap"),
-          ("corners", "random", "sequences"), full_only=True),
-    Entry("IntMac", "int2xuint2_sat6", _int_mac("int2", "uint2", 6, "saturate"), ALL_SETS,
-          full_only=True),
+    _int_mac_entry("int8", "int8", 20, "wrap", ALL_SETS),
+    _int_mac_entry("int8", "int8", 18, "saturate", ALL_SETS),
+    _int_mac_entry("uint4", "int8", 16, "saturate", ALL_SETS),
+    _simd_mac_entry("presets_wrap24", _SIMD_PRESETS,
+                    ("exhaustive/m0", "exhaustive/m1", "exhaustive/m2", "exhaustive/m3",
+                     "corners", "sequences", "random")),
+    _int_mac_entry("int16", "int16", 40, "wrap", ("corners", "random", "sequences"),
+                   full_only=True),
+    _int_mac_entry("int2", "uint2", 6, "saturate", ALL_SETS, full_only=True),
 )
 
 
@@ -61,7 +91,7 @@ def run_entry(entry, vector_set, sim="verilator") -> dict:
     """Run one vector set on one configuration; return its result row."""
     unit = entry.build()
     start = time.perf_counter()
-    vectors = mac_vectors(vector_set, unit.a_fmt, unit.b_fmt, unit.accumulator)
+    vectors = entry.vectors(unit, vector_set)
     rtl = export(unit, name=f"{entry.unit.lower()}_{entry.config}")
     row = {"unit": entry.unit, "config": entry.config, "vector_set": vector_set, "sim": sim,
            "vectors": 0, "mismatches": None, "cycles": 0, "latency": None,
@@ -70,8 +100,7 @@ def run_entry(entry, vector_set, sim="verilator") -> dict:
         stim, result = Path(tmp) / "vectors.npz", Path(tmp) / "result.json"
         vectors.save(stim)
         env = {"LOWBIT_VECTORS": stim, "LOWBIT_LATENCY": unit.latency,
-               "LOWBIT_ACC_BITS": unit.accumulator.int_bits + unit.accumulator.frac_bits,
-               "LOWBIT_RESULT": result}
+               "LOWBIT_RESULT": result, **entry.env(unit)}
         try:
             run_testbench(rtl, entry.testbench, env, sim=sim)
             row["status"] = "pass"
