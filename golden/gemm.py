@@ -27,7 +27,7 @@ from lowbit.errors import OperationError
 from lowbit.golden import arith
 from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator
 from lowbit.golden.exact import Exact, exact_sum
-from lowbit.golden.formats import BlockArray, BlockFormat, get
+from lowbit.golden.formats import BlockArray, get
 
 _CHUNK_PRODUCTS = 1 << 22  # products materialized at once by the general path
 

@@ -223,7 +223,6 @@ class SimdMac(Component):
 
     def elaborate(self, platform):
         m = Module()
-        n_modes = len(self._modes)
 
         # Per-mode control words of the shared array, derived from the formats.
         keep = Signal(64)  # bit 8*j + i: partial product (j, i) belongs to a lane

@@ -12,30 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from lowbit.errors import LowbitError
-from lowbit.verify.vectors import expected_codes
-
-SIMD_VECTOR_SETS = ("exhaustive", "corners", "random", "sequences")
+from lowbit.verify.vectors import VECTOR_SETS, MacVectors, expected_codes
 
 
 @dataclass(frozen=True)
-class SimdVectors:
-    """One operation per row: ``mode``, ``clear``, packed ``a``/``b`` words and the expected
-    register code of every lane (``expected[:, k]`` for ``acc<k>``)."""
+class SimdVectors(MacVectors):
+    """MAC vectors plus the ``mode`` of every operation; ``a``/``b`` are packed words and
+    ``expected[:, k]`` is the register code of lane ``k`` (``acc<k>``)."""
 
-    name: str
     mode: np.ndarray
-    clear: np.ndarray
-    a: np.ndarray
-    b: np.ndarray
-    expected: np.ndarray
-
-    def __len__(self):
-        return len(self.a)
-
-    def save(self, path):
-        """Write the arrays to an ``.npz`` file (for testbenches in another process)."""
-        np.savez(path, mode=self.mode, clear=self.clear, a=self.a, b=self.b,
-                 expected=self.expected)
 
 
 def _pack(mode, lane_a, lane_b, rng):
@@ -85,7 +70,7 @@ def _lane_stimulus(kind, mode, rng):
         clear = np.zeros(a0.size, bool)
         clear[::run] = True
     else:
-        raise LowbitError(f"vector set must be one of {', '.join(SIMD_VECTOR_SETS)}, "
+        raise LowbitError(f"vector set must be one of {', '.join(VECTOR_SETS)}, "
                           f"not {kind!r}")
     return lane_a.astype(np.int64), lane_b.astype(np.int64), clear
 
@@ -99,7 +84,7 @@ def _random_stimulus(mode, length, rng):
 
 
 def simd_vectors(kind, modes, *, only=None, seed=0) -> SimdVectors:
-    """Build vector set ``kind`` (one of :data:`SIMD_VECTOR_SETS`) for a SimdMac of ``modes``.
+    """Build vector set ``kind`` (one of :data:`VECTOR_SETS`) for a SimdMac of ``modes``.
 
     ``only`` restricts the set to one mode index. ``random`` interleaves runs of random modes of
     random lengths (a mode changes only with ``clear``); the other kinds go mode by mode.

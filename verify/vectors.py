@@ -6,7 +6,7 @@ object. The same arrays drive the Amaranth simulator, the cocotb testbenches and
 cycle model.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class MacVectors:
 
     def save(self, path):
         """Write the arrays to an ``.npz`` file (for testbenches in another process)."""
-        np.savez(path, clear=self.clear, a=self.a, b=self.b, expected=self.expected)
+        np.savez(path, **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "name"})
 
 
 def expected_codes(clear, a, b, a_fmt, b_fmt, acc) -> np.ndarray:

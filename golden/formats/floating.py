@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lowbit.errors import EncodeError, FormatParameterError, check_int
-from lowbit.golden.exact import WINDOW_TOP, Exact
+from lowbit.golden.exact import WINDOW_TOP
 from lowbit.golden.formats.base import ScalarFormat
 from lowbit.golden.rounding import shift_round
 

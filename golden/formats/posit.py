@@ -18,7 +18,7 @@ import numpy as np
 
 from lowbit.errors import check_int
 from lowbit.golden.binary import highest_bit
-from lowbit.golden.exact import WINDOW_TOP, Exact
+from lowbit.golden.exact import WINDOW_TOP
 from lowbit.golden.formats.base import ScalarFormat
 from lowbit.golden.rounding import shift_round
 

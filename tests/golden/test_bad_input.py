@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lowbit.errors import (EncodeError, FormatParameterError, LowbitError, RoundingError,
+from lowbit.errors import (EncodeError, FormatParameterError, RoundingError,
                            UnknownFormatError)
 from lowbit.golden import formats as F
 from lowbit.golden.rounding import Stochastic

@@ -19,7 +19,7 @@ import pytest
 
 from tests.expect import raises_exactly
 
-from lowbit.errors import (AccumulatorOverflowError, EncodeError, LowbitError, QuantizerError,
+from lowbit.errors import (AccumulatorOverflowError, EncodeError, QuantizerError,
                            RoundingError)
 from lowbit.golden.formats import IntFormat
 from lowbit.golden.hadamard import block_hadamard, fwht, inverse_block_hadamard

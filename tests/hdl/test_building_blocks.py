@@ -7,7 +7,6 @@ unpadded trees), Rounder 10 -> 4 bits in every deterministic mode for both signs
 golden pads with zeros); stochastic runs every random value for R = 2 and 3.
 """
 
-import itertools
 
 import numpy as np
 import pytest
