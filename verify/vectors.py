@@ -34,24 +34,65 @@ class MacVectors:
         np.savez(path, **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "name"})
 
 
+def _neutral_codes(a_fmt, b_fmt, acc) -> tuple:
+    """Codes ``(a, b)`` whose product leaves every accumulator's result unchanged.
+
+    Prefix sums are dots padded with them. Integer, fixed point and posit: 0. Floats: a
+    product of -0 (``a = -0``, ``b = +0``): an exact sum ignores it (its sign rule, -0 only when
+    every term is -0, too) and a rounded sum has ``x + (-0) == x`` for every ``x``, +0
+    included, except under ``rdn``, where +0 is the neutral product.
+    """
+    sequential_rdn = acc.kind == "float" and acc.rounding == "rdn"
+    if a_fmt.kind == "float" and a_fmt.signed and not sequential_rdn:
+        return 1 << (a_fmt.bits - 1), 0
+    return 0, 0
+
+
 def expected_codes(clear, a, b, a_fmt, b_fmt, acc) -> np.ndarray:
-    """Register code after each operation: golden dot of the run since the last clear."""
+    """Register code after each operation: golden dot of the run since the last clear.
+
+    Codes are returned as integers: signed for integer and fixed-point registers (``to_int``),
+    the unsigned code otherwise.
+    """
     out = np.empty(len(a), dtype=np.int64)
     starts = np.flatnonzero(clear)
     ends = np.append(starts[1:], len(a))
     fmt = acc.out_fmt
+    as_int = fmt.to_int if fmt.kind in ("int", "fixed") else (lambda c: c.astype(np.int64))
+    pad_a, pad_b = _neutral_codes(a_fmt, b_fmt, acc)
     single = starts[ends - starts == 1]  # one-operation runs: all in one call
-    out[single] = fmt.to_int(gemm.dot(a[single, None], b[single, None], a_fmt, b_fmt, acc))
+    out[single] = as_int(gemm.dot(a[single, None], b[single, None], a_fmt, b_fmt, acc))
     for s, e in zip(starts, ends):  # longer runs: every prefix
         if e - s == 1:
             continue
         length = e - s
         idx = np.arange(length)
         mask = idx[None, :] <= idx[:, None]  # prefix i covers elements 0..i
-        av = np.where(mask, a[s:e][None, :], 0)
-        bv = np.where(mask, b[s:e][None, :], 0)  # code 0 is the value 0 in int/fixed formats
-        out[s:e] = fmt.to_int(gemm.dot(av, bv, a_fmt, b_fmt, acc))
+        av = np.where(mask, a[s:e][None, :], pad_a)
+        bv = np.where(mask, b[s:e][None, :], pad_b)
+        out[s:e] = as_int(gemm.dot(av, bv, a_fmt, b_fmt, acc))
     return out
+
+
+def _extreme_codes(fmt) -> np.ndarray:
+    """Codes of the largest and the most negative finite values (the smallest if unsigned)."""
+    if fmt.kind in ("int", "fixed"):
+        n = 1 << fmt.bits
+        return np.array([n // 2 - 1, n // 2]) if fmt.signed else np.array([n - 1, 0])
+    return np.array([fmt.max_code, fmt.min_code])
+
+
+def _corner_codes(fmt) -> np.ndarray:
+    """Zeros, +-1 LSB codes, extremes, the sign boundary; specials and 1.0 where they exist."""
+    n = 1 << fmt.bits
+    codes = {0, 1, n - 1, n // 2, n // 2 - 1, n // 2 + 1, *_extreme_codes(fmt).tolist()}
+    for special in ("nan_code", "inf_code", "nar_code"):
+        code = getattr(fmt, special, None)
+        if code is not None:
+            codes |= {code, code | (n // 2)} if fmt.signed else {code}
+    if fmt.kind in ("float", "posit"):
+        codes |= {int(c) for c in fmt.encode(np.array([1.0, -1.0 if fmt.signed else 1.0]))}
+    return np.array(sorted(c for c in codes if 0 <= c < n))
 
 
 def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
@@ -66,8 +107,7 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
         a, b = (x.ravel() for x in np.meshgrid(np.arange(na), np.arange(nb), indexing="ij"))
         clear = np.ones(a.size, bool)
     elif kind == "corners":
-        ca = np.array(sorted({0, 1, na - 1, na // 2, na // 2 - 1, na // 2 + 1}))
-        cb = np.array(sorted({0, 1, nb - 1, nb // 2, nb // 2 - 1, nb // 2 + 1}))
+        ca, cb = _corner_codes(a_fmt), _corner_codes(b_fmt)
         a, b = (x.ravel() for x in np.meshgrid(ca, cb, indexing="ij"))
         clear = np.ones(a.size, bool)
     elif kind == "random":
@@ -76,8 +116,7 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
         clear[0] = True
     elif kind == "sequences":
         # Long runs of the extreme codes (overflow / saturation) and of cancelling pairs.
-        ext_a = np.array([na // 2 - 1, na // 2])  # max and min for signed codes
-        ext_b = np.array([nb // 2 - 1, nb // 2])
+        ext_a, ext_b = _extreme_codes(a_fmt), _extreme_codes(b_fmt)
         run = 300
         a = np.concatenate([np.full(run, ext_a[0]), np.full(run, ext_a[1]),
                             np.tile(ext_a, run // 2), rng.integers(0, na, run)])

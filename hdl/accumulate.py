@@ -1,0 +1,166 @@
+"""Accumulator stage: the register of a MAC or dot unit, built from a golden accumulator object.
+
+Every float-producing unit (FloatMac, MxDotUnit) feeds one exact term per cycle into an
+:class:`AccumulatorStage`; the stage implements the accumulator's golden semantics:
+
+``FloatAccumulator(fmt, rounding, "sequential")``
+    a ``fmt`` register; ``acc = round(acc + term)`` each cycle, starting from +0 after a clear
+    (:class:`~lowbit.hdl.float_decoder.FloatDecoder` -> :class:`~lowbit.hdl.exact_adder.ExactAdder`
+    -> :class:`~lowbit.hdl.float_encoder.FloatEncoder`).
+``ExactAccumulator(out_fmt, rounding)``
+    a :class:`~lowbit.hdl.kulisch.KulischAccumulator` sized for ``terms`` terms; the result is
+    the register rounded into ``out_fmt`` (combinational, every cycle).
+"""
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib.wiring import In, Out
+
+from lowbit.errors import OperationError, check_int
+from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator
+from lowbit.hdl.component import Component
+from lowbit.hdl.exact_adder import ExactAdder
+from lowbit.hdl.float_decoder import FloatDecoder, signed_width
+from lowbit.hdl.float_encoder import FloatEncoder, check_result_format
+from lowbit.hdl.kulisch import KulischAccumulator, kulisch_width
+from lowbit.hdl.rounder import DETERMINISTIC_MODES
+
+DEFAULT_TERMS = 1 << 16
+"""Terms an exact (Kulisch) stage sums without overflow unless told otherwise."""
+
+
+def check_accumulator(unit: str, acc):
+    """Raise unless ``acc`` is an accumulator an :class:`AccumulatorStage` implements."""
+    if isinstance(acc, FloatAccumulator):
+        if acc.order != "sequential":
+            raise OperationError(f"{unit} implements FloatAccumulator order 'sequential', not "
+                                 f"{acc.order} (adder-tree order is golden-only)")
+        check_result_format(unit, acc.fmt)
+    elif isinstance(acc, ExactAccumulator):
+        check_result_format(unit, acc.out_fmt)
+    else:
+        raise OperationError(f"{unit} acc must be a FloatAccumulator or an ExactAccumulator, "
+                             f"not {acc!r}")
+    if acc.rounding not in DETERMINISTIC_MODES:
+        raise OperationError(f"{unit} acc rounding must be one of "
+                             f"{', '.join(DETERMINISTIC_MODES)}, not {acc.rounding!r}")
+
+
+class AccumulatorStage(Component):
+    """Sum one exact term per cycle into ``acc``'s register; ``result`` is its code.
+
+    Parameters
+    ----------
+    acc : FloatAccumulator or ExactAccumulator
+        The golden accumulator (see the module docstring); result format ``acc.out_fmt``.
+    term_sig_width : int
+        Width of ``term_sig`` in bits.
+    term_exp_min, term_exp_max : int
+        Range of ``term_exp``, the weight of ``term_sig``'s LSB.
+    terms : int
+        ExactAccumulator only: terms the Kulisch register sums exactly (default 2**16); its
+        width is derived from this and the term range.
+
+    Members
+    -------
+    valid, clear : In(1)
+        Add the term this cycle; with ``valid``, start a new sum (from +0) with it.
+    term_negative, term_sig, term_exp, term_nan, term_inf : In
+        The exact term ``(-1)**term_negative * term_sig * 2**term_exp`` or a special.
+    result : Out(acc.out_fmt.bits)
+        Code of the sum of the terms since the last clear, the cycle after the last one.
+    """
+
+    def __init__(self, acc, term_sig_width, term_exp_min, term_exp_max, *, terms=None):
+        check_accumulator("AccumulatorStage", acc)
+        if terms is not None and not isinstance(acc, ExactAccumulator):
+            raise OperationError("AccumulatorStage terms= sizes an ExactAccumulator's register; "
+                                 "a FloatAccumulator has no such parameter")
+        self._terms = check_int("AccumulatorStage terms", DEFAULT_TERMS if terms is None
+                                else terms, 1, 1 << 40, OperationError)
+        self._acc = acc
+        self._term = (term_sig_width, term_exp_min, term_exp_max)
+        super().__init__({
+            "valid": In(1), "clear": In(1),
+            "term_negative": In(1), "term_sig": In(term_sig_width),
+            "term_exp": In(signed(signed_width(term_exp_min, term_exp_max))),
+            "term_nan": In(1), "term_inf": In(1),
+            "result": Out(acc.out_fmt.bits),
+        })
+
+    @property
+    def register_bits(self) -> int:
+        """Width of the state register: the float code, or the Kulisch register."""
+        if isinstance(self._acc, FloatAccumulator):
+            return self._acc.fmt.bits
+        return kulisch_width(*self._term, self._terms)
+
+    def describe(self) -> dict:
+        """Parameters for the export sidecar and result rows."""
+        acc = self._acc
+        row = {"kind": acc.kind, "out_fmt": acc.out_fmt.to_dict(), "rounding": acc.rounding,
+               "register_bits": self.register_bits}
+        if isinstance(acc, FloatAccumulator):
+            row.update(order=str(acc.order), overflow=acc.overflow)
+        else:
+            row.update(terms=self._terms)
+        return row
+
+    def _term_ports(self, target, prefix):
+        return [getattr(target, f"{prefix}{name}").eq(getattr(self, f"term_{name}"))
+                for name in ("negative", "sig", "exp", "nan", "inf")]
+
+    def elaborate(self, platform):
+        m = Module()
+        if isinstance(self._acc, FloatAccumulator):
+            self._float_register(m)
+        else:
+            self._kulisch_register(m)
+        return m
+
+    def _float_register(self, m):
+        acc, fmt = self._acc, self._acc.fmt
+        sig_width, exp_min, exp_max = self._term
+        code = Signal(fmt.bits)  # reset value 0 is +0
+        m.submodules.decode = decode = FloatDecoder(fmt)
+        m.d.comb += decode.code.eq(Mux(self.clear, 0, code))
+        m.submodules.add = add = ExactAdder(
+            x_width=decode.sig_width, x_exp=(decode.exp_min, decode.exp_max),
+            y_width=sig_width, y_exp=(exp_min, exp_max), precision=fmt.man_bits + 1,
+            negative_zero=acc.rounding == "rdn")
+        m.d.comb += [
+            add.x_negative.eq(decode.negative), add.x_sig.eq(decode.sig),
+            add.x_exp.eq(decode.exp), add.x_nan.eq(decode.nan), add.x_inf.eq(decode.inf),
+            *self._term_ports(add, "y_"),
+        ]
+        low, high = add.exp_range
+        m.submodules.encode = encode = FloatEncoder(
+            fmt, sig_width=add.sig_width, exp_min=low, exp_max=high, rounding=acc.rounding,
+            overflow=acc.overflow)
+        m.d.comb += [encode.negative.eq(add.negative), encode.sig.eq(add.sig),
+                     encode.exp.eq(add.exp), encode.nan.eq(add.nan), encode.inf.eq(add.inf)]
+        with m.If(self.valid):
+            m.d.sync += code.eq(encode.code)
+        m.d.comb += self.result.eq(code)
+
+    def _kulisch_register(self, m):
+        acc = self._acc
+        sig_width, exp_min, exp_max = self._term
+        m.submodules.kulisch = kulisch = KulischAccumulator(
+            sig_width, exp_min, exp_max, width=self.register_bits)
+        m.d.comb += [kulisch.valid.eq(self.valid), kulisch.clear.eq(self.clear),
+                     *self._term_ports(kulisch, "term_")]
+        lsb = kulisch.lsb_exp
+        m.submodules.encode = encode = FloatEncoder(
+            acc.out_fmt, sig_width=kulisch.width, exp_min=lsb, exp_max=lsb,
+            rounding=acc.rounding)
+        value = kulisch.value
+        below_zero = value < 0
+        m.d.comb += [
+            encode.sig.eq(Mux(below_zero, -value, value)),
+            encode.exp.eq(lsb),
+            encode.negative.eq(Mux(kulisch.inf, kulisch.inf_negative,
+                                   below_zero | ((value == 0) & kulisch.negative_zero))),
+            encode.nan.eq(kulisch.nan),
+            encode.inf.eq(kulisch.inf),
+            self.result.eq(encode.code),
+        ]
