@@ -20,3 +20,10 @@ class Component(wiring.Component):
     def __init__(self, signature):
         super().__init__(signature)
         self._MustUse__silence = False
+
+    @staticmethod
+    def part(component):
+        """Return ``component``, a submodule built in a constructor: it is elaborated exactly
+        when its parent is, so only the parent may warn about being unused."""
+        component._MustUse__silence = True
+        return component

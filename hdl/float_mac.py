@@ -61,11 +61,11 @@ class FloatMac(Component):
             raise OperationError("FloatMac terms= sizes an ExactAccumulator's Kulisch register; "
                                  "a FloatAccumulator has no such parameter")
         self._a_fmt, self._b_fmt, self._acc = a_fmt, b_fmt, acc
-        self._decoders = (FloatDecoder(a_fmt), FloatDecoder(b_fmt))
+        self._decoders = (self.part(FloatDecoder(a_fmt)), self.part(FloatDecoder(b_fmt)))
         da, db = self._decoders
-        self._stage = AccumulatorStage(
+        self._stage = self.part(AccumulatorStage(
             acc, da.sig_width + db.sig_width, da.exp_min + db.exp_min, da.exp_max + db.exp_max,
-            terms=terms)
+            terms=terms))
         super().__init__({
             "valid": In(1), "clear": In(1),
             "a": In(a_fmt.bits), "b": In(b_fmt.bits),

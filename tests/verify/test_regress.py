@@ -24,6 +24,8 @@ def test_quick_regression_passes(tmp_path):
         assert row["vectors"] > 0 and row["latency"] == row["latency_expected"]
     exhaustive = {row["config"]: row["vectors"] for row in rows if row["vector_set"] == "exhaustive"}
     assert exhaustive["int8xint8_wrap20"] == exhaustive["int8xint8_sat18"] == 65536
+    assert exhaustive["fp8_e4m3xfp8_e4m3_acc_fp32"] == 65536
+    assert exhaustive["fp4_e2m1xfp4_e2m1_acc_fp32"] == 256
     assert data["vectors"] == sum(row["vectors"] for row in rows)
     suite = ET.parse(out_xml).getroot()
     assert suite.get("tests") == str(len(rows)) and suite.get("failures") == "0"
