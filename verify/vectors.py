@@ -115,13 +115,17 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
         clear = rng.random(count) < 0.1
         clear[0] = True
     elif kind == "sequences":
-        # Long runs of the extreme codes (overflow / saturation) and of cancelling pairs.
+        # Long runs of the extreme codes (overflow / saturation), of cancelling pairs, of
+        # random codes, and a large sum followed by random small terms (sticky alignment).
         ext_a, ext_b = _extreme_codes(a_fmt), _extreme_codes(b_fmt)
         run = 300
+        half = run // 2
         a = np.concatenate([np.full(run, ext_a[0]), np.full(run, ext_a[1]),
-                            np.tile(ext_a, run // 2), rng.integers(0, na, run)])
+                            np.tile(ext_a, half), rng.integers(0, na, run),
+                            np.full(half, ext_a[0]), rng.integers(0, na, half)])
         b = np.concatenate([np.full(run, ext_b[0]), np.full(run, ext_b[0]),
-                            np.tile(ext_b[::-1], run // 2), rng.integers(0, nb, run)])
+                            np.tile(ext_b[::-1], half), rng.integers(0, nb, run),
+                            np.full(half, ext_b[0]), rng.integers(0, nb, half)])
         clear = np.zeros(a.size, bool)
         clear[::run] = True
     else:
