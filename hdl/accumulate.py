@@ -10,19 +10,26 @@ Every float-producing unit (FloatMac, MxDotUnit) feeds one exact term per cycle 
 ``ExactAccumulator(out_fmt, rounding)``
     a :class:`~lowbit.hdl.kulisch.KulischAccumulator` sized for ``terms`` terms; the result is
     the register rounded into ``out_fmt`` (combinational, every cycle).
+``Quire(posit_fmt, standard)``
+    a Kulisch register of ``quire.width_bits`` bits with LSB ``minpos**2``, rounded by a
+    :class:`~lowbit.hdl.posit_encoder.PositEncoder` (bit-string RNE).
 """
 
 from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError, check_int
-from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator
+from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator, Quire
 from lowbit.hdl.component import Component
 from lowbit.hdl.exact_adder import ExactAdder
 from lowbit.hdl.float_decoder import FloatDecoder, signed_width
 from lowbit.hdl.float_encoder import FloatEncoder, check_result_format
 from lowbit.hdl.kulisch import KulischAccumulator, kulisch_width
+from lowbit.hdl.posit_encoder import PositEncoder
 from lowbit.hdl.rounder import DETERMINISTIC_MODES
+
+TERM_PORTS = ("negative", "sig", "exp", "nan", "inf")
+"""The fields of an exact term, as ports ``term_<field>`` of the stage."""
 
 DEFAULT_TERMS = 1 << 16
 """Terms an exact (Kulisch) stage sums without overflow unless told otherwise."""
@@ -37,6 +44,8 @@ def check_accumulator(unit: str, acc):
         check_result_format(unit, acc.fmt)
     elif isinstance(acc, ExactAccumulator):
         check_result_format(unit, acc.out_fmt)
+    elif isinstance(acc, Quire):
+        return
     else:
         raise OperationError(f"{unit} acc must be a FloatAccumulator or an ExactAccumulator, "
                              f"not {acc!r}")
@@ -50,7 +59,7 @@ class AccumulatorStage(Component):
 
     Parameters
     ----------
-    acc : FloatAccumulator or ExactAccumulator
+    acc : FloatAccumulator, ExactAccumulator or Quire
         The golden accumulator (see the module docstring); result format ``acc.out_fmt``.
     term_sig_width : int
         Width of ``term_sig`` in bits.
@@ -73,8 +82,8 @@ class AccumulatorStage(Component):
     def __init__(self, acc, term_sig_width, term_exp_min, term_exp_max, *, terms=None):
         check_accumulator("AccumulatorStage", acc)
         if terms is not None and not isinstance(acc, ExactAccumulator):
-            raise OperationError("AccumulatorStage terms= sizes an ExactAccumulator's register; "
-                                 "a FloatAccumulator has no such parameter")
+            raise OperationError(f"AccumulatorStage terms= sizes an ExactAccumulator's register; "
+                                 f"a {type(acc).__name__} has no such parameter")
         self._terms = check_int("AccumulatorStage terms", DEFAULT_TERMS if terms is None
                                 else terms, 1, 1 << 40, OperationError)
         self._acc = acc
@@ -92,22 +101,32 @@ class AccumulatorStage(Component):
         """Width of the state register: the float code, or the Kulisch register."""
         if isinstance(self._acc, FloatAccumulator):
             return self._acc.fmt.bits
+        if isinstance(self._acc, Quire):
+            return self._acc.width_bits
         return kulisch_width(*self._term, self._terms)
 
     def describe(self) -> dict:
         """Parameters for the export sidecar and result rows."""
         acc = self._acc
-        row = {"kind": acc.kind, "out_fmt": acc.out_fmt.to_dict(), "rounding": acc.rounding,
-               "register_bits": self.register_bits}
+        row = {"kind": acc.kind, "out_fmt": acc.out_fmt.to_dict(),
+               "rounding": getattr(acc, "rounding", "rne"), "register_bits": self.register_bits}
         if isinstance(acc, FloatAccumulator):
             row.update(order=str(acc.order), overflow=acc.overflow)
+        elif isinstance(acc, Quire):
+            row.update(standard=acc.standard, lsb_exponent=acc.lsb_exponent)
         else:
             row.update(terms=self._terms)
         return row
 
     def _term_ports(self, target, prefix):
         return [getattr(target, f"{prefix}{name}").eq(getattr(self, f"term_{name}"))
-                for name in ("negative", "sig", "exp", "nan", "inf")]
+                for name in TERM_PORTS]
+
+    def connect_term(self, source, prefix="") -> list:
+        """Statements driving the term inputs from ``source``'s ``<prefix>negative``, ``sig``,
+        ``exp``, ``nan`` and ``inf`` outputs."""
+        return [getattr(self, f"term_{name}").eq(getattr(source, f"{prefix}{name}"))
+                for name in TERM_PORTS]
 
     def elaborate(self, platform):
         m = Module()
@@ -145,22 +164,27 @@ class AccumulatorStage(Component):
     def _kulisch_register(self, m):
         acc = self._acc
         sig_width, exp_min, exp_max = self._term
+        lsb = acc.lsb_exponent if isinstance(acc, Quire) else None
         m.submodules.kulisch = kulisch = KulischAccumulator(
-            sig_width, exp_min, exp_max, width=self.register_bits)
+            sig_width, exp_min, exp_max, width=self.register_bits, lsb_exp=lsb)
         m.d.comb += [kulisch.valid.eq(self.valid), kulisch.clear.eq(self.clear),
                      *self._term_ports(kulisch, "term_")]
         lsb = kulisch.lsb_exp
-        m.submodules.encode = encode = FloatEncoder(
-            acc.out_fmt, sig_width=kulisch.width, exp_min=lsb, exp_max=lsb,
-            rounding=acc.rounding)
         value = kulisch.value
         below_zero = value < 0
-        m.d.comb += [
-            encode.sig.eq(Mux(below_zero, -value, value)),
-            encode.exp.eq(lsb),
-            encode.negative.eq(Mux(kulisch.inf, kulisch.inf_negative,
-                                   below_zero | ((value == 0) & kulisch.negative_zero))),
-            encode.nan.eq(kulisch.nan),
-            encode.inf.eq(kulisch.inf),
-            self.result.eq(encode.code),
-        ]
+        magnitude = Mux(below_zero, -value, value)  # fits width bits, -2**(width-1) included
+        if isinstance(acc, Quire):
+            m.submodules.encode = encode = PositEncoder(
+                acc.posit_fmt, sig_width=kulisch.width, exp_min=lsb, exp_max=lsb)
+            m.d.comb += [encode.negative.eq(below_zero), encode.nar.eq(kulisch.nan)]
+        else:
+            m.submodules.encode = encode = FloatEncoder(
+                acc.out_fmt, sig_width=kulisch.width, exp_min=lsb, exp_max=lsb,
+                rounding=acc.rounding)
+            m.d.comb += [
+                encode.negative.eq(Mux(kulisch.inf, kulisch.inf_negative,
+                                       below_zero | ((value == 0) & kulisch.negative_zero))),
+                encode.nan.eq(kulisch.nan),
+                encode.inf.eq(kulisch.inf),
+            ]
+        m.d.comb += [encode.sig.eq(magnitude), encode.exp.eq(lsb), self.result.eq(encode.code)]

@@ -1,18 +1,15 @@
 """Minifloat multiply-accumulate unit: exact products into a float or Kulisch accumulator."""
 
-from amaranth.hdl import Module
-from amaranth.lib.wiring import In, Out
-
 from lowbit.errors import OperationError
 from lowbit.golden.accumulators import ExactAccumulator
-from lowbit.hdl.accumulate import AccumulatorStage, check_accumulator
-from lowbit.hdl.component import Component
+from lowbit.hdl.accumulate import check_accumulator
 from lowbit.hdl.float_decoder import FloatDecoder
+from lowbit.hdl.mac_unit import ProductMac
 
 MAX_OPERAND_BITS = 16
 
 
-class FloatMac(Component):
+class FloatMac(ProductMac):
     """``acc <= (clear ? +0 : acc) (+) a * b`` on every cycle with ``valid``; one op per cycle.
 
     The product of the two codes is exact (sign, ``p_a + p_b``-bit significand, summed
@@ -35,17 +32,9 @@ class FloatMac(Component):
 
     Members
     -------
-    valid, clear : In(1)
-        An operation this cycle; with ``valid``, start a new sum with this product.
-    a : In(a_fmt.bits), b : In(b_fmt.bits)
-        Operand codes.
-    out_valid : Out(1)
-        ``acc`` holds the result of the operation issued :attr:`latency` cycles earlier.
-    acc : Out(acc.out_fmt.bits)
-        Code of the accumulated sum in ``acc.out_fmt`` (NaN results are the canonical NaN).
+    The :class:`~lowbit.hdl.mac_unit.MacUnit` ports (latency 1); ``acc`` is ``Out(acc.out_fmt.bits)``, the
+    code of the accumulated sum (NaN results are the canonical NaN).
     """
-
-    latency = 1
 
     def __init__(self, a_fmt, b_fmt, *, acc, terms=None):
         for fmt, what in ((a_fmt, "a_fmt"), (b_fmt, "b_fmt")):
@@ -60,53 +49,5 @@ class FloatMac(Component):
         if terms is not None and not isinstance(acc, ExactAccumulator):
             raise OperationError("FloatMac terms= sizes an ExactAccumulator's Kulisch register; "
                                  "a FloatAccumulator has no such parameter")
-        self._a_fmt, self._b_fmt, self._acc = a_fmt, b_fmt, acc
-        self._decoders = (self.part(FloatDecoder(a_fmt)), self.part(FloatDecoder(b_fmt)))
-        da, db = self._decoders
-        self._stage = self.part(AccumulatorStage(
-            acc, da.sig_width + db.sig_width, da.exp_min + db.exp_min, da.exp_max + db.exp_max,
-            terms=terms))
-        super().__init__({
-            "valid": In(1), "clear": In(1),
-            "a": In(a_fmt.bits), "b": In(b_fmt.bits),
-            "out_valid": Out(1), "acc": Out(acc.out_fmt.bits),
-        })
-
-    @property
-    def a_fmt(self):
-        """Format of operand ``a``."""
-        return self._a_fmt
-
-    @property
-    def b_fmt(self):
-        """Format of operand ``b``."""
-        return self._b_fmt
-
-    @property
-    def accumulator(self):
-        """The golden accumulator the ``acc`` output implements."""
-        return self._acc
-
-    def describe(self) -> dict:
-        """Parameters for the export sidecar and result rows."""
-        return {"a_fmt": self._a_fmt.to_dict(), "b_fmt": self._b_fmt.to_dict(),
-                "acc": self._stage.describe()}
-
-    def elaborate(self, platform):
-        m = Module()
-        da, db = self._decoders
-        m.submodules.decode_a, m.submodules.decode_b = da, db
-        m.submodules.accumulate = stage = self._stage
-        m.d.comb += [da.code.eq(self.a), db.code.eq(self.b)]
-        nan = (da.nan | db.nan | (da.inf & db.zero) | (da.zero & db.inf))
-        m.d.comb += [
-            stage.valid.eq(self.valid), stage.clear.eq(self.clear),
-            stage.term_negative.eq(da.negative ^ db.negative),
-            stage.term_sig.eq(da.sig * db.sig),
-            stage.term_exp.eq(da.exp + db.exp),
-            stage.term_nan.eq(nan),
-            stage.term_inf.eq((da.inf | db.inf) & ~nan),
-            self.acc.eq(stage.result),
-        ]
-        m.d.sync += self.out_valid.eq(self.valid)
-        return m
+        super().__init__(a_fmt, b_fmt, acc, (FloatDecoder(a_fmt), FloatDecoder(b_fmt)),
+                         terms=terms)

@@ -1,14 +1,13 @@
 """Integer / fixed-point multiply-accumulate unit with a FixedAccumulator register."""
 
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError
 from lowbit.golden.accumulators import FixedAccumulator
-from lowbit.hdl.component import Component
+from lowbit.hdl.mac_unit import MacUnit
 
 
-class IntMac(Component):
+class IntMac(MacUnit):
     """``acc <= (clear ? 0 : acc) + a * b`` on every cycle with ``valid``; one op per cycle.
 
     Parameters
@@ -22,19 +21,9 @@ class IntMac(Component):
 
     Members
     -------
-    valid : In(1)
-        An operation this cycle.
-    clear : In(1)
-        With ``valid``: start a new sum (the register takes the product alone).
-    a : In(a_fmt.bits), b : In(b_fmt.bits)
-        Operand codes.
-    out_valid : Out(1)
-        ``acc`` holds the result of the operation issued :attr:`latency` cycles earlier.
-    acc : Out(signed(int_bits + frac_bits))
-        The register, a code of ``acc.out_fmt``.
+    The :class:`~lowbit.hdl.mac_unit.MacUnit` ports (latency 1); ``acc`` is
+    ``Out(signed(int_bits + frac_bits))``, the register, a code of ``acc.out_fmt``.
     """
-
-    latency = 1
 
     def __init__(self, a_fmt, b_fmt, *, acc):
         for fmt, what in ((a_fmt, "a_fmt"), (b_fmt, "b_fmt")):
@@ -50,32 +39,12 @@ class IntMac(Component):
             raise OperationError(f"IntMac acc frac_bits must equal the product's {product_frac} "
                                  f"(products are not rounded), not {acc.frac_bits}")
         acc.check_operands(a_fmt, b_fmt)
-        self._a_fmt, self._b_fmt, self._acc = a_fmt, b_fmt, acc
         self._width = acc.int_bits + acc.frac_bits
-        super().__init__({
-            "valid": In(1), "clear": In(1),
-            "a": In(a_fmt.bits), "b": In(b_fmt.bits),
-            "out_valid": Out(1), "acc": Out(signed(self._width)),
-        })
-
-    @property
-    def a_fmt(self):
-        """Format of operand ``a``."""
-        return self._a_fmt
-
-    @property
-    def b_fmt(self):
-        """Format of operand ``b``."""
-        return self._b_fmt
-
-    @property
-    def accumulator(self):
-        """The FixedAccumulator the ``acc`` register implements."""
-        return self._acc
+        super().__init__(a_fmt, b_fmt, acc, signed(self._width))
 
     def describe(self) -> dict:
         """Parameters for the export sidecar and result rows."""
-        return {"a_fmt": self._a_fmt.to_dict(), "b_fmt": self._b_fmt.to_dict(),
+        return {**super().describe(),
                 "acc": {"kind": "fixed", "int_bits": self._acc.int_bits,
                         "frac_bits": self._acc.frac_bits, "overflow": self._acc.overflow}}
 
