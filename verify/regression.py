@@ -13,15 +13,23 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from lowbit.golden import formats as F
-from lowbit.golden.accumulators import FixedAccumulator
+from lowbit.golden.formats import FloatFormat
+from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
+                                        Quire)
 from lowbit.hdl import export
+from lowbit.hdl.float_mac import FloatMac
 from lowbit.hdl.int_mac import IntMac
+from lowbit.hdl.mx_dot import MxDotUnit
+from lowbit.hdl.posit_mac import PositMac
 from lowbit.hdl.simd_mac import SimdMac, SimdMode
+from lowbit.verify.block_vectors import block_vectors
 from lowbit.verify.runner import SimulationFailed, run_testbench
 from lowbit.paths import write_atomic
 from lowbit.verify.simd_vectors import simd_vectors
-from lowbit.verify.vectors import mac_vectors
+from lowbit.verify.vectors import MacVectors, expected_codes, mac_vectors
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,60 @@ def _simd_mac_entry(config, modes, sets, full_only=False):
         testbench="lowbit.verify.testbenches.simd_mac_tb", full_only=full_only)
 
 
+def _posit_vectors(unit, kind):
+    """``<set>/clear<k>``: the set's stimulus with a clear every k operations instead (a
+    small draft quire overflows golden's range on 300-term runs of maxpos**2); other kinds are
+    :func:`mac_vectors` of the unit's quire."""
+    base, _, every = kind.partition("/clear")
+    fmt, quire = unit.fmt, unit.quire
+    if not every:
+        return mac_vectors(kind, fmt, fmt, quire)
+    stimulus = mac_vectors(base, fmt, fmt, Quire(fmt, "2022"))  # same codes, a wide quire
+    clear = np.arange(len(stimulus)) % int(every) == 0
+    return MacVectors(kind, clear, stimulus.a, stimulus.b,
+                      expected_codes(clear, stimulus.a, stimulus.b, fmt, fmt, quire))
+
+
+def _posit_mac_entry(fmt, standard, sets, full_only=False):
+    posit = F.get(fmt)
+    quire = Quire(posit, standard)
+    return Entry(
+        "PositMac", f"{fmt}_q{standard}", lambda: PositMac(posit, quire=quire), sets,
+        vectors=_posit_vectors,
+        env=lambda u: {"LOWBIT_ACC_BITS": u.fmt.n, "LOWBIT_ACC_FMT": json.dumps(u.fmt.to_dict())},
+        testbench="lowbit.verify.testbenches.mac_tb", full_only=full_only)
+
+
+def _float_mac_entry(a, b, acc, sets, full_only=False):
+    """FloatMac ``a x b`` into ``acc``; ``a``/``b`` are catalogue names or FloatFormats."""
+    a_fmt, b_fmt = (F.get(x) if isinstance(x, str) else x for x in (a, b))
+    kind = "kulisch" if isinstance(acc, ExactAccumulator) else "acc"
+    options = "".join(f"_{x}" for x in (acc.rounding, getattr(acc, "overflow", None))
+                      if x not in (None, "rne"))
+    return Entry(
+        "FloatMac", f"{a_fmt.name}x{b_fmt.name}_{kind}_{acc.out_fmt.name}{options}",
+        lambda: FloatMac(a_fmt, b_fmt, acc=acc), sets,
+        vectors=lambda u, kind: mac_vectors(kind, u.a_fmt, u.b_fmt, u.accumulator),
+        env=lambda u: {"LOWBIT_ACC_BITS": u.accumulator.out_fmt.bits,
+                       "LOWBIT_ACC_FMT": json.dumps(u.accumulator.out_fmt.to_dict())},
+        testbench="lowbit.verify.testbenches.mac_tb", full_only=full_only)
+
+
+def _mx_dot_entry(block, acc, full_only=False):
+    """MxDotUnit of catalogue block format ``block`` into ``acc`` (corners, random, sequences)."""
+    block_fmt = F.get(block)
+    kind = "kulisch" if isinstance(acc, ExactAccumulator) else "acc"
+    return Entry(
+        "MxDotUnit", f"{block}_{kind}_{acc.out_fmt.name}", lambda: MxDotUnit(block_fmt, acc=acc),
+        ("corners", "random", "sequences"),
+        vectors=lambda u, kind: block_vectors(kind, u.block_fmt, u.accumulator),
+        env=lambda u: {"LOWBIT_ELEMENT_BITS": u.block_fmt.element.bits,
+                       "LOWBIT_ACC_FMT": json.dumps(u.accumulator.out_fmt.to_dict())},
+        testbench="lowbit.verify.testbenches.mx_dot_tb", full_only=full_only)
+
+
 ALL_SETS = ("exhaustive", "corners", "random", "sequences")
+_FP32, _FP16, _BF16 = F.get("fp32"), F.get("fp16"), F.get("bf16")
 _SIMD_PRESETS = tuple(SimdMode.preset(shape, acc=FixedAccumulator(24, 0, "wrap"))
                       for shape in ("8x8", "4x4", "8x4", "2x2"))
 MATRIX = (
@@ -76,9 +137,40 @@ MATRIX = (
     _simd_mac_entry("presets_wrap24", _SIMD_PRESETS,
                     ("exhaustive/m0", "exhaustive/m1", "exhaustive/m2", "exhaustive/m3",
                      "corners", "sequences", "random")),
+    _float_mac_entry("fp8_e4m3", "fp8_e4m3", FloatAccumulator(_FP32), ALL_SETS),
+    _float_mac_entry("fp4_e2m1", "fp4_e2m1", FloatAccumulator(_FP32), ALL_SETS),
+    _float_mac_entry("fp8_e4m3", "fp8_e4m3", ExactAccumulator(_FP32),
+                     ("corners", "random", "sequences")),
+    _posit_mac_entry("posit8_0", "2022", ALL_SETS),
+    _posit_mac_entry("posit4_1", "2022", ALL_SETS),
+    _mx_dot_entry("mxfp8_e4m3", FloatAccumulator(_FP32)),
+    _mx_dot_entry("nvfp4", FloatAccumulator(_FP32)),
     _int_mac_entry("int16", "int16", 40, "wrap", ("corners", "random", "sequences"),
                    full_only=True),
     _int_mac_entry("int2", "uint2", 6, "saturate", ALL_SETS, full_only=True),
+    _posit_mac_entry("posit8_2", "2022", ALL_SETS, full_only=True),
+    _float_mac_entry("fp8_e5m2", "fp8_e5m2", FloatAccumulator(_FP16), ALL_SETS, full_only=True),
+    _float_mac_entry("fp8_e5m2", "fp8_e4m3", FloatAccumulator(_BF16), ALL_SETS, full_only=True),
+    _float_mac_entry("fp6_e3m2", "fp6_e3m2", FloatAccumulator(_FP32), ALL_SETS, full_only=True),
+    _float_mac_entry("fp6_e2m3", "fp6_e2m3", FloatAccumulator(_FP32), ALL_SETS, full_only=True),
+    _float_mac_entry("fp6_e3m2", "fp4_e2m1", FloatAccumulator(_FP16, "rdn", overflow="saturate"),
+                     ALL_SETS, full_only=True),
+    _float_mac_entry("fp8_e4m3", "fp8_e4m3", ExactAccumulator(_FP32), ("exhaustive",),
+                     full_only=True),
+    _float_mac_entry("fp8_e5m2", "fp8_e5m2", ExactAccumulator(_FP16, "rtz"), ALL_SETS,
+                     full_only=True),
+    _float_mac_entry("fp4_e2m1", "fp4_e2m1", ExactAccumulator(_BF16), ALL_SETS, full_only=True),
+    _float_mac_entry(FloatFormat(3, 1, inf=False, nan=False), "fp4_e2m1",
+                     FloatAccumulator(_FP16, "rna"), ALL_SETS, full_only=True),
+    _posit_mac_entry("posit16_1", "2022", ("corners", "random", "sequences"), full_only=True),
+    *(_mx_dot_entry(block, FloatAccumulator(_FP32), full_only=True)
+      for block in ("mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "mxint8")),
+    _mx_dot_entry("mxfp8_e4m3", ExactAccumulator(_FP32), full_only=True),
+    _mx_dot_entry("mxfp8_e4m3", FloatAccumulator(_FP16), full_only=True),
+    # The draft quire8 (32 bits) holds fewer than 128 terms of maxpos**2: sequences cleared
+    # every 100 operations instead of 300.
+    _posit_mac_entry("posit8_0", "draft", ("corners", "random", "sequences/clear100"),
+                     full_only=True),
 )
 
 

@@ -1,0 +1,110 @@
+"""Block-scaled dot-product unit (MX, NVFP4): one block pair per cycle into an accumulator."""
+
+from amaranth.hdl import Module, Signal
+from amaranth.lib.wiring import In, Out
+
+from lowbit.errors import OperationError
+from lowbit.golden.accumulators import ExactAccumulator
+from lowbit.hdl.accumulate import AccumulatorStage, check_accumulator
+from lowbit.hdl.block_term import BlockTermGenerator, check_block_format
+from lowbit.hdl.component import Component
+
+_TERM_FIELDS = ("negative", "sig", "exp", "nan", "inf")
+
+
+class MxDotUnit(Component):
+    """``acc <= (clear ? +0 : acc) (+) X_A * X_B * sum_i a_i * b_i`` for one block pair per cycle
+    with ``valid``.
+
+    Golden: :func:`lowbit.golden.gemm.dot` of block formats (``_block_terms``): the element
+    products of a block pair are exact and summed exactly, the sum times the exact product of
+    the two block scales is one accumulator term. A
+    :class:`~lowbit.hdl.block_term.BlockTermGenerator` forms the term, a pipeline register
+    holds it, and an :class:`~lowbit.hdl.accumulate.AccumulatorStage` adds it with the golden
+    accumulator's semantics.
+
+    NVFP4's FP32 per-tensor scales (the GEMM epilogue ``alpha = fp32(s_dec_A * s_dec_B)``) are
+    outside the unit: ``acc`` is the accumulator before that epilogue, i.e. golden's result for
+    BlockArrays with ``tensor_scale=None``.
+
+    Parameters
+    ----------
+    block_fmt : BlockFormat
+        Format of both operands: mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8,
+        nvfp4, or another block format with a power-of-two block size from 2 to 64, elements
+        of at most 8 bits (float, integer or fixed point) and an E8M0 or UE4M3 scale.
+    acc : FloatAccumulator or ExactAccumulator
+        Result format fp32, fp16, bf16 (or another signed float format with subnormals and
+        NaN); FloatAccumulator order ``sequential``; any deterministic rounding mode.
+    terms : int, optional
+        ExactAccumulator only: block terms the Kulisch register sums exactly (default 2**16).
+
+    Members
+    -------
+    valid, clear : In(1)
+        A block pair this cycle; with ``valid``, start a new sum with its term.
+    a, b : In(ArrayLayout(element bits, block_size))
+        Element codes; as a flat vector (Verilog), element ``i`` is bits ``[i * w, (i + 1) * w)``.
+    a_scale, b_scale : In(scale bits)
+        The blocks' scale codes.
+    out_valid : Out(1)
+        ``acc`` holds the result of the operation issued :attr:`latency` cycles earlier.
+    acc : Out(acc.out_fmt.bits)
+        Code of the accumulated sum in ``acc.out_fmt`` (NaN results are the canonical NaN).
+    """
+
+    latency = 2
+    """Cycles from ``valid`` to ``out_valid``: the block term is registered, then accumulated."""
+
+    def __init__(self, block_fmt, *, acc, terms=None):
+        check_block_format("MxDotUnit", block_fmt)
+        check_accumulator("MxDotUnit", acc)
+        acc.check_operands(block_fmt.element, block_fmt.element)  # as golden dot does
+        if terms is not None and not isinstance(acc, ExactAccumulator):
+            raise OperationError("MxDotUnit terms= sizes an ExactAccumulator's Kulisch register; "
+                                 "a FloatAccumulator has no such parameter")
+        self._fmt, self._acc = block_fmt, acc
+        self._term = BlockTermGenerator(block_fmt)
+        term = self._term
+        self._stage = AccumulatorStage(acc, term.sig_width, term.exp_min, term.exp_max,
+                                       terms=terms)
+        super().__init__({
+            "valid": In(1), "clear": In(1),
+            "a": In(term.a.shape()), "a_scale": In(block_fmt.scale.bits),
+            "b": In(term.b.shape()), "b_scale": In(block_fmt.scale.bits),
+            "out_valid": Out(1), "acc": Out(acc.out_fmt.bits),
+        })
+
+    @property
+    def block_fmt(self):
+        """Block format of both operands."""
+        return self._fmt
+
+    @property
+    def accumulator(self):
+        """The golden accumulator the ``acc`` output implements."""
+        return self._acc
+
+    def describe(self) -> dict:
+        """Parameters for the export sidecar and result rows."""
+        return {"block_fmt": self._fmt.to_dict(), "term": self._term.describe(),
+                "acc": self._stage.describe()}
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.term = term = self._term
+        m.submodules.accumulate = stage = self._stage
+        m.d.comb += [term.a.eq(self.a), term.a_scale.eq(self.a_scale),
+                     term.b.eq(self.b), term.b_scale.eq(self.b_scale)]
+        # Pipeline register between the block term (products, adder tree, scales) and the
+        # accumulator's add-and-round.
+        valid, clear = Signal(name="term_valid"), Signal(name="term_clear")
+        m.d.sync += [valid.eq(self.valid), clear.eq(self.clear)]
+        for name in _TERM_FIELDS:
+            port = getattr(term, f"term_{name}")
+            held = Signal.like(port, name=f"held_{name}")
+            m.d.sync += held.eq(port)
+            m.d.comb += getattr(stage, f"term_{name}").eq(held)
+        m.d.comb += [stage.valid.eq(valid), stage.clear.eq(clear), self.acc.eq(stage.result)]
+        m.d.sync += self.out_valid.eq(valid)
+        return m
