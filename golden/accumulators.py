@@ -31,7 +31,7 @@ import numpy as np
 from lowbit.errors import OperationError, check_choice, check_int
 from lowbit.golden.arith import add_exact_values
 from lowbit.golden.binary import highest_bit
-from lowbit.golden.exact import Exact, exact_sum
+from lowbit.golden.exact import Exact, exact_sum, stack
 from lowbit.golden.formats import FixedFormat, FloatFormat, PositFormat
 from lowbit.golden.rounding import check_rounding
 
@@ -61,12 +61,19 @@ def tree(fan_in: int) -> Tree:
 class _Accumulator:
     """Shared checks; subclasses define ``out_fmt`` and ``_reduce(products)``."""
 
-    def reduce(self, products: Exact) -> np.ndarray:
+    def reduce(self, products: Exact, split: bool = False) -> np.ndarray:
         """Sum exact products along the last axis; return codes of :attr:`out_fmt`.
 
-        A NaN result is the format's canonical (positive, quiet) NaN code.
+        ``split=True``: each term comes as parts on a further last axis whose exact sum is the
+        term (block terms from :func:`~lowbit.golden.exact.exact_sum_split`); the terms then
+        sum along the second-to-last axis. A NaN result is the format's canonical (positive,
+        quiet) NaN code.
         """
-        codes = self._reduce(products).astype(self.out_fmt.code_dtype)
+        if split:
+            codes = self._reduce_split(products)
+        else:
+            codes = self._reduce(products)
+        codes = codes.astype(self.out_fmt.code_dtype)
         nan_code = getattr(self.out_fmt, "nan_code", None)
         if nan_code is not None:
             codes = np.where(np.isnan(self.out_fmt.decode(codes)), nan_code, codes)
@@ -74,6 +81,13 @@ class _Accumulator:
 
     def check_operands(self, a_fmt, b_fmt):
         """Raise if this accumulator cannot hold one product of ``a_fmt`` and ``b_fmt``."""
+
+    def _reduce_split(self, parts: Exact):
+        """Terms in parts: exact sums need no regrouping; accumulators that round each term
+        (or each sum) override this."""
+        shape = parts.shape[:-2] + (parts.shape[-2] * parts.shape[-1],)
+        return self._reduce(Exact(*(getattr(parts, f).reshape(shape)
+                                    for f in ("negative", "sig", "exp", "nan", "inf"))))
 
 
 @dataclass(frozen=True)
@@ -178,6 +192,10 @@ class FixedAccumulator(_Accumulator):
                 f"{self.out_fmt.max_value!r}) is narrower than one product of {a_fmt.name} x "
                 f"{b_fmt.name} (up to {top!r})")
 
+    def _reduce_split(self, parts):
+        # Each term is rounded onto the grid once: its parts' jammed exact sum suffices.
+        return self._reduce(exact_sum(parts))
+
     def _reduce(self, products):
         fmt = self.out_fmt
         terms = fmt.to_int(fmt.round_exact(products, self.rounding, "saturate"))
@@ -227,6 +245,22 @@ class FloatAccumulator(_Accumulator):
 
     def _round(self, x: Exact):
         return self.fmt.round_exact(x, self.rounding, self.overflow)
+
+    def _reduce_split(self, parts):
+        if self.order != "sequential":  # tree leaves round each whole term once
+            return self._reduce(exact_sum(parts))
+        acc = np.zeros(parts.shape[:-2], dtype=np.uint64)  # +0
+        hi, lo = parts[..., 0], parts[..., 1]
+        for k in range(parts.shape[-2]):
+            plain = self._add(acc, hi[..., k])
+            # Where the term has a nonzero low part, acc + hi + lo with one rounding; an exact
+            # zero sum of nonzero values is +0, or -0 rounding down (IEEE 754 6.3).
+            total = exact_sum(stack([self.fmt.to_exact(acc), hi[..., k], lo[..., k]]))
+            zero = (total.sig == 0) & ~total.nan & ~total.inf
+            total = Exact(np.where(zero, self.rounding == "rdn", total.negative), total.sig,
+                          total.exp, total.nan, total.inf)
+            acc = np.where(lo[..., k].sig != 0, self._round(total), plain)
+        return acc
 
     def _reduce(self, products):
         if self.order == "sequential":

@@ -181,3 +181,28 @@ def exact_sum(x: Exact, axis=-1) -> Exact:
     negative = np.where(inf, inf_negative, negative)
     sig = np.where(nan | inf, _U64(0), sig)
     return Exact(negative, sig, exp.astype(np.int64), nan, inf)
+
+
+def exact_sum_split(x: Exact, axis=-1) -> Exact:
+    """The exact sum along ``axis`` as two parts on a new last axis, ``hi + lo == sum``.
+
+    :func:`exact_sum` keeps 62 bits and jams the rest into a sticky bit, which is exact for one
+    rounding but not as an input to further sums (a later cancellation would expose the sticky
+    bit). Here ``hi`` is the sum truncated toward zero to 61 significant bits and ``lo`` the
+    exact remainder (same sign, below 2 units of ``hi``'s last bit), so sums spanning up to
+    about 120 bits (block sums of 8-bit elements need at most 69) stay exact. Specials are
+    carried by ``hi``; a zero ``lo`` has ``hi``'s sign, so the -0 rule of exact sums holds.
+    """
+    total = exact_sum(x, axis)
+    special = total.nan | total.inf
+    hi = Exact(total.negative, total.sig & ~_U64(1), total.exp, total.nan, total.inf)
+    terms = Exact(*(np.moveaxis(getattr(x, f), axis, -1)
+                    for f in ("negative", "sig", "exp", "nan", "inf")))
+    minus_hi = Exact(~hi.negative, np.where(special, _U64(0), hi.sig), hi.exp,
+                     np.zeros_like(special), np.zeros_like(special))
+    terms = stack([terms[..., k] for k in range(terms.shape[-1])] + [minus_hi])
+    live = Exact(terms.negative, np.where(special[..., None], _U64(0), terms.sig), terms.exp,
+                 np.zeros(terms.shape, bool), np.zeros(terms.shape, bool))
+    lo = exact_sum(live)
+    lo = Exact(np.where(lo.sig == 0, hi.negative, lo.negative), lo.sig, lo.exp, lo.nan, lo.inf)
+    return stack([hi, lo])

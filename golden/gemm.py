@@ -26,7 +26,7 @@ import numpy as np
 from lowbit.errors import OperationError
 from lowbit.golden import arith
 from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator
-from lowbit.golden.exact import Exact, exact_sum
+from lowbit.golden.exact import Exact, exact_sum_split
 from lowbit.golden.formats import BlockArray, get
 
 _CHUNK_PRODUCTS = 1 << 22  # products materialized at once by the general path
@@ -61,7 +61,7 @@ def dot(a, b, a_fmt, b_fmt, acc, out_fmt=None):
     _check(a_fmt, b_fmt, acc)
     if a_fmt.kind == "block":
         terms, tensor_scale = _block_terms(a, b, a_fmt, b_fmt, lambda x, y: (x, y))
-        return _apply_tensor_scale(acc.reduce(terms), acc, out_fmt, tensor_scale)
+        return _apply_tensor_scale(acc.reduce(terms, split=True), acc, out_fmt, tensor_scale)
     a, b = np.asarray(a), np.asarray(b)
     if a.shape[-1] != b.shape[-1]:
         raise OperationError(f"dot needs equal lengths, got {a.shape[-1]} and {b.shape[-1]}")
@@ -75,7 +75,7 @@ def gemm(A, B, a_fmt, b_fmt, acc, out_fmt=None):
     _check(a_fmt, b_fmt, acc)
     if a_fmt.kind == "block":
         terms, tensor_scale = _block_terms(A, B, a_fmt, b_fmt, _outer_pairs)
-        return _apply_tensor_scale(acc.reduce(terms), acc, out_fmt, tensor_scale)
+        return _apply_tensor_scale(acc.reduce(terms, split=True), acc, out_fmt, tensor_scale)
     A, B = np.asarray(A), np.asarray(B)
     if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
         raise OperationError(f"gemm needs A (M, K) and B (K, N), got {A.shape} and {B.shape}")
@@ -99,7 +99,11 @@ def _outer_pairs(a_el, b_el):
 
 
 def _block_terms(a, b, a_fmt, b_fmt, pair):
-    """Exact accumulator terms, one per block: exact block sum times the two block scales."""
+    """Exact accumulator terms, one per block: exact block sum times the two block scales.
+
+    Each term comes as two parts on a last axis of size 2 (see
+    :func:`~lowbit.golden.exact.exact_sum_split`): accumulators reduce them with
+    ``split=True``."""
     for data, fmt, what in ((a, a_fmt, "a"), (b, b_fmt, "b")):
         if not isinstance(data, BlockArray) or data.fmt != fmt:
             raise OperationError(f"{what} must be a BlockArray encoded with {fmt.name}")
@@ -112,10 +116,11 @@ def _block_terms(a, b, a_fmt, b_fmt, pair):
     blocks = products.shape[-1] // k
     products = Exact(*(getattr(products, f).reshape(products.shape[:-1] + (blocks, k))
                        for f in ("negative", "sig", "exp", "nan", "inf")))
-    partial = exact_sum(products).compact()  # exact block partial sums (few bits)
+    # Exact block partial sums as (hi, lo) parts: E5M2 block sums need up to 69 bits.
+    partial = exact_sum_split(products).compact()
     a_sc_b, b_sc_b = np.broadcast_arrays(a_sc, b_sc)
     scales = arith.mul_exact_values(a_fmt.scale.to_exact(a_sc_b), b_fmt.scale.to_exact(b_sc_b))
-    terms = arith.mul_exact_values(partial, scales)
+    terms = arith.mul_exact_values(partial, scales[..., None])
     tensor = None
     if a.tensor_scale is not None or b.tensor_scale is not None:
         tensor = (a.tensor_scale or 1.0, b.tensor_scale or 1.0)

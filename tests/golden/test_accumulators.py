@@ -1155,8 +1155,8 @@ def test_out_fmt_double_rounding_is_by_definition():
 # 5. Block formats: MX and NVFP4, one accumulator term per block
 # ==========================================================================================
 
-BLOCK_ELEMENT = {"mxfp8_e4m3": "fp8_e4m3", "mxfp4": "fp4_e2m1", "mxint8": "int8_q6",
-                 "nvfp4": "fp4_e2m1"}
+BLOCK_ELEMENT = {"mxfp8_e4m3": "fp8_e4m3", "mxfp8_e5m2": "fp8_e5m2", "mxfp4": "fp4_e2m1",
+                 "mxint8": "int8_q6", "nvfp4": "fp4_e2m1"}
 
 
 def block_oracle(fmt, a_el, a_sc, a_ts, b_el, b_sc, b_ts, acc, out_fmt=None):
@@ -1199,6 +1199,13 @@ def _block_data(fmt_name, m, k, n, key):
             Y[:, 0] *= 2.0**20 / np.abs(Y[:, 0]).max()
         if fmt_name != "nvfp4" and n > 1:
             Y[0, -1] = np.nan  # NaN scale: the whole block term is NaN
+    if key == "cancel" and k >= 64:
+        # Block 0 holds -big, block 1 big plus products up to 2**64 smaller: E5M2 block sums
+        # span 69 bits, and only their exact value survives the cancellation.
+        top = float(formats.get(fmt_name).element.max_value)
+        X[0, :64], Y[:64, 0] = 0.0, 0.0
+        X[0, [0, 32, 33, 34]] = [-top, top, top * 2.0**-32, -top * 2.0**-30]
+        Y[[0, 32, 33, 34], 0] = [top, top, top * 2.0**-32, top * 2.0**-29]
     return X, Y
 
 
@@ -1207,10 +1214,10 @@ BLOCK_ACCS = [ExactAccumulator(FP["fp64"]), FloatAccumulator(FP["fp32"]),
 BLOCK_SHAPES = [(1, 7, 1), (3, 45, 4), (2, 64, 3), (2, 100, 2), (1, 161, 2)]
 
 
-@pytest.mark.parametrize("key", ["random", "extreme"])
+@pytest.mark.parametrize("key", ["random", "extreme", "cancel"])
 @pytest.mark.parametrize("shape", BLOCK_SHAPES, ids=_shape_id)
 @pytest.mark.parametrize("acc", BLOCK_ACCS, ids=_acc_id)
-@pytest.mark.parametrize("fmt_name", ["mxfp8_e4m3", "mxfp4", "mxint8", "nvfp4"])
+@pytest.mark.parametrize("fmt_name", ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp4", "mxint8", "nvfp4"])
 def test_block_gemm_matches_fraction_oracle(fmt_name, acc, shape, key):
     fmt = formats.get(fmt_name)
     m, k, n = shape

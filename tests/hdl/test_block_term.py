@@ -34,10 +34,6 @@ FORMATS["fp8_e4m3_b64_e8m0"] = BlockFormat(F.get("fp8_e4m3"), 64, F.get("e8m0"))
 FORMATS["fp_e3m1_b16_ue4m3"] = BlockFormat(F.get("fp_e3m1"), 16, F.get("ue4m3"),
                                            scale_rule="nvfp4")
 
-WINDOW_BITS = 62
-"""Significant bits golden's ``exact_sum`` keeps (lower bits are jammed into a sticky LSB)."""
-
-
 def simulate_terms(dut, a, a_scale, b, b_scale):
     """Drive each block pair into ``dut``; return ``(negative, sig, exp, nan, inf)`` rows."""
     rows = []
@@ -57,41 +53,41 @@ def simulate_terms(dut, a, a_scale, b, b_scale):
     return rows
 
 
-def golden_window(sig: int, exp: int):
-    """``sig * 2**exp`` as golden's block partial sums hold it: at most :data:`WINDOW_BITS`
-    significant bits, the rest jammed into the LSB; trailing zeros removed (0 -> (0, 0)).
-
-    Exact for every term whose block sum fits the window; for wider sums (E5M2 blocks holding
-    both 2**31 and 2**-32 products) golden keeps this rounding-equivalent stand-in.
-    """
+def _reduced(sig: int, exp: int):
+    """``sig * 2**exp`` with trailing zero bits moved into ``exp`` (0 -> (0, 0))."""
     if sig == 0:
         return 0, 0
-    extra = sig.bit_length() - WINDOW_BITS
-    if extra > 0:
-        sig, exp = (sig >> extra) | int(sig & ((1 << extra) - 1) != 0), exp + extra
     while not sig & 1:
         sig, exp = sig >> 1, exp + 1
     return sig, exp
 
 
 def _normalized(negative, sig, exp, nan, inf):
-    """A term as a comparable tuple: flags, then the sign unless NaN, then the value unless
-    NaN or Inf (through :func:`golden_window`)."""
+    """A term as a comparable tuple: flags, then the sign unless NaN, then the exact value
+    unless NaN or Inf."""
     out = (bool(nan), bool(inf))
     if not nan:
         out += (bool(negative),)
         if not inf:
-            out += golden_window(int(sig), int(exp))
+            out += _reduced(int(sig), int(exp))
     return out
 
 
 def golden_terms(block_fmt, a, a_scale, b, b_scale):
-    """Golden's terms of the block pairs, normalized."""
+    """Golden's terms of the block pairs (each the exact sum of its two parts), normalized."""
     terms, _ = gemm._block_terms(block_array(block_fmt, a, a_scale[:, None]),
                                  block_array(block_fmt, b, b_scale[:, None]),
                                  block_fmt, block_fmt, lambda x, y: (x, y))
-    return [_normalized(*(getattr(terms, f)[i, 0] for f in
-                          ("negative", "sig", "exp", "nan", "inf"))) for i in range(len(a))]
+    rows = []
+    for i in range(len(a)):
+        hi, lo = ([getattr(terms, f)[i, 0, part] for f in ("negative", "sig", "exp", "nan",
+                                                            "inf")] for part in (0, 1))
+        base = min(int(hi[2]), int(lo[2]))
+        value = sum((-1 if neg else 1) * (int(sig) << (int(exp) - base))
+                    for neg, sig, exp in (hi[:3], lo[:3]))
+        negative = hi[0] if value == 0 else value < 0
+        rows.append(_normalized(negative, abs(value), base, hi[3], hi[4]))
+    return rows
 
 
 def mismatches(got, want, a, a_scale, b, b_scale):

@@ -102,12 +102,11 @@ def test_wide_e5m2_block_sum_is_exact():
     assert got[1] == FP32.encode(np.array([2.0 ** -32]))[0]
 
 
-@pytest.mark.xfail(strict=True, reason="golden _block_terms keeps block partial sums in "
-                   "exact_sum's 62-bit jammed window; an E5M2 block sum needs up to 69 bits, and "
-                   "a later cancellation exposes the sticky bit (golden gives 2**-30)")
 @pytest.mark.parametrize("acc", [FloatAccumulator(FP32), ExactAccumulator(FP32)],
                          ids=["fp32", "exact_fp32"])
 def test_golden_wide_e5m2_block_sum(acc):
+    """Golden keeps a 69-bit E5M2 block sum exact (split into two parts), so a later
+    cancellation gives the exact 2**-32 (a jammed 62-bit sum gave 2**-30)."""
     fmt, a, a_scale, b, b_scale = _wide_e5m2_cancellation()
     code = gemm.dot(block_array(fmt, a.reshape(1, -1), a_scale[None]),
                     block_array(fmt, b.reshape(1, -1), b_scale[None]), fmt, fmt, acc)
