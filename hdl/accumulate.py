@@ -35,8 +35,12 @@ DEFAULT_TERMS = 1 << 16
 """Terms an exact (Kulisch) stage sums without overflow unless told otherwise."""
 
 
-def check_accumulator(unit: str, acc):
-    """Raise unless ``acc`` is an accumulator an :class:`AccumulatorStage` implements."""
+def check_accumulator(unit: str, acc, terms=None):
+    """Raise unless ``acc`` is an accumulator an :class:`AccumulatorStage` implements (and
+    ``terms``, the Kulisch size, is given only for an ExactAccumulator)."""
+    if terms is not None and not isinstance(acc, ExactAccumulator):
+        raise OperationError(f"{unit} terms= sizes an ExactAccumulator's Kulisch register; "
+                             f"a {type(acc).__name__} has no such parameter")
     if isinstance(acc, FloatAccumulator):
         if acc.order != "sequential":
             raise OperationError(f"{unit} implements FloatAccumulator order 'sequential', not "
@@ -80,10 +84,7 @@ class AccumulatorStage(Component):
     """
 
     def __init__(self, acc, term_sig_width, term_exp_min, term_exp_max, *, terms=None):
-        check_accumulator("AccumulatorStage", acc)
-        if terms is not None and not isinstance(acc, ExactAccumulator):
-            raise OperationError(f"AccumulatorStage terms= sizes an ExactAccumulator's register; "
-                                 f"a {type(acc).__name__} has no such parameter")
+        check_accumulator("AccumulatorStage", acc, terms)
         self._terms = check_int("AccumulatorStage terms", DEFAULT_TERMS if terms is None
                                 else terms, 1, 1 << 40, OperationError)
         self._acc = acc

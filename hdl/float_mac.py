@@ -1,7 +1,6 @@
 """Minifloat multiply-accumulate unit: exact products into a float or Kulisch accumulator."""
 
 from lowbit.errors import OperationError
-from lowbit.golden.accumulators import ExactAccumulator
 from lowbit.hdl.accumulate import check_accumulator
 from lowbit.hdl.float_decoder import FloatDecoder
 from lowbit.hdl.mac_unit import ProductMac
@@ -45,9 +44,7 @@ class FloatMac(ProductMac):
             if fmt.bits > MAX_OPERAND_BITS:
                 raise OperationError(f"FloatMac {what} must have at most {MAX_OPERAND_BITS} "
                                      f"bits, not {fmt.bits} ({fmt.name})")
-        check_accumulator("FloatMac", acc)
-        if terms is not None and not isinstance(acc, ExactAccumulator):
-            raise OperationError("FloatMac terms= sizes an ExactAccumulator's Kulisch register; "
-                                 "a FloatAccumulator has no such parameter")
+        check_accumulator("FloatMac", acc, terms)
+        acc.check_operands(a_fmt, b_fmt)  # as golden dot does (a Quire takes posits only)
         super().__init__(a_fmt, b_fmt, acc, (FloatDecoder(a_fmt), FloatDecoder(b_fmt)),
                          terms=terms)

@@ -3,13 +3,9 @@
 from amaranth.hdl import Module, Signal
 from amaranth.lib.wiring import In, Out
 
-from lowbit.errors import OperationError
-from lowbit.golden.accumulators import ExactAccumulator
-from lowbit.hdl.accumulate import AccumulatorStage, check_accumulator
+from lowbit.hdl.accumulate import TERM_PORTS, AccumulatorStage, check_accumulator
 from lowbit.hdl.block_term import BlockTermGenerator, check_block_format
 from lowbit.hdl.component import Component
-
-_TERM_FIELDS = ("negative", "sig", "exp", "nan", "inf")
 
 
 class MxDotUnit(Component):
@@ -58,16 +54,12 @@ class MxDotUnit(Component):
 
     def __init__(self, block_fmt, *, acc, terms=None):
         check_block_format("MxDotUnit", block_fmt)
-        check_accumulator("MxDotUnit", acc)
+        check_accumulator("MxDotUnit", acc, terms)
         acc.check_operands(block_fmt.element, block_fmt.element)  # as golden dot does
-        if terms is not None and not isinstance(acc, ExactAccumulator):
-            raise OperationError("MxDotUnit terms= sizes an ExactAccumulator's Kulisch register; "
-                                 "a FloatAccumulator has no such parameter")
         self._fmt, self._acc = block_fmt, acc
-        self._term = BlockTermGenerator(block_fmt)
-        term = self._term
-        self._stage = AccumulatorStage(acc, term.sig_width, term.exp_min, term.exp_max,
-                                       terms=terms)
+        self._term = term = self.part(BlockTermGenerator(block_fmt))
+        self._stage = self.part(AccumulatorStage(acc, term.sig_width, term.exp_min,
+                                                 term.exp_max, terms=terms))
         super().__init__({
             "valid": In(1), "clear": In(1),
             "a": In(term.a.shape()), "a_scale": In(block_fmt.scale.bits),
@@ -100,7 +92,7 @@ class MxDotUnit(Component):
         # accumulator's add-and-round.
         valid, clear = Signal(name="term_valid"), Signal(name="term_clear")
         m.d.sync += [valid.eq(self.valid), clear.eq(self.clear)]
-        for name in _TERM_FIELDS:
+        for name in TERM_PORTS:
             port = getattr(term, f"term_{name}")
             held = Signal.like(port, name=f"held_{name}")
             m.d.sync += held.eq(port)

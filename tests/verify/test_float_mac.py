@@ -14,7 +14,7 @@ import pytest
 from lowbit.errors import OperationError
 from lowbit.golden import formats as F
 from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
-                                        tree)
+                                        Quire, tree)
 from lowbit.hdl.float_mac import FloatMac
 from lowbit.verify.pysim import simulate_mac
 from lowbit.verify.vectors import MacVectors, mac_vectors
@@ -102,6 +102,8 @@ E4M3 = F.get("fp8_e4m3")
     (lambda: FloatMac(E4M3, E4M3, acc=FloatAccumulator(FP32), terms=64),
      "FloatMac terms= sizes an ExactAccumulator's Kulisch register; a FloatAccumulator has no "
      "such parameter"),
+    (lambda: FloatMac(E4M3, E4M3, acc=Quire(F.get("posit8_0"))),
+     "Quire(posit8_0) accumulates products of posit8_0 only, not fp8_e4m3 x fp8_e4m3"),
     (lambda: FloatMac(E4M3, E4M3, acc=ExactAccumulator(FP32), terms=0),
      "AccumulatorStage terms must be an integer from 1 to 1099511627776, not 0"),
 ])
