@@ -15,21 +15,19 @@ Every float-producing unit (FloatMac, MxDotUnit) feeds one exact term per cycle 
     :class:`~lowbit.hdl.posit_encoder.PositEncoder` (bit-string RNE).
 """
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError, check_int
 from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator, Quire
 from lowbit.hdl.component import Component
 from lowbit.hdl.exact_adder import ExactAdder
-from lowbit.hdl.float_decoder import FloatDecoder, signed_width
+from lowbit.hdl.exact_term import connect_terms, term_members
+from lowbit.hdl.float_decoder import FloatDecoder
 from lowbit.hdl.float_encoder import FloatEncoder, check_result_format
 from lowbit.hdl.kulisch import KulischAccumulator, kulisch_width
 from lowbit.hdl.posit_encoder import PositEncoder
 from lowbit.hdl.rounder import DETERMINISTIC_MODES
-
-TERM_PORTS = ("negative", "sig", "exp", "nan", "inf")
-"""The fields of an exact term, as ports ``term_<field>`` of the stage."""
 
 DEFAULT_TERMS = 1 << 16
 """Terms an exact (Kulisch) stage sums without overflow unless told otherwise."""
@@ -91,9 +89,7 @@ class AccumulatorStage(Component):
         self._term = (term_sig_width, term_exp_min, term_exp_max)
         super().__init__({
             "valid": In(1), "clear": In(1),
-            "term_negative": In(1), "term_sig": In(term_sig_width),
-            "term_exp": In(signed(signed_width(term_exp_min, term_exp_max))),
-            "term_nan": In(1), "term_inf": In(1),
+            **term_members("in", term_sig_width, term_exp_min, term_exp_max, prefix="term_"),
             "result": Out(acc.out_fmt.bits),
         })
 
@@ -119,15 +115,10 @@ class AccumulatorStage(Component):
             row.update(terms=self._terms)
         return row
 
-    def _term_ports(self, target, prefix):
-        return [getattr(target, f"{prefix}{name}").eq(getattr(self, f"term_{name}"))
-                for name in TERM_PORTS]
-
     def connect_term(self, source, prefix="") -> list:
         """Statements driving the term inputs from ``source``'s ``<prefix>negative``, ``sig``,
         ``exp``, ``nan`` and ``inf`` outputs."""
-        return [getattr(self, f"term_{name}").eq(getattr(source, f"{prefix}{name}"))
-                for name in TERM_PORTS]
+        return connect_terms(self, source, "term_", prefix)
 
     def elaborate(self, platform):
         m = Module()
@@ -150,7 +141,7 @@ class AccumulatorStage(Component):
         m.d.comb += [
             add.x_negative.eq(decode.negative), add.x_sig.eq(decode.sig),
             add.x_exp.eq(decode.exp), add.x_nan.eq(decode.nan), add.x_inf.eq(decode.inf),
-            *self._term_ports(add, "y_"),
+            *connect_terms(add, self, "y_", "term_"),
         ]
         low, high = add.exp_range
         m.submodules.encode = encode = FloatEncoder(
@@ -169,7 +160,7 @@ class AccumulatorStage(Component):
         m.submodules.kulisch = kulisch = KulischAccumulator(
             sig_width, exp_min, exp_max, width=self.register_bits, lsb_exp=lsb)
         m.d.comb += [kulisch.valid.eq(self.valid), kulisch.clear.eq(self.clear),
-                     *self._term_ports(kulisch, "term_")]
+                     *connect_terms(kulisch, self, "term_", "term_")]
         lsb = kulisch.lsb_exp
         value = kulisch.value
         below_zero = value < 0

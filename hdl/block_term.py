@@ -8,13 +8,14 @@ pair are exact, they are summed exactly into the block partial sum, and the part
 
 from amaranth.hdl import Module, Mux, Signal, Value, signed
 from amaranth.lib import data
-from amaranth.lib.wiring import In, Out
+from amaranth.lib.wiring import In
 
 from lowbit.errors import OperationError
 from lowbit.golden import formats as F
 from lowbit.golden.binary import floor_log2
 from lowbit.hdl.component import Component
-from lowbit.hdl.float_decoder import FloatDecoder, signed_width
+from lowbit.hdl.exact_term import signed_width, term_members
+from lowbit.hdl.float_decoder import FloatDecoder
 
 MAX_BLOCK_SIZE = 64
 """Largest block size the generators accept (MX uses 32, NVFP4 16)."""
@@ -119,10 +120,8 @@ class BlockTermGenerator(Component):
         super().__init__({
             "a": In(elements), "a_scale": In(scale.bits),
             "b": In(elements), "b_scale": In(scale.bits),
-            "term_negative": Out(1),
-            "term_sig": Out(sig_max.bit_length()),
-            "term_exp": Out(signed(signed_width(self.exp_min, self.exp_max))),
-            "term_nan": Out(1), "term_inf": Out(1),
+            **term_members("out", sig_max.bit_length(), self.exp_min, self.exp_max,
+                           prefix="term_"),
         })
 
     @property

@@ -11,11 +11,10 @@ stays below the round bit: the rounding is exact.
 """
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError
 from lowbit.hdl.component import Component
-from lowbit.hdl.float_decoder import signed_width
+from lowbit.hdl.exact_term import signed_width, term_members
 from lowbit.hdl.leading_zeros import check_width
 from lowbit.hdl.normalizer import Normalizer
 from lowbit.hdl.sticky_shift import StickyShift
@@ -61,16 +60,8 @@ class ExactAdder(Component):
         self._lead_range = (min(lo for lo, _ in leads), max(hi for _, hi in leads))
         members = {}
         for op, width, (low, high) in zip("xy", self._widths, self._exps):
-            members.update({
-                f"{op}_negative": In(1), f"{op}_sig": In(width),
-                f"{op}_exp": In(signed(signed_width(low, high))),
-                f"{op}_nan": In(1), f"{op}_inf": In(1),
-            })
-        members.update({
-            "negative": Out(1), "sig": Out(self.sig_width),
-            "exp": Out(signed(signed_width(*self.exp_range))),
-            "nan": Out(1), "inf": Out(1),
-        })
+            members.update(term_members("in", width, low, high, prefix=f"{op}_"))
+        members.update(term_members("out", self.sig_width, *self.exp_range))
         super().__init__(members)
 
     @property

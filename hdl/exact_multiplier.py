@@ -1,11 +1,10 @@
 """Exact multiplier: the product of two decoded operands as an exact term, never rounded."""
 
-from amaranth.hdl import Module, signed
-from amaranth.lib.wiring import In, Out
+from amaranth.hdl import Module
 
 from lowbit.errors import OperationError
 from lowbit.hdl.component import Component
-from lowbit.hdl.float_decoder import signed_width
+from lowbit.hdl.exact_term import term_members
 
 OPERAND_PORTS = ("negative", "sig", "exp", "zero", "nan", "inf")
 
@@ -42,16 +41,8 @@ class ExactMultiplier(Component):
         self._exps = (tuple(x_exp), tuple(y_exp))
         members = {}
         for op, width, (low, high) in zip("xy", self._widths, self._exps):
-            members.update({
-                f"{op}_negative": In(1), f"{op}_sig": In(width),
-                f"{op}_exp": In(signed(signed_width(low, high))),
-                f"{op}_zero": In(1), f"{op}_nan": In(1), f"{op}_inf": In(1),
-            })
-        members.update({
-            "negative": Out(1), "sig": Out(self.sig_width),
-            "exp": Out(signed(signed_width(*self.exp_range))),
-            "nan": Out(1), "inf": Out(1),
-        })
+            members.update(term_members("in", width, low, high, prefix=f"{op}_", zero=True))
+        members.update(term_members("out", self.sig_width, *self.exp_range))
         super().__init__(members)
 
     @property

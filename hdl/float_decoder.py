@@ -10,14 +10,7 @@ from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError
 from lowbit.hdl.component import Component
-
-
-def signed_width(low: int, high: int) -> int:
-    """Bits of the smallest two's complement signal holding every integer in ``[low, high]``."""
-    width = 1
-    while not -(1 << (width - 1)) <= low <= high <= (1 << (width - 1)) - 1:
-        width += 1
-    return width
+from lowbit.hdl.exact_term import signed_width
 
 
 class FloatDecoder(Component):

@@ -13,7 +13,7 @@ from amaranth.lib.wiring import In, Out
 from lowbit.errors import OperationError, check_choice
 from lowbit.golden.rounding import check_rounding
 from lowbit.hdl.component import Component
-from lowbit.hdl.float_decoder import signed_width
+from lowbit.hdl.exact_term import signed_width
 from lowbit.hdl.leading_zeros import LeadingZeroCount, check_width
 from lowbit.hdl.rounder import DETERMINISTIC_MODES, Rounder, RoundingMode
 from lowbit.hdl.sticky_shift import StickyShift

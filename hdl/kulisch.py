@@ -11,7 +11,7 @@ from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError, check_int
 from lowbit.hdl.component import Component
-from lowbit.hdl.float_decoder import signed_width
+from lowbit.hdl.exact_term import term_members
 from lowbit.hdl.leading_zeros import MAX_WIDTH
 
 
@@ -71,9 +71,7 @@ class KulischAccumulator(Component):
         self._width, self._lsb_exp = width, lsb_exp
         super().__init__({
             "valid": In(1), "clear": In(1),
-            "term_negative": In(1), "term_sig": In(term_sig_width),
-            "term_exp": In(signed(signed_width(term_exp_min, term_exp_max))),
-            "term_nan": In(1), "term_inf": In(1),
+            **term_members("in", term_sig_width, term_exp_min, term_exp_max, prefix="term_"),
             "value": Out(signed(width)),
             "nan": Out(1), "inf": Out(1), "inf_negative": Out(1), "negative_zero": Out(1),
         })

@@ -3,9 +3,10 @@
 from amaranth.hdl import Module, Signal
 from amaranth.lib.wiring import In, Out
 
-from lowbit.hdl.accumulate import TERM_PORTS, AccumulatorStage, check_accumulator
+from lowbit.hdl.accumulate import AccumulatorStage, check_accumulator
 from lowbit.hdl.block_term import BlockTermGenerator, check_block_format
 from lowbit.hdl.component import Component
+from lowbit.hdl.exact_term import TERM_PORTS
 
 
 class MxDotUnit(Component):

@@ -14,7 +14,7 @@ from amaranth.lib.wiring import In, Out
 from lowbit.errors import OperationError
 from lowbit.golden.formats import PositFormat
 from lowbit.hdl.component import Component
-from lowbit.hdl.float_decoder import signed_width
+from lowbit.hdl.exact_term import signed_width
 from lowbit.hdl.leading_zeros import LeadingZeroCount
 
 MIN_BITS, MAX_BITS = 2, 32

@@ -13,7 +13,7 @@ from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError, check_int
 from lowbit.hdl.component import Component
-from lowbit.hdl.float_decoder import signed_width
+from lowbit.hdl.exact_term import signed_width
 from lowbit.hdl.leading_zeros import check_width
 from lowbit.hdl.normalizer import Normalizer
 from lowbit.hdl.posit_decoder import check_posit_format
