@@ -14,6 +14,7 @@ from lowbit.errors import OperationError
 from lowbit.golden import formats as F
 from lowbit.golden.binary import floor_log2
 from lowbit.hdl.component import Component
+from lowbit.hdl.exact_multiplier import ExactMultiplier
 from lowbit.hdl.exact_term import signed_width, term_members
 from lowbit.hdl.float_decoder import FloatDecoder
 
@@ -230,24 +231,25 @@ class BlockTermGenerator(Component):
                 m.d.comb += dec.code.eq(code)
                 decoders.append(dec)
             da, db = decoders
+            mul = ExactMultiplier(x_width=da.sig_width, x_exp=(da.exp_min, da.exp_max),
+                                  y_width=db.sig_width, y_exp=(db.exp_min, db.exp_max))
+            m.submodules[f"multiply{i}"] = mul
+            m.d.comb += [*mul.connect("x", da), *mul.connect("y", db)]
             # NaN and Inf elements carry a reserved exponent: their grid value is garbage, but
             # the flags below replace the whole term.
             shift = Signal(range(2 * (da.exp_max - da.exp_min) + 1), name=f"shift{i}")
             magnitude = Signal(high.bit_length(), name=f"magnitude{i}")
             product = Signal(signed(signed_width(low, high)), name=f"product{i}")
-            negative = da.negative ^ db.negative
             m.d.comb += [
-                shift.eq(da.exp + db.exp - 2 * self._grid_exp),
-                magnitude.eq((da.sig * db.sig) << shift),
-                product.eq(Mux(negative, -magnitude, magnitude)),
+                shift.eq(mul.exp - 2 * self._grid_exp),
+                magnitude.eq(mul.sig << shift),
+                product.eq(Mux(mul.negative, -magnitude, magnitude)),
             ]
             leaves.append(product)
-            nan = da.nan | db.nan | (da.inf & db.zero) | (db.inf & da.zero)
-            inf = (da.inf | db.inf) & ~nan
-            any_nan.append(nan)
-            any_pos_inf.append(inf & ~negative)
-            any_neg_inf.append(inf & negative)
-            all_neg_zero.append(negative & (da.zero | db.zero))
+            any_nan.append(mul.nan)
+            any_pos_inf.append(mul.inf & ~mul.negative)
+            any_neg_inf.append(mul.inf & mul.negative)
+            all_neg_zero.append(mul.negative & (da.zero | db.zero))
         flags = [Signal(name=n) for n in ("all_neg_zero", "nan", "inf", "inf_negative")]
         pos_inf, neg_inf = _any(any_pos_inf), _any(any_neg_inf)
         m.d.comb += [
