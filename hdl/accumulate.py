@@ -138,17 +138,12 @@ class AccumulatorStage(Component):
             x_width=decode.sig_width, x_exp=(decode.exp_min, decode.exp_max),
             y_width=sig_width, y_exp=(exp_min, exp_max), precision=fmt.man_bits + 1,
             negative_zero=acc.rounding == "rdn")
-        m.d.comb += [
-            add.x_negative.eq(decode.negative), add.x_sig.eq(decode.sig),
-            add.x_exp.eq(decode.exp), add.x_nan.eq(decode.nan), add.x_inf.eq(decode.inf),
-            *connect_terms(add, self, "y_", "term_"),
-        ]
+        m.d.comb += [*connect_terms(add, decode, "x_"), *connect_terms(add, self, "y_", "term_")]
         low, high = add.exp_range
         m.submodules.encode = encode = FloatEncoder(
             fmt, sig_width=add.sig_width, exp_min=low, exp_max=high, rounding=acc.rounding,
             overflow=acc.overflow)
-        m.d.comb += [encode.negative.eq(add.negative), encode.sig.eq(add.sig),
-                     encode.exp.eq(add.exp), encode.nan.eq(add.nan), encode.inf.eq(add.inf)]
+        m.d.comb += connect_terms(encode, add)
         with m.If(self.valid):
             m.d.sync += code.eq(encode.code)
         m.d.comb += self.result.eq(code)

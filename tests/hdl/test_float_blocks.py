@@ -18,6 +18,7 @@ from lowbit.golden import formats as F
 from lowbit.golden.exact import Exact
 from lowbit.golden.formats import FloatFormat
 from lowbit.hdl.exact_adder import ExactAdder
+from lowbit.hdl.exact_term import connect_terms
 from lowbit.hdl.float_decoder import FloatDecoder
 from lowbit.hdl.float_encoder import FloatEncoder
 from lowbit.hdl.sticky_shift import StickyShift
@@ -114,11 +115,9 @@ class _AddThenRound(Elaboratable):
     def elaborate(self, platform):
         m = Module()
         m.submodules += [self.da, self.db, self.add, self.enc]
-        for dec, op in ((self.da, "x"), (self.db, "y")):
-            for port in ("negative", "sig", "exp", "nan", "inf"):
-                m.d.comb += getattr(self.add, f"{op}_{port}").eq(getattr(dec, port))
-        for port in ("negative", "sig", "exp", "nan", "inf"):
-            m.d.comb += getattr(self.enc, port).eq(getattr(self.add, port))
+        m.d.comb += [*connect_terms(self.add, self.da, "x_"),
+                     *connect_terms(self.add, self.db, "y_"),
+                     *connect_terms(self.enc, self.add)]
         return m
 
 
