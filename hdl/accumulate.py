@@ -56,6 +56,36 @@ def check_accumulator(unit: str, acc, terms=None):
                              f"{', '.join(DETERMINISTIC_MODES)}, not {acc.rounding!r}")
 
 
+def add_rounded(m, acc, code, term, term_shape, term_prefix=""):
+    """Add to ``m`` the adder of FloatAccumulator ``acc``: ``round(decode(code) + term)``, the
+    golden ``acc.fmt.round_exact(add_exact_values(x, y), acc.rounding, acc.overflow)``
+    (combinational); return the rounded code.
+
+    Submodules ``decode`` (a FloatDecoder of ``code``), ``add`` (an ExactAdder) and ``encode``
+    (a FloatEncoder with ``acc``'s rounding and overflow). ``term`` drives the other operand
+    from its exact-term outputs ``<term_prefix>negative``, ``sig``, ``exp``, ``nan`` and
+    ``inf``, of ``term_shape = (sig_width, exp_min, exp_max)``. Only the format, rounding and
+    overflow of ``acc`` matter, not its order: an accumulator register and an adder-tree node
+    are both this adder.
+    """
+    fmt = acc.fmt
+    sig_width, exp_min, exp_max = term_shape
+    m.submodules.decode = decode = FloatDecoder(fmt)
+    m.d.comb += decode.code.eq(code)
+    m.submodules.add = add = ExactAdder(
+        x_width=decode.sig_width, x_exp=(decode.exp_min, decode.exp_max),
+        y_width=sig_width, y_exp=(exp_min, exp_max), precision=fmt.man_bits + 1,
+        negative_zero=acc.rounding == "rdn")
+    m.d.comb += [*connect_terms(add, decode, "x_"),
+                 *connect_terms(add, term, "y_", term_prefix)]
+    low, high = add.exp_range
+    m.submodules.encode = encode = FloatEncoder(
+        fmt, sig_width=add.sig_width, exp_min=low, exp_max=high, rounding=acc.rounding,
+        overflow=acc.overflow)
+    m.d.comb += connect_terms(encode, add)
+    return encode.code
+
+
 class AccumulatorStage(Component):
     """Sum one exact term per cycle into ``acc``'s register; ``result`` is its code.
 
@@ -70,6 +100,9 @@ class AccumulatorStage(Component):
     terms : int
         ExactAccumulator only: terms the Kulisch register sums exactly (default 2**16); its
         width is derived from this and the term range.
+    chained : bool
+        FloatAccumulator only: add each term to ``acc_in`` instead of the stage's own register
+        (``result`` is then the registered sum ``round(acc_in + term)``).
 
     Members
     -------
@@ -79,10 +112,19 @@ class AccumulatorStage(Component):
         The exact term ``(-1)**term_negative * term_sig * 2**term_exp`` or a special.
     result : Out(acc.out_fmt.bits)
         Code of the sum of the terms since the last clear, the cycle after the last one.
+    acc_in : In(acc.out_fmt.bits)
+        Chained stages only: the code the term is added to (``clear`` still starts from +0).
     """
 
-    def __init__(self, acc, term_sig_width, term_exp_min, term_exp_max, *, terms=None):
+    def __init__(self, acc, term_sig_width, term_exp_min, term_exp_max, *, terms=None,
+                 chained=False):
         check_accumulator("AccumulatorStage", acc, terms)
+        if chained and not isinstance(acc, FloatAccumulator):
+            raise OperationError(
+                f"a chained unit passes its sum on as {acc.out_fmt.name} codes, but a "
+                f"{type(acc).__name__} sums in a wide register rounded only at the end; only a "
+                f"FloatAccumulator (or a FixedAccumulator of an IntMac) can be chained")
+        self._chained = bool(chained)
         self._terms = check_int("AccumulatorStage terms", DEFAULT_TERMS if terms is None
                                 else terms, 1, 1 << 40, OperationError)
         self._acc = acc
@@ -91,6 +133,7 @@ class AccumulatorStage(Component):
             "valid": In(1), "clear": In(1),
             **term_members("in", term_sig_width, term_exp_min, term_exp_max, prefix="term_"),
             "result": Out(acc.out_fmt.bits),
+            **({"acc_in": In(acc.out_fmt.bits)} if chained else {}),
         })
 
     @property
@@ -130,22 +173,11 @@ class AccumulatorStage(Component):
 
     def _float_register(self, m):
         acc, fmt = self._acc, self._acc.fmt
-        sig_width, exp_min, exp_max = self._term
         code = Signal(fmt.bits)  # reset value 0 is +0
-        m.submodules.decode = decode = FloatDecoder(fmt)
-        m.d.comb += decode.code.eq(Mux(self.clear, 0, code))
-        m.submodules.add = add = ExactAdder(
-            x_width=decode.sig_width, x_exp=(decode.exp_min, decode.exp_max),
-            y_width=sig_width, y_exp=(exp_min, exp_max), precision=fmt.man_bits + 1,
-            negative_zero=acc.rounding == "rdn")
-        m.d.comb += [*connect_terms(add, decode, "x_"), *connect_terms(add, self, "y_", "term_")]
-        low, high = add.exp_range
-        m.submodules.encode = encode = FloatEncoder(
-            fmt, sig_width=add.sig_width, exp_min=low, exp_max=high, rounding=acc.rounding,
-            overflow=acc.overflow)
-        m.d.comb += connect_terms(encode, add)
+        total = add_rounded(m, acc, Mux(self.clear, 0, self.acc_in if self._chained else code),
+                            self, self._term, "term_")
         with m.If(self.valid):
-            m.d.sync += code.eq(encode.code)
+            m.d.sync += code.eq(total)
         m.d.comb += self.result.eq(code)
 
     def _kulisch_register(self, m):

@@ -6,7 +6,7 @@ pair are exact, they are summed exactly into the block partial sum, and the part
 :class:`~lowbit.hdl.mx_dot.MxDotUnit` feeds one such term per cycle into its accumulator stage.
 """
 
-from amaranth.hdl import Module, Mux, Signal, Value, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import data
 from amaranth.lib.wiring import In
 
@@ -15,7 +15,7 @@ from lowbit.golden import formats as F
 from lowbit.golden.binary import floor_log2
 from lowbit.hdl.component import Component
 from lowbit.hdl.exact_multiplier import ExactMultiplier
-from lowbit.hdl.exact_term import signed_width, term_members
+from lowbit.hdl.exact_term import signed_width, sum_flags, term_members
 from lowbit.hdl.float_decoder import FloatDecoder
 
 MAX_BLOCK_SIZE = 64
@@ -213,7 +213,7 @@ class BlockTermGenerator(Component):
             m.d.comb += product.eq(a * b)
             leaves.append(product)
         all_neg_zero = Signal(name="all_neg_zero")
-        m.d.comb += all_neg_zero.eq(_all(neg_zero) if neg_zero else 0)
+        m.d.comb += all_neg_zero.eq(Cat(*neg_zero).all() if neg_zero else 0)
         return leaves, (all_neg_zero, 0, 0, 0)
 
     def _float_products(self, m):
@@ -221,8 +221,7 @@ class BlockTermGenerator(Component):
         ``(all_negative_zero, nan, inf, inf_negative)``."""
         element = self._fmt.element
         low, high = self._product_range
-        any_nan, any_pos_inf, any_neg_inf, all_neg_zero = [], [], [], []
-        leaves = []
+        leaves, products = [], []
         for i in range(self._fmt.block_size):
             decoders = []
             for side, code in (("a", self.a[i]), ("b", self.b[i])):
@@ -246,33 +245,8 @@ class BlockTermGenerator(Component):
                 product.eq(Mux(mul.negative, -magnitude, magnitude)),
             ]
             leaves.append(product)
-            any_nan.append(mul.nan)
-            any_pos_inf.append(mul.inf & ~mul.negative)
-            any_neg_inf.append(mul.inf & mul.negative)
-            all_neg_zero.append(mul.negative & (da.zero | db.zero))
-        flags = [Signal(name=n) for n in ("all_neg_zero", "nan", "inf", "inf_negative")]
-        pos_inf, neg_inf = _any(any_pos_inf), _any(any_neg_inf)
-        m.d.comb += [
-            flags[0].eq(_all(all_neg_zero)),
-            flags[1].eq(_any(any_nan) | (pos_inf & neg_inf)),
-            flags[2].eq((pos_inf | neg_inf) & ~flags[1]),
-            flags[3].eq(neg_inf),
-        ]
-        return leaves, flags
-
-
-def _any(bits):
-    out = bits[0]
-    for bit in bits[1:]:
-        out = out | bit
-    return out
-
-
-def _all(bits):
-    out = bits[0]
-    for bit in bits[1:]:
-        out = out & bit
-    return out
+            products.append((mul, da.zero | db.zero))
+        return leaves, sum_flags(m, products)
 
 
 def _adder_tree(m, leaves, low, high):

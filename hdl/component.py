@@ -15,11 +15,18 @@ class Component(wiring.Component):
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls, *args, **kwargs)
         self._MustUse__silence = True
+        self._arguments = (args, kwargs)
         return self
 
     def __init__(self, signature):
         super().__init__(signature)
         self._MustUse__silence = False
+
+    def replica(self, **changes):
+        """Return a new component built from this one's constructor arguments, with the keyword
+        arguments in ``changes`` replaced (an array builds its processing elements this way)."""
+        args, kwargs = self._arguments
+        return type(self)(*args, **{**kwargs, **changes})
 
     @staticmethod
     def part(component):

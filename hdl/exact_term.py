@@ -4,7 +4,7 @@ Decoders, multipliers, block-term generators, adders and accumulator stages pass
 each other in this form; :func:`term_members` builds the ports once for all of them.
 """
 
-from amaranth.hdl import signed
+from amaranth.hdl import Cat, Signal, signed
 from amaranth.lib.wiring import In, Out
 
 TERM_PORTS = ("negative", "sig", "exp", "nan", "inf")
@@ -39,3 +39,26 @@ def connect_terms(target, source, target_prefix: str = "", source_prefix: str = 
     """Statements driving ``target``'s term ports from ``source``'s."""
     return [getattr(target, f"{target_prefix}{name}").eq(getattr(source, f"{source_prefix}{name}"))
             for name in TERM_PORTS]
+
+
+def sum_flags(m, products) -> list:
+    """Special-value flags of the exact sum of ``products``, as golden ``exact_sum`` derives
+    them: ``[all_neg_zero, nan, inf, inf_negative]`` (every product -0; a NaN product or
+    +Inf meeting -Inf; an infinite sum; a -Inf product seen).
+
+    ``products`` are ``(multiplier, zero)`` pairs: an
+    :class:`~lowbit.hdl.exact_multiplier.ExactMultiplier` (``negative``, ``nan``, ``inf``) and
+    whether one of its operands is zero.
+    """
+    nan = Cat(*(mul.nan for mul, _ in products)).any()
+    pos_inf = Cat(*(mul.inf & ~mul.negative for mul, _ in products)).any()
+    neg_inf = Cat(*(mul.inf & mul.negative for mul, _ in products)).any()
+    neg_zero = Cat(*(mul.negative & zero for mul, zero in products)).all()
+    flags = [Signal(name=n) for n in ("all_neg_zero", "nan", "inf", "inf_negative")]
+    m.d.comb += [
+        flags[0].eq(neg_zero),
+        flags[1].eq(nan | (pos_inf & neg_inf)),
+        flags[2].eq((pos_inf | neg_inf) & ~flags[1]),
+        flags[3].eq(neg_inf),
+    ]
+    return flags

@@ -51,7 +51,7 @@ def export(component, name: str, out_dir=None) -> ExportedRtl:
         "verilog_sha256_12": digest,
         "component": type(component).__name__,
         "parameters": component.describe(),
-        "latency_cycles": component.latency,
+        "latency_cycles": getattr(component, "latency", None),
         "ports": component.metadata.as_json()["interface"]["members"],
         "tools": _tool_versions(),
     }

@@ -28,6 +28,9 @@ class FloatMac(ProductMac):
         NaN); FloatAccumulator order ``sequential``; any deterministic rounding mode.
     terms : int, optional
         ExactAccumulator only: products the Kulisch register sums exactly (default 2**16).
+    chained : bool
+        FloatAccumulator only: add to ``acc_in`` instead of the register (see
+        :class:`~lowbit.hdl.mac_unit.MacUnit`).
 
     Members
     -------
@@ -35,7 +38,7 @@ class FloatMac(ProductMac):
     code of the accumulated sum (NaN results are the canonical NaN).
     """
 
-    def __init__(self, a_fmt, b_fmt, *, acc, terms=None):
+    def __init__(self, a_fmt, b_fmt, *, acc, terms=None, chained=False):
         for fmt, what in ((a_fmt, "a_fmt"), (b_fmt, "b_fmt")):
             if getattr(fmt, "kind", None) != "float":
                 raise OperationError(f"FloatMac {what} must be a FloatFormat (fp8_e4m3, fp8_e5m2, "
@@ -47,4 +50,4 @@ class FloatMac(ProductMac):
         check_accumulator("FloatMac", acc, terms)
         acc.check_operands(a_fmt, b_fmt)  # as golden dot does (a Quire takes posits only)
         super().__init__(a_fmt, b_fmt, acc, (FloatDecoder(a_fmt), FloatDecoder(b_fmt)),
-                         terms=terms)
+                         terms=terms, chained=chained)

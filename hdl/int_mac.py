@@ -18,6 +18,8 @@ class IntMac(MacUnit):
         The register: ``int_bits + frac_bits`` bits, two's complement, ``frac_bits`` equal to
         the product's (``a_fmt.frac_bits + b_fmt.frac_bits``: products are never rounded), wide
         enough for one product; ``wrap`` keeps the low bits, ``saturate`` clamps every sum.
+    chained : bool
+        Add to ``acc_in`` instead of the register (see :class:`~lowbit.hdl.mac_unit.MacUnit`).
 
     Members
     -------
@@ -25,7 +27,7 @@ class IntMac(MacUnit):
     ``Out(signed(int_bits + frac_bits))``, the register, a code of ``acc.out_fmt``.
     """
 
-    def __init__(self, a_fmt, b_fmt, *, acc):
+    def __init__(self, a_fmt, b_fmt, *, acc, chained=False):
         for fmt, what in ((a_fmt, "a_fmt"), (b_fmt, "b_fmt")):
             if getattr(fmt, "kind", None) not in ("int", "fixed"):
                 raise OperationError(f"IntMac {what} must be an IntFormat or FixedFormat, not "
@@ -40,7 +42,7 @@ class IntMac(MacUnit):
                                  f"(products are not rounded), not {acc.frac_bits}")
         acc.check_operands(a_fmt, b_fmt)
         self._width = acc.int_bits + acc.frac_bits
-        super().__init__(a_fmt, b_fmt, acc, signed(self._width))
+        super().__init__(a_fmt, b_fmt, acc, signed(self._width), chained=chained)
 
     def describe(self) -> dict:
         """Parameters for the export sidecar and result rows."""
@@ -56,7 +58,8 @@ class IntMac(MacUnit):
         product = Signal(signed(self._a_fmt.bits + self._b_fmt.bits + 1))
         m.d.comb += product.eq(a * b)
         total = Signal(signed(width + 2))
-        m.d.comb += total.eq(Mux(self.clear, 0, self.acc) + product)
+        start = self.acc_in if self.chained else self.acc
+        m.d.comb += total.eq(Mux(self.clear, 0, start) + product)
         if self._acc.overflow == "wrap":
             result = total[:width].as_signed()
         else:

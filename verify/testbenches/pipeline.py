@@ -16,15 +16,21 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 MAX_REPORTED = 10
 
 
-async def run_pipelined(dut, n: int, latency: int, apply, check):
-    """Drive ``n`` operations; ``check(i)`` returns None or a mismatch description."""
-    assert n > 0, "no vectors"
+async def start_clock_and_reset(dut, idle_input):
+    """Start a 2 ns clock, hold ``rst`` for one rising edge with ``idle_input`` low; return at
+    the falling edge after it, reset released."""
     cocotb.start_soon(Clock(dut.clk, 2, unit="ns").start())
     dut.rst.value = 1
-    dut.valid.value = 0
+    idle_input.value = 0
     await RisingEdge(dut.clk)
     await FallingEdge(dut.clk)
     dut.rst.value = 0
+
+
+async def run_pipelined(dut, n: int, latency: int, apply, check):
+    """Drive ``n`` operations; ``check(i)`` returns None or a mismatch description."""
+    assert n > 0, "no vectors"
+    await start_clock_and_reset(dut, dut.valid)
     checked, bad, mismatches, first_seen = 0, 0, [], None
     for cycle in range(n + latency):
         if cycle < n:
