@@ -142,7 +142,7 @@ def cmd_regress(console, full, sim, json_path, junit_path) -> int:
     from lowbit.paths import write_atomic
     from lowbit.verify import regression
 
-    jobs = [(e, vs) for e in regression.entries(full) for vs in e.vector_sets]
+    jobs = [(e, vs) for e in regression.entries(full) for vs in e.sets(full)]
     rows = []
     with Progress(console=console) as progress:
         task = progress.add_task("regression", total=len(jobs))

@@ -6,6 +6,7 @@ set, vectors checked, mismatches, cycles, measured latency, seconds, status. ``-
 slice ``make test`` runs; ``--full`` adds the long configurations.
 """
 
+import dataclasses
 import json
 import tempfile
 import time
@@ -20,12 +21,16 @@ from lowbit.golden.formats import FloatFormat
 from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
                                         Quire)
 from lowbit.hdl import export
+from lowbit.hdl.adder_tree_engine import AdderTreeEngine
 from lowbit.hdl.float_mac import FloatMac
 from lowbit.hdl.int_mac import IntMac
+from lowbit.hdl.lut_tensor_core import LutTensorCore
 from lowbit.hdl.mx_dot import MxDotUnit
 from lowbit.hdl.posit_mac import PositMac
 from lowbit.hdl.simd_mac import SimdMac, SimdMode
+from lowbit.hdl.systolic_array import SystolicArray
 from lowbit.verify.block_vectors import block_vectors
+from lowbit.verify.gemm_vectors import GemmCase, GemmVectors, gemm_vectors, stream
 from lowbit.verify.runner import SimulationFailed, run_testbench
 from lowbit.paths import write_atomic
 from lowbit.verify.simd_vectors import simd_vectors
@@ -48,6 +53,11 @@ class Entry:
     env: object
     testbench: str
     full_only: bool = False
+    full_sets: tuple = ()
+
+    def sets(self, full: bool) -> tuple:
+        """Vector sets to run: ``vector_sets``, plus ``full_sets`` in the full regression."""
+        return self.vector_sets + (self.full_sets if full else ())
 
 
 def _int_mac_entry(a, b, int_bits, overflow, sets, full_only=False):
@@ -126,6 +136,44 @@ def _mx_dot_entry(block, acc, full_only=False):
         testbench="lowbit.verify.testbenches.mx_dot_tb", full_only=full_only)
 
 
+def _engine_env(engine):
+    fmt = getattr(engine.accumulator, "out_fmt", None)
+    env = {"LOWBIT_OUT_BITS": engine.out_bits}
+    if fmt is not None and fmt.kind not in ("int", "fixed"):
+        env["LOWBIT_ACC_FMT"] = json.dumps(fmt.to_dict())
+    return env
+
+
+def _engine_entry(unit, config, build, full_only=False):
+    """A GEMM engine: 5 shapes in the quick regression, 20 more in the full one."""
+    return Entry(unit, config, build, ("gemm_quick",),
+                 vectors=lambda engine, kind: gemm_vectors(kind, engine),
+                 env=_engine_env, testbench="lowbit.verify.testbenches.gemm_tb",
+                 full_only=full_only, full_sets=("gemm_full",))
+
+
+def _array_entry(rows, cols, dataflow, pe_name, make_pe, full_only=False):
+    return _engine_entry("SystolicArray", f"{rows}x{cols}_{dataflow}_{pe_name}",
+                         lambda: SystolicArray(rows, cols, make_pe(), dataflow),
+                         full_only=full_only)
+
+
+def _lut_entry(weight_bits, group, tile, encoding="offset", symmetric=False, full_only=False):
+    """LutTensorCore with int8 activations, ``weight_bits``-bit weights, groups of ``group``."""
+    config = (f"w{weight_bits}_g{group}_int8_{encoding}{'_sym' if symmetric else ''}"
+              f"_{tile[0]}x{tile[1]}")
+    return _engine_entry("LutTensorCore", config,
+                         lambda: LutTensorCore(weight_bits, group, None, tile,
+                                               weight_encoding=encoding,
+                                               symmetric_table=symmetric),
+                         full_only=full_only)
+
+
+def _tree_entry(lanes, pe_name, make_pe, full_only=False):
+    return _engine_entry("AdderTreeEngine", f"{lanes}lanes_{pe_name}",
+                         lambda: AdderTreeEngine(lanes, make_pe()), full_only=full_only)
+
+
 ALL_SETS = ("exhaustive", "corners", "random", "sequences")
 _FP32, _FP16, _BF16 = F.get("fp32"), F.get("fp16"), F.get("bf16")
 _SIMD_PRESETS = tuple(SimdMode.preset(shape, acc=FixedAccumulator(24, 0, "wrap"))
@@ -145,6 +193,22 @@ MATRIX = (
     _posit_mac_entry("posit4_1", "2022", ALL_SETS),
     _mx_dot_entry("mxfp8_e4m3", FloatAccumulator(_FP32)),
     _mx_dot_entry("nvfp4", FloatAccumulator(_FP32)),
+    _array_entry(4, 4, "ws", "int8_wrap24", lambda: IntMac(
+        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap"))),
+    _array_entry(4, 4, "os", "fp8_e4m3_fp32", lambda: FloatMac(
+        F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=FloatAccumulator(_FP32))),
+    # FloatAccumulator in an adder tree: golden's tree(8) order, every node rounded to fp32.
+    _tree_entry(8, "fp8_e4m3_fp32", lambda: FloatMac(
+        F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=FloatAccumulator(_FP32))),
+    _tree_entry(16, "int8_wrap24", lambda: IntMac(
+        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap")), full_only=True),
+    _tree_entry(4, "fp8_e4m3_kulisch_fp32", lambda: FloatMac(
+        F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=ExactAccumulator(_FP32)), full_only=True),
+    _tree_entry(8, "posit8_0_q2022", lambda: PositMac(
+        F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022")), full_only=True),
+    _lut_entry(2, 4, (2, 16)),  # 2-bit weights, g=4
+    _lut_entry(4, 4, (2, 16), symmetric=True, full_only=True),
+    _lut_entry(1, 8, (4, 8), encoding="bipolar", full_only=True),
     _int_mac_entry("int16", "int16", 40, "wrap", ("corners", "random", "sequences"),
                    full_only=True),
     _int_mac_entry("int2", "uint2", 6, "saturate", ALL_SETS, full_only=True),
@@ -171,6 +235,31 @@ MATRIX = (
     # every 100 operations instead of 300.
     _posit_mac_entry("posit8_0", "draft", ("corners", "random", "sequences/clear100"),
                      full_only=True),
+    # Arrays beyond the quick pair: every PE kind in the dataflows that carry it, float WS
+    # with a narrow rounding-down register, and sizes up to 16x16.
+    _array_entry(4, 4, "ws", "fp8_e4m3_fp32", lambda: FloatMac(
+        F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=FloatAccumulator(_FP32)), full_only=True),
+    _array_entry(3, 2, "ws", "e5m2xe4m3_fp16_rdn", lambda: FloatMac(
+        F.get("fp8_e5m2"), F.get("fp8_e4m3"), acc=FloatAccumulator(_FP16, "rdn")),
+        full_only=True),
+    _array_entry(4, 4, "os", "int8_sat18", lambda: IntMac(
+        F.get("int8"), F.get("int8"), acc=FixedAccumulator(18, 0, "saturate")), full_only=True),
+    _array_entry(4, 4, "os", "fp8_e4m3_kulisch_fp32", lambda: FloatMac(
+        F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=ExactAccumulator(_FP32)), full_only=True),
+    _array_entry(2, 3, "os", "posit8_0_q2022", lambda: PositMac(
+        F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022")), full_only=True),
+    _array_entry(2, 2, "os", "mxfp4_fp32", lambda: MxDotUnit(
+        F.get("mxfp4"), acc=FloatAccumulator(_FP32)), full_only=True),
+    _array_entry(4, 4, "os", "simd_int4_wrap16", lambda: SimdMac(
+        [SimdMode.preset("4x4", acc=FixedAccumulator(16, 0, "wrap"))]), full_only=True),
+    _array_entry(3, 2, "os", "simd_int2_sat8", lambda: SimdMac(
+        [SimdMode.preset("2x2", acc=FixedAccumulator(8, 0, "saturate"))]), full_only=True),
+    _array_entry(8, 8, "ws", "int8_wrap24", lambda: IntMac(
+        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap")), full_only=True),
+    _array_entry(16, 16, "ws", "int8_wrap24", lambda: IntMac(
+        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap")), full_only=True),
+    _array_entry(16, 16, "os", "int8_wrap24", lambda: IntMac(
+        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap")), full_only=True),
 )
 
 
@@ -187,14 +276,15 @@ def run_entry(entry, vector_set, sim="verilator") -> dict:
     rtl = export(unit, name=f"{entry.unit.lower()}_{entry.config}")
     row = {"unit": entry.unit, "config": entry.config, "vector_set": vector_set, "sim": sim,
            "vectors": 0, "mismatches": None, "cycles": 0, "latency": None,
-           "latency_expected": unit.latency, "status": "error", "error": ""}
+           "latency_expected": getattr(unit, "latency", None), "status": "error", "error": ""}
     with tempfile.TemporaryDirectory() as tmp:
-        stim, result = Path(tmp) / "vectors.npz", Path(tmp) / "result.json"
+        suffix = getattr(vectors, "suffix", ".npz")
+        stim, result = Path(tmp) / f"vectors{suffix}", Path(tmp) / "result.json"
         vectors.save(stim)
-        env = {"LOWBIT_VECTORS": stim, "LOWBIT_LATENCY": unit.latency,
+        env = {"LOWBIT_VECTORS": stim, "LOWBIT_LATENCY": getattr(unit, "latency", None),
                "LOWBIT_RESULT": result, **entry.env(unit)}
         try:
-            run_testbench(rtl, entry.testbench, env, sim=sim)
+            row["build_seconds"] = run_testbench(rtl, entry.testbench, env, sim=sim).build_seconds
             row["status"] = "pass"
         except SimulationFailed as err:
             row["status"], row["error"] = "fail", str(err)
@@ -202,6 +292,17 @@ def run_entry(entry, vector_set, sim="verilator") -> dict:
             row.update(json.loads(result.read_text()))
     row["seconds"] = round(time.perf_counter() - start, 3)
     return row
+
+
+def run_engine_gemm(engine, config, A, B, sim="verilator") -> dict:
+    """Run one GEMM ``A @ B`` (codes or BlockArrays) on ``engine`` (exported as
+    ``<unit>_<config>``); return the result row, whose ``gemms[0]`` has the measured and the
+    closed-form cycles and any mismatches."""
+    (M, K), N = A.shape, B.shape[1]  # arrays and BlockArrays both know their shape
+    single = GemmVectors("single", [stream(engine, GemmCase("gemm", M, K, N, "given"), A, B)])
+    entry = _engine_entry(type(engine).__name__, config, lambda: engine)
+    return run_entry(dataclasses.replace(entry, vectors=lambda unit, kind: single), "single",
+                     sim)
 
 
 def write_junit(rows, path):

@@ -78,3 +78,8 @@ def test_demo_writes_csv_json_png(tmp_path):
     assert meta["seed"] == 0 and len(meta["rows"]) == len(rows)
     png = (tmp_path / "sqnr_vs_bits.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    # The array GEMM ran on Verilator: bit-exact, cycles equal to the closed form.
+    array = json.loads((tmp_path / "array_gemm.json").read_text())
+    assert array["bit_exact"] and array["status"] == "pass" and array["mismatches"] == 0
+    assert array["cycles"] == array["cycles_expected"] > 0
+    assert "bit-exact against golden gemm (0 mismatches)" in " ".join(r.stdout.split())

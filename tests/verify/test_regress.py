@@ -13,11 +13,11 @@ def test_quick_regression_passes(tmp_path):
     out_json, out_xml = tmp_path / "regress.json", tmp_path / "regress.xml"
     r = subprocess.run([sys.executable, "-m", "lowbit.cli", "regress", "--quick", "--json",
                         str(out_json), "--junit", str(out_xml)], capture_output=True, text=True,
-                       timeout=900)
+                       timeout=1800)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     data = json.loads(out_json.read_text())
     rows = data["rows"]
-    expected = [(e.config, vs) for e in regression.entries(full=False) for vs in e.vector_sets]
+    expected = [(e.config, vs) for e in regression.entries(full=False) for vs in e.sets(False)]
     assert [(row["config"], row["vector_set"]) for row in rows] == expected
     for row in rows:
         assert row["status"] == "pass" and row["mismatches"] == 0
@@ -27,5 +27,13 @@ def test_quick_regression_passes(tmp_path):
     assert exhaustive["fp8_e4m3xfp8_e4m3_acc_fp32"] == 65536
     assert exhaustive["fp4_e2m1xfp4_e2m1_acc_fp32"] == 256
     assert data["vectors"] == sum(row["vectors"] for row in rows)
+    # Engines: whole GEMMs, each with its cycles measured equal to the closed form.
+    engines = {(row["unit"], row["config"]): row for row in rows if "gemms" in row}
+    assert {("SystolicArray", "4x4_ws_int8_wrap24"), ("SystolicArray", "4x4_os_fp8_e4m3_fp32")
+            } <= set(engines)
+    assert {unit for unit, _ in engines} == {"SystolicArray", "AdderTreeEngine", "LutTensorCore"}
+    for row in engines.values():
+        assert len(row["gemms"]) >= 5 and row["cycle_mismatches"] == 0
+        assert all(g["cycles"] == g["cycles_expected"] for g in row["gemms"])
     suite = ET.parse(out_xml).getroot()
     assert suite.get("tests") == str(len(rows)) and suite.get("failures") == "0"
