@@ -59,18 +59,11 @@ from amaranth.lib.wiring import In, Out
 from lowbit.errors import OperationError, check_int
 from lowbit.golden.formats import IntFormat, ScalarFormat
 from lowbit.golden.lut_gemm import LutGemmConfig, lut_gemm
-from lowbit.hdl.gemm_engine import (GemmEngine, check_dimension, check_shape, pack, tiles)
+from lowbit.hdl.exact_term import signed_width
+from lowbit.hdl.gemm_engine import GemmEngine, check_dimension, check_shape, pack, tiles
 
 MAX_ACT_BITS = 8
 """Widest activation format the tables are built for."""
-
-
-def _signed_width(low: int, high: int) -> int:
-    """Bits of the narrowest two's complement register holding every integer in [low, high]."""
-    width = 1
-    while not -(1 << (width - 1)) <= low <= high < (1 << (width - 1)):
-        width += 1
-    return width
 
 
 class LutTensorCore(GemmEngine):
@@ -138,7 +131,7 @@ class LutTensorCore(GemmEngine):
         self._a_max = max(-act_fmt.min_int, act_fmt.max_int)
         b = config.weight_bits
         bound = 2 * ((1 << b) - 1) * self._a_max  # golden's intermediate bound per unit of K
-        check_int("LutTensorCore acc_bits", acc_bits, _signed_width(-bound, bound), 64,
+        check_int("LutTensorCore acc_bits", acc_bits, signed_width(-bound, bound), 64,
                   OperationError)
         self._acc_bits = acc_bits
         self._plane_bits = max(1, (b - 1).bit_length())
@@ -303,8 +296,8 @@ class LutTensorCore(GemmEngine):
         """Signed shape of a table entry (a signed sum of up to ``g`` activations)."""
         g, fmt = self._config.group, self._act_fmt
         if self._config.weight_encoding == "offset" and not self._config.symmetric_table:
-            return signed(_signed_width(g * min(fmt.min_int, 0), g * max(fmt.max_int, 0)))
-        return signed(_signed_width(-g * self._a_max, g * self._a_max))
+            return signed(signed_width(g * min(fmt.min_int, 0), g * max(fmt.max_int, 0)))
+        return signed(signed_width(-g * self._a_max, g * self._a_max))
 
     def _build_table(self, m, acts, row):
         """Table entries of one row (comb signals) from its ``g`` activations, by the recurrences
