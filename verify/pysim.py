@@ -3,6 +3,8 @@
 import numpy as np
 from amaranth.sim import Simulator
 
+from lowbit.hdl.gemm_engine import Feedback, unpack
+
 
 def simulate_mac(dut, vectors, acc_in=None) -> np.ndarray:
     """Run ``vectors`` (one operation per cycle) through ``dut``; return ``acc`` after each.
@@ -26,3 +28,52 @@ def simulate_mac(dut, vectors, acc_in=None) -> np.ndarray:
     sim.add_testbench(bench)
     sim.run()
     return np.array(got)
+
+
+def simulate_gemm(engine, A, B):
+    """Stream ``C = A @ B`` through a GEMM engine as the cocotb testbench does (source always
+    valid; a :class:`~lowbit.hdl.gemm_engine.Feedback` value is an earlier output beat).
+
+    Returns ``(C, cycles)``: the final results (lanes with ``k_end = K``) as unsigned lane codes,
+    uint64 ``(M, N)``, and the rising edges from the one accepting the first beat to the one
+    registering the last output, both included. Fails if an output beat is missing or extra.
+    """
+    (M, K), N = A.shape, B.shape[1]
+    beats, lanes = engine.input_beats(A, B), engine.output_map(M, K, N)
+    outputs, edges = [], []
+    limit = 2 * engine.cycles(M, K, N) + 100
+
+    async def bench(ctx):
+        i, edge, first = 0, 0, None
+        while (i < len(beats) or len(outputs) < len(lanes)) and edge < limit:
+            if i < len(beats):
+                for port, value in beats[i].items():
+                    if isinstance(value, Feedback):
+                        value = outputs[value.beat]
+                    ctx.set(getattr(engine, port), value)
+            ctx.set(engine.in_valid, int(i < len(beats)))
+            accepted = i < len(beats) and ctx.get(engine.in_ready)
+            await ctx.tick()
+            edge += 1
+            if accepted:
+                first = edge if first is None else first
+                i += 1
+            if ctx.get(engine.out_valid):
+                outputs.append(ctx.get(engine.c))
+                edges.append(edge - first + 1)
+        ctx.set(engine.in_valid, 0)
+        for _ in range(3):  # nothing may follow the last expected beat
+            await ctx.tick()
+            assert not ctx.get(engine.out_valid), "an output beat after the last expected one"
+
+    sim = Simulator(engine)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert len(outputs) == len(lanes), f"{len(outputs)} output beats, expected {len(lanes)}"
+    C = np.zeros((M, N), np.uint64)
+    for word, row in zip(outputs, lanes):
+        for code, spot in zip(unpack(word, engine.out_bits, engine.lanes_out), row):
+            if spot is not None and spot[2] == K:
+                C[spot[0], spot[1]] = code
+    return C, edges[-1] if edges else None

@@ -14,7 +14,6 @@ against golden fp16 additions.
 import numpy as np
 import pytest
 from amaranth.hdl import Elaboratable, Module, Signal
-from amaranth.sim import Simulator
 
 from lowbit.errors import OperationError
 from lowbit.golden import arith
@@ -33,6 +32,7 @@ from lowbit.hdl.posit_mac import PositMac
 from lowbit.hdl.simd_mac import SimdMac, SimdMode
 from lowbit.hdl.systolic_array import SystolicArray
 from lowbit.verify.gemm_vectors import GemmCase, operands
+from lowbit.verify.pysim import simulate_gemm
 from tests.expect import raises_exactly
 from tests.hdl.test_building_blocks import assert_equal, simulate
 
@@ -168,36 +168,6 @@ def test_padding_codes():
 
 
 # --- whole GEMMs on the Python simulator -------------------------------------------------------
-def simulate_gemm(engine, A, B):
-    """Stream ``C = A @ B`` (source always valid); return the output codes and the cycles from
-    the edge accepting the first beat to the one registering the last output, both included."""
-    beats = engine.input_beats(A, B)
-    outputs = len(engine.output_map(A.shape[0], A.shape[1], B.shape[1]))
-    got, edges = [], []
-
-    async def bench(ctx):
-        edge, first, i = 0, None, 0
-        while len(got) < outputs and edge < 2 * len(beats) + 50:
-            if i < len(beats):
-                for port, value in beats[i].items():
-                    ctx.set(getattr(engine, port), value)
-            ctx.set(engine.in_valid, int(i < len(beats)))
-            accepted = i < len(beats) and ctx.get(engine.in_ready)
-            await ctx.tick()
-            edge += 1
-            if accepted:
-                first, i = edge if first is None else first, i + 1
-            if ctx.get(engine.out_valid):
-                got.append(ctx.get(engine.c))
-                edges.append(edge - first + 1)
-
-    sim = Simulator(engine)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    return np.array(got, dtype=np.uint64), (edges[-1] if edges else None)
-
-
 CONFIGS = {
     "int8_wrap24": (8, int_mac),
     "fp8_e4m3_fp32": (4, float_mac),
@@ -219,6 +189,7 @@ def test_gemm_matches_golden(name):
         if name == "fp8_e4m3_exact_fp32":  # C[0, 0] sums only -0 products: it must be -0
             A[0], B[:, 0] = 0x80, rng.integers(0, 0x7F, case.K)
         got, cycles = simulate_gemm(engine, A, B)
+        got = got.reshape(-1)
         want = engine.golden(A, B, case.K).reshape(-1).astype(np.uint64)
         assert_equal(got, want, [f"{case.label} C[{j // case.N}, {j % case.N}]"
                                  for j in range(len(want))], name)

@@ -10,13 +10,12 @@ drain); a single-row tile (no drain registers) with an explicit offset 0 (no cor
 
 import numpy as np
 import pytest
-from amaranth.sim import Simulator
 
 from lowbit.errors import OperationError
 from lowbit.golden import formats as F
 from lowbit.golden.formats import IntFormat
-from lowbit.hdl.gemm_engine import unpack
 from lowbit.hdl.lut_tensor_core import LutTensorCore
+from lowbit.verify.pysim import simulate_gemm
 from tests.expect import raises_exactly
 
 
@@ -178,48 +177,13 @@ def test_input_beats_reject_bad_codes():
 
 
 # --- whole GEMMs on Amaranth's simulator ---------------------------------------------------------
-def simulate_gemm(core, A, B):
-    """Stream ``input_beats`` as :mod:`lowbit.verify.testbenches.gemm_tb` does (source always
-    valid); return ``(C, cycles)``: the lanes placed by ``output_map`` (signed), and the edges
-    from the one accepting the first beat to the one registering the last output."""
-    (M, K), N = np.shape(A), np.shape(B)[1]
-    beats, lanes = core.input_beats(A, B), core.output_map(M, K, N)
-    outputs, edges = [], []
-    limit = 2 * core.cycles(M, K, N) + 100
-
-    async def bench(ctx):
-        i, edge, first = 0, 0, None
-        while (i < len(beats) or len(outputs) < len(lanes)) and edge < limit:
-            if i < len(beats):
-                for port, value in beats[i].items():
-                    ctx.set(getattr(core, port), value)
-            ctx.set(core.in_valid, int(i < len(beats)))
-            accepted = i < len(beats) and ctx.get(core.in_ready)
-            await ctx.tick()
-            edge += 1
-            if accepted:
-                first = edge if first is None else first
-                i += 1
-            if ctx.get(core.out_valid):
-                outputs.append(ctx.get(core.c))
-                edges.append(edge - first + 1)
-        ctx.set(core.in_valid, 0)
-        for _ in range(3):  # nothing may follow the last expected beat
-            await ctx.tick()
-            assert not ctx.get(core.out_valid)
-
-    sim = Simulator(core)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
-    assert len(outputs) == len(lanes)
+def simulate_signed(core, A, B):
+    """``(C, cycles)`` from :func:`simulate_gemm`, C's lanes read as signed integers."""
+    C, cycles = simulate_gemm(core, A, B)
     w = core.out_bits
-    C = np.zeros((M, N), np.int64)
-    for word, row in zip(outputs, lanes):
-        for code, spot in zip(unpack(word, w, core.lanes_out), row):
-            if spot is not None:
-                C[spot[0], spot[1]] = code - (1 << w) if code >> (w - 1) else code
-    return C, edges[-1]
+    C = C.astype(object)
+    return np.array([[c - (1 << w) if c >> (w - 1) else c for c in row] for row in C],
+                    dtype=np.int64), cycles
 
 
 SIM_CORES = ["w3_g3_offset_sym", "w4_g1_sym_uint4", "w1_g8_bipolar", "w2_g2_offset0_1xn",
@@ -233,7 +197,7 @@ def test_simulated_gemms_match_golden_and_cycles(name):
     tm, tk, tn = core.natural_tile
     for M, K, N in [(tm, 4 * tk, tn), (tm + 1, 3 * tk + 1, tn + 1), (1, 1, 1), (2 * tm, tk, 3)]:
         A, B = _operands(core, M, K, N, rng)
-        C, cycles = simulate_gemm(core, A, B)
+        C, cycles = simulate_signed(core, A, B)
         assert np.array_equal(C, core.golden(A, B, K)), (M, K, N)
         assert cycles == core.cycles(M, K, N), (M, K, N)
 
@@ -243,5 +207,5 @@ def test_simulated_growth_is_exact():
     core = LutTensorCore(4, 4, None, (2, 3), symmetric_table=True)
     K = 203
     A, B = np.full((2, K), 0x80), np.full((K, 3), 15)
-    C, _ = simulate_gemm(core, A, B)
+    C, _ = simulate_signed(core, A, B)
     assert (C == -128 * 7 * K).all()

@@ -23,7 +23,7 @@ from lowbit.hdl.posit_mac import PositMac
 from lowbit.hdl.simd_mac import SimdMac, SimdMode
 from lowbit.hdl.systolic_array import SystolicArray
 from lowbit.verify.gemm_vectors import gemm_cases, operands
-from lowbit.verify.pysim import simulate_mac
+from lowbit.verify.pysim import simulate_gemm, simulate_mac
 from lowbit.verify.vectors import MacVectors
 from tests.expect import raises_exactly
 
@@ -186,6 +186,21 @@ def test_block_operands_are_block_arrays_blocked_along_k():
     assert isinstance(A, BlockArray) and A.shape == (3, 3 * 64 + 1) and A.axis == 1
     assert isinstance(B, BlockArray) and B.shape == (3 * 64 + 1, 3) and B.axis == 0
     assert array.golden(A, B, A.shape[1]).shape == (3, 3)
+
+
+# --- whole GEMMs on Amaranth's simulator (Verilator runs are in tests/verify) -----------------------
+@pytest.mark.parametrize("dataflow, shape", [("ws", (3, 7, 4)), ("os", (3, 7, 4)),
+                                             ("ws", (1, 2, 1)), ("os", (5, 1, 2))])
+def test_small_array_gemms_match_golden_and_cycles(dataflow, shape):
+    # a 2x3 array with a saturating register: ragged tiles, K tiles fed back (ws)
+    array = SystolicArray(2, 3, IntMac(INT8, INT8, acc=FixedAccumulator(16, 0, "saturate")),
+                          dataflow)
+    M, K, N = shape
+    rng = np.random.default_rng(5)
+    A, B = rng.integers(0, 256, (M, K)), rng.integers(0, 256, (K, N))
+    C, cycles = simulate_gemm(array, A, B)
+    np.testing.assert_array_equal(C, array.golden(A, B, K).astype(np.uint64) & 0xFFFF)
+    assert cycles == array.cycles(M, K, N)
 
 
 # --- the chained PE ---------------------------------------------------------------------------------
