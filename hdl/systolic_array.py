@@ -475,7 +475,7 @@ class SystolicArray(GemmEngine):
     def _elaborate_ws(self, m, pes, accept):
         R, C, wa, wb, wc = self._rows, self._cols, self._wa, self._wb, self._wc
         # Weight registers, written one row per preload beat.
-        row = Signal(range(R), name="load_row")
+        row = Signal(range(max(R, 2)), name="load_row")  # never 0 bits (Verilator)
         weights = [[Signal(wb, name=f"w_{i}_{j}") for j in range(C)] for i in range(R)]
         with m.If(accept & self.load):
             m.d.sync += row.eq(row + 1 if R > 1 else 0)
