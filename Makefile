@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/lowbit demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_formats.py
