@@ -174,6 +174,17 @@ def _tree_entry(lanes, pe_name, make_pe, full_only=False):
                          lambda: AdderTreeEngine(lanes, make_pe()), full_only=full_only)
 
 
+def _int8_mac(int_bits, overflow):
+    """A factory of int8 x int8 IntMacs into a FixedAccumulator (an engine's PE)."""
+    return lambda: IntMac(F.get("int8"), F.get("int8"),
+                          acc=FixedAccumulator(int_bits, 0, overflow))
+
+
+def _fp8_mac(acc):
+    """A factory of fp8_e4m3 x fp8_e4m3 FloatMacs into ``acc`` (an engine's PE)."""
+    return lambda: FloatMac(F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=acc)
+
+
 ALL_SETS = ("exhaustive", "corners", "random", "sequences")
 _FP32, _FP16, _BF16 = F.get("fp32"), F.get("fp16"), F.get("bf16")
 _SIMD_PRESETS = tuple(SimdMode.preset(shape, acc=FixedAccumulator(24, 0, "wrap"))
@@ -193,17 +204,12 @@ MATRIX = (
     _posit_mac_entry("posit4_1", "2022", ALL_SETS),
     _mx_dot_entry("mxfp8_e4m3", FloatAccumulator(_FP32)),
     _mx_dot_entry("nvfp4", FloatAccumulator(_FP32)),
-    _array_entry(4, 4, "ws", "int8_wrap24", lambda: IntMac(
-        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap"))),
-    _array_entry(4, 4, "os", "fp8_e4m3_fp32", lambda: FloatMac(
-        F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=FloatAccumulator(_FP32))),
+    _array_entry(4, 4, "ws", "int8_wrap24", _int8_mac(24, "wrap")),
+    _array_entry(4, 4, "os", "fp8_e4m3_fp32", _fp8_mac(FloatAccumulator(_FP32))),
     # FloatAccumulator in an adder tree: golden's tree(8) order, every node rounded to fp32.
-    _tree_entry(8, "fp8_e4m3_fp32", lambda: FloatMac(
-        F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=FloatAccumulator(_FP32))),
-    _tree_entry(16, "int8_wrap24", lambda: IntMac(
-        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap")), full_only=True),
-    _tree_entry(4, "fp8_e4m3_kulisch_fp32", lambda: FloatMac(
-        F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=ExactAccumulator(_FP32)), full_only=True),
+    _tree_entry(8, "fp8_e4m3_fp32", _fp8_mac(FloatAccumulator(_FP32))),
+    _tree_entry(16, "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
+    _tree_entry(4, "fp8_e4m3_kulisch_fp32", _fp8_mac(ExactAccumulator(_FP32)), full_only=True),
     _tree_entry(8, "posit8_0_q2022", lambda: PositMac(
         F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022")), full_only=True),
     _lut_entry(2, 4, (2, 16)),  # 2-bit weights, g=4
@@ -237,15 +243,12 @@ MATRIX = (
                      full_only=True),
     # Arrays beyond the quick pair: every PE kind in the dataflows that carry it, float WS
     # with a narrow rounding-down register, and sizes up to 16x16.
-    _array_entry(4, 4, "ws", "fp8_e4m3_fp32", lambda: FloatMac(
-        F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=FloatAccumulator(_FP32)), full_only=True),
+    _array_entry(4, 4, "ws", "fp8_e4m3_fp32", _fp8_mac(FloatAccumulator(_FP32)), full_only=True),
     _array_entry(3, 2, "ws", "e5m2xe4m3_fp16_rdn", lambda: FloatMac(
         F.get("fp8_e5m2"), F.get("fp8_e4m3"), acc=FloatAccumulator(_FP16, "rdn")),
         full_only=True),
-    _array_entry(4, 4, "os", "int8_sat18", lambda: IntMac(
-        F.get("int8"), F.get("int8"), acc=FixedAccumulator(18, 0, "saturate")), full_only=True),
-    _array_entry(4, 4, "os", "fp8_e4m3_kulisch_fp32", lambda: FloatMac(
-        F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=ExactAccumulator(_FP32)), full_only=True),
+    _array_entry(4, 4, "os", "int8_sat18", _int8_mac(18, "saturate"), full_only=True),
+    _array_entry(4, 4, "os", "fp8_e4m3_kulisch_fp32", _fp8_mac(ExactAccumulator(_FP32)), full_only=True),
     _array_entry(2, 3, "os", "posit8_0_q2022", lambda: PositMac(
         F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022")), full_only=True),
     _array_entry(2, 2, "os", "mxfp4_fp32", lambda: MxDotUnit(
@@ -254,12 +257,9 @@ MATRIX = (
         [SimdMode.preset("4x4", acc=FixedAccumulator(16, 0, "wrap"))]), full_only=True),
     _array_entry(3, 2, "os", "simd_int2_sat8", lambda: SimdMac(
         [SimdMode.preset("2x2", acc=FixedAccumulator(8, 0, "saturate"))]), full_only=True),
-    _array_entry(8, 8, "ws", "int8_wrap24", lambda: IntMac(
-        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap")), full_only=True),
-    _array_entry(16, 16, "ws", "int8_wrap24", lambda: IntMac(
-        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap")), full_only=True),
-    _array_entry(16, 16, "os", "int8_wrap24", lambda: IntMac(
-        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap")), full_only=True),
+    _array_entry(8, 8, "ws", "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
+    _array_entry(16, 16, "ws", "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
+    _array_entry(16, 16, "os", "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
 )
 
 
