@@ -27,6 +27,7 @@ from lowbit.errors import LowbitError
 from lowbit.golden.formats import BlockArray, BlockFormat
 from lowbit.hdl.gemm_engine import Feedback, pack
 from lowbit.paths import write_atomic
+from lowbit.verify.vectors import extreme_codes
 
 GEMM_SETS = ("gemm_quick", "gemm_full")
 OPERAND_KINDS = ("random", "growth", "specials")
@@ -83,8 +84,8 @@ def _special_codes(fmt) -> np.ndarray:
 
 def _largest_code(fmt) -> int:
     """The code of largest magnitude (most negative for signed integers)."""
-    codes = _finite_codes(fmt)
-    return int(codes[np.argmax(np.abs(fmt.decode(codes).astype(np.float64)))])
+    largest, most_negative = extreme_codes(fmt)
+    return int(most_negative if fmt.kind in ("int", "fixed") and fmt.signed else largest)
 
 
 def scalar_codes(fmt, shape, kind, rng) -> np.ndarray:

@@ -74,7 +74,7 @@ def expected_codes(clear, a, b, a_fmt, b_fmt, acc) -> np.ndarray:
     return out
 
 
-def _extreme_codes(fmt) -> np.ndarray:
+def extreme_codes(fmt) -> np.ndarray:
     """Codes of the largest and the most negative finite values (the smallest if unsigned)."""
     if fmt.kind in ("int", "fixed"):
         n = 1 << fmt.bits
@@ -85,7 +85,7 @@ def _extreme_codes(fmt) -> np.ndarray:
 def _corner_codes(fmt) -> np.ndarray:
     """Zeros, +-1 LSB codes, extremes, the sign boundary; specials and 1.0 where they exist."""
     n = 1 << fmt.bits
-    codes = {0, 1, n - 1, n // 2, n // 2 - 1, n // 2 + 1, *_extreme_codes(fmt).tolist()}
+    codes = {0, 1, n - 1, n // 2, n // 2 - 1, n // 2 + 1, *extreme_codes(fmt).tolist()}
     for special in ("nan_code", "inf_code", "nar_code"):
         code = getattr(fmt, special, None)
         if code is not None:
@@ -117,7 +117,7 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
     elif kind == "sequences":
         # Long runs of the extreme codes (overflow / saturation), of cancelling pairs, of
         # random codes, and a large sum followed by random small terms (sticky alignment).
-        ext_a, ext_b = _extreme_codes(a_fmt), _extreme_codes(b_fmt)
+        ext_a, ext_b = extreme_codes(a_fmt), extreme_codes(b_fmt)
         run = 300
         half = run // 2
         a = np.concatenate([np.full(run, ext_a[0]), np.full(run, ext_a[1]),
