@@ -61,7 +61,7 @@ def test_kulisch_register_width_follows_the_formats_and_terms():
 
 def test_testbench_shows_decoded_values_on_a_mismatch(tmp_path):
     from lowbit.hdl import export
-    from lowbit.verify.runner import SimulationFailed, run_testbench
+    from lowbit.verify.runner import SimulationFailed, run_testbench, verilator_opt
 
     a_fmt, b_fmt, acc = F.get("fp8_e4m3"), F.get("fp8_e4m3"), FloatAccumulator(FP32)
     dut = FloatMac(a_fmt, b_fmt, acc=acc)
@@ -77,7 +77,7 @@ def test_testbench_shows_decoded_values_on_a_mismatch(tmp_path):
     with pytest.raises(SimulationFailed):
         run_testbench(rtl, "lowbit.verify.testbenches.mac_tb", env)
     assert json.loads((tmp_path / "r.json").read_text())["mismatches"] == 1
-    log = (rtl.folder / "sim_verilator" / "results-mac_tb.log").read_text()
+    log = (rtl.folder / f"sim_verilator{verilator_opt()}" / "results-mac_tb.log").read_text()
     assert "acc 0x3f800000 (1.0), expected 0x40000000 (2.0)" in log
 
 
