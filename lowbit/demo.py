@@ -8,6 +8,9 @@ Writes into the output folder (default ``build/demo/``):
 - ``sqnr_vs_bits.png``  SQNR against storage bits per element, one series per data set
 - ``array_gemm.json``   the array GEMM: shape, outputs compared bit for bit with golden, cycles
                         measured on the RTL and from the closed form, simulation throughput
+- ``area_comparisons.json`` / ``.md``  two published area comparisons redone with lowbit's
+                        generators and Yosys (MXINT8 vs MXFP8 dot units; integer vs minifloat
+                        MACs on FPGAs) and the cost of exact accumulation, with agree/disagree
 """
 
 from pathlib import Path
@@ -19,7 +22,7 @@ import lowbit
 from lowbit.format_study import study
 from lowbit.golden import formats as F
 from lowbit.golden.tensors import DATASETS
-from lowbit.paths import build_dir
+from lowbit.paths import build_dir, write_atomic
 from lowbit.terminal import cell_text, make_console
 from lowbit.reports.plots import sqnr_vs_bits
 from lowbit.reports.tables import write_csv, write_json
@@ -57,6 +60,7 @@ def run(out_dir=None, console=None) -> dict:
         "png": sqnr_vs_bits(rows, out / "sqnr_vs_bits.png", DATASETS),
     }
     paths["array"] = array_gemm(out, console)
+    paths.update(area_comparisons(out, console))
     for kind, p in paths.items():
         console.print(f"wrote {kind.upper()}: {p}")
     return paths
@@ -99,3 +103,41 @@ def array_gemm(out, console) -> Path:
                   "vectors", "mismatches", "cycles", "cycles_expected", "macs",
                   "macs_per_second", "build_seconds", "seconds", "status", "error")}}
     return write_json(record, out / "array_gemm.json")
+
+
+def area_comparisons(out, console) -> dict:
+    """Synthesize the units of :mod:`lowbit.reports.comparisons`; print and write the tables."""
+    from lowbit.reports import comparisons
+    from lowbit.reports.tables import markdown_table
+
+    int_fp = comparisons.int_vs_fp(targets=("generic",), console=console)
+    minifloat = comparisons.minifloat_fpga(console=console)
+    accumulate = comparisons.accumulator_cost(console=console)
+    compare_cols = ("target", "metric", "expected_cheaper", "value_cheaper", "other",
+                    "value_other", "ratio", "agrees")
+    acc_cols = ("format", "float_acc", "exact_acc", "delta", "delta_pct", "float_ffs",
+                "kulisch_ffs")
+    sections = [
+        ("INT v.s. FP: MXINT8 vs MXFP8 dot unit (published: MXINT8 is cheaper)", int_fp,
+         compare_cols),
+        ("Minifloats on FPGAs: N-bit integer vs minifloat MAC, LUTs with multipliers in LUTs "
+         "(published: integer is smaller)", minifloat, compare_cols),
+        ("Exact (Kulisch) vs FP32 accumulation in a FloatMac, NAND2 gate equivalents",
+         accumulate, acc_cols),
+    ]
+    text = "# Area comparisons (lowbit generators, Yosys)\n"
+    for title, rows, cols in sections:
+        table = Table(title=title)
+        for c in cols:
+            table.add_column(c.replace("_", " "), overflow="fold")
+        for r in rows:
+            table.add_row(*(cell_text(r[c]) for c in cols))
+        console.print(table)
+        text += f"\n## {title}\n\n" + markdown_table(rows, cols)
+    agree = [r["agrees"] for r in int_fp + minifloat]
+    console.print(f"lowbit agrees with the published direction in {sum(agree)} of {len(agree)} "
+                  f"comparisons")
+    return {"area_json": write_json({"int_vs_fp": int_fp, "minifloat_fpga": minifloat,
+                                     "accumulator_cost": accumulate},
+                                    out / "area_comparisons.json"),
+            "area_md": write_atomic(out / "area_comparisons.md", text)}

@@ -48,3 +48,18 @@ def sqnr_vs_bits(rows, path, datasets, max_bits=16):
     axes[0][-1].legend(handles=handles, title="kind", loc="lower right")
     fig.suptitle(f"Quantization SQNR vs storage bits (formats up to {max_bits} bits/element)")
     return _save(fig, path)
+
+
+def bar_chart(rows, metric, path, title, label_key="design"):
+    """Horizontal bars of ``metric`` per row, labelled by ``label_key``, largest at the top."""
+    chosen = sorted((r for r in rows if r.get(metric) is not None), key=lambda r: r[metric])
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(chosen) + 1.4), dpi=110)
+    ax.barh([r[label_key] for r in chosen], [r[metric] for r in chosen], color="tab:blue")
+    for i, r in enumerate(chosen):
+        ax.annotate(f"{r[metric]:,.0f}", (r[metric], i), fontsize=7, xytext=(3, -3),
+                    textcoords="offset points")
+    ax.set_xlabel(metric.replace("_", " "))
+    ax.set_title(title)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(True, axis="x", alpha=0.3)
+    return _save(fig, path)

@@ -30,3 +30,21 @@ def write_json(obj, path):
             return [clean(x) for x in v]
         return v
     return write_atomic(path, json.dumps(clean(obj), indent=2) + "\n")
+
+
+def markdown_table(rows, columns) -> str:
+    """A GitHub Markdown table of ``rows`` over ``columns`` (missing values as ``-``)."""
+    def text(v):
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.3g}"
+        if isinstance(v, int) and not isinstance(v, bool):
+            return f"{v:,}"
+        return str(v).replace("|", "\\|")
+    numeric = [all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows)
+               for c in columns]
+    lines = ["| " + " | ".join(columns) + " |",
+             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    lines += ["| " + " | ".join(text(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"

