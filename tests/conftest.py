@@ -1,4 +1,5 @@
-"""Shared pytest set-up: the ``--full`` flag for long campaigns, Hypothesis profiles."""
+"""Shared pytest set-up: the ``--full`` flag for long campaigns, Hypothesis profiles, and the
+grouping that lets ``make test`` run on every core (pytest-xdist ``--dist loadgroup``)."""
 
 import os
 
@@ -15,7 +16,19 @@ def pytest_addoption(parser):
                      help="also run long campaigns marked 'full' (exhaustive sweeps)")
 
 
+#: Tests that share build folders keyed by design name (the regression's configurations are
+#: built and simulated by several verify/ modules): under xdist they run one at a time on one
+#: worker. Other RTL tests use names of their own or temporary folders.
+RTL_TESTS = ("tests/verify/",)
+
+
 def pytest_collection_modifyitems(config, items):
+    root = str(config.rootpath)
+    for item in items:
+        path = str(item.path).removeprefix(root).lstrip("/")
+        # Other tests move between workers a module at a time, so module fixtures run once.
+        group = "rtl" if path.startswith(RTL_TESTS) else path
+        item.add_marker(pytest.mark.xdist_group(group))
     if config.getoption("--full"):
         return
     skip = pytest.mark.skip(reason="long campaign: run with --full")

@@ -173,3 +173,11 @@ def test_markdown_table_aligns_numbers_right():
                           ("design", "area_ge", "ffs"))
     assert text.splitlines() == ["| design | area_ge | ffs |", "|---|---:|---:|",
                                  "| x | 1,436.3 | 33 |", "| y\\|z | - | 4 |"]
+
+
+def test_synth_is_reachable_as_lowbit_reports_synth():
+    import lowbit.reports
+
+    assert lowbit.reports.synth is synthesis.synth
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        lowbit.reports.nope  # noqa: B018

@@ -149,3 +149,31 @@ def test_verilog_that_does_not_parse_shows_the_yosys_error_line(tmp_path):
     assert message.startswith("Yosys failed on broken for target generic")
     assert "ERROR:" in message and "syntax error" in message
     assert "broken.v:2" in message or "line 2" in message
+
+
+def test_ice40_and_xilinx_count_luts_carries_and_flip_flops(tmp_path, cache):
+    v = tmp_path / "counter.v"
+    v.write_text(COUNTER)
+    rows = {r["target"]: r for r in synthesis.synth(v, ["ice40", "xilinx"], cache_dir=cache)}
+    for target, row in rows.items():
+        assert row["ffs"] == 4, target  # q[3:0]
+        assert row["carry_cells"] >= 1, target  # the +1 rides the carry chain
+        assert row["dsp_blocks"] == 0 and row["bram_blocks"] == 0
+    assert rows["ice40"]["luts"] >= 4  # one LUT4 per sum bit (xilinx folds them into CARRY4)
+    assert set(rows["xilinx"]["cells_by_type"]) <= {"LUT1", "LUT2", "LUT3", "LUT4", "LUT5",
+                                                    "LUT6", "FDRE", "FDSE", "CARRY4",
+                                                    "CARRY8", "INV", "GND", "VCC"}
+
+
+def test_warm_up_announces_the_one_time_compile(monkeypatch, tmp_path):
+    from lowbit.hdl import yosys
+
+    monkeypatch.setenv("YOWASP_CACHE_DIR", str(tmp_path))
+    assert not yosys._compiled_module_cached()  # an empty cache folder: a compile is due
+    monkeypatch.setattr(yosys, "_compiled_module_cached", lambda: False)
+    monkeypatch.delenv("YOWASP_CACHE_DIR")  # compile into the real cache, if at all
+    yosys.yosys_version.cache_clear()
+    said = []
+    yosys.warm_up(said.append)
+    assert len(said) == 2 and "compiling" in said[0] and "ready after" in said[1]
+    assert yosys.warm_up(said.append) == 0.0 and len(said) == 2  # once per process
