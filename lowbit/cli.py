@@ -196,6 +196,8 @@ def cmd_synth(console, args) -> int:
         raise LowbitError("lowbit synth needs a UNIT (or a Verilog file) or --all, not both")
     if args.write_baselines and not args.all:
         raise LowbitError("--write-baselines needs --all (baselines cover the whole catalogue)")
+    if args.write_baselines and (args.no_dsp or args.liberty):
+        raise LowbitError("--write-baselines takes the default flows: no --no-dsp, no --liberty")
     if args.all:
         if params:
             raise LowbitError("--param applies to one UNIT, not to --all")
@@ -210,6 +212,8 @@ def cmd_synth(console, args) -> int:
         title = f"{Path(args.unit).name}"
         out = args.out or build_dir() / "synth_report" / designs[0].name
     else:
+        if args.top:
+            raise LowbitError("--top names the top module of a Verilog file, not of a UNIT")
         designs = [catalogue.build_design(args.unit, params)]
         targets = targets or ["generic", *FPGA_TARGETS]
         title, out = designs[0].name, args.out or build_dir() / "synth_report" / designs[0].name

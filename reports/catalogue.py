@@ -184,8 +184,8 @@ def build_design(unit_name: str, params: dict | None = None) -> Design:
         component = unit.build(values)
     except LowbitError as err:
         raise CatalogueError(f"{unit.name} {_text(params)}: {err}") from None
-    shown = {k: v for k, v in unit.allowed(params).items()} | params
-    return design_from_component(component, design_name(unit, params), unit.name, shown)
+    return design_from_component(component, design_name(unit, params), unit.name,
+                                 unit.allowed(params) | params)
 
 
 def _text(params):

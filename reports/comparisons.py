@@ -33,16 +33,16 @@ _METRIC = {"generic": "area_ge"}
 
 
 def _compare(name, pairs, targets, published, dsp, options):
-    designs = {}
+    built = {}  # (unit, params) -> Design, each built once
     for pair in pairs:
         for unit, params in pair:
-            d = build_design(unit, params)
-            designs.setdefault(d.name, d)
-    rows = synth(list(designs.values()), targets, dsp=dsp, **options)
+            built.setdefault((unit, tuple(params.items())), build_design(unit, params))
+    rows = synth(list({d.name: d for d in built.values()}.values()), targets, dsp=dsp,
+                 **options)
     by = {(r["design"], r["target"]): r for r in rows}
     out = []
     for cheap, dear in pairs:
-        c, d = build_design(*cheap).name, build_design(*dear).name
+        c, d = (built[(unit, tuple(params.items()))].name for unit, params in (cheap, dear))
         for target in targets:
             metric = _METRIC.get(target, "luts")
             vc, vd = by[(c, target)][metric], by[(d, target)][metric]

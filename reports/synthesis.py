@@ -112,8 +112,12 @@ class _Job:
     script: str
 
 
+#: The user's liberty file is copied into the work folder under this name (any path works).
+LIBERTY_COPY = "cells.lib"
+
+
 def _job(design, target, liberty, dsp, cache_root) -> _Job:
-    lib_name = liberty.name if liberty else None
+    lib_name = LIBERTY_COPY if liberty else None
     script = "\n".join([f"read_verilog -sv {design.name}.v",
                         *([f"read_liberty -lib {lib_name}"] if liberty else []),
                         *target.commands(design.top, lib_name, dsp)]) + "\n"
@@ -134,7 +138,7 @@ def _run(job: _Job) -> dict:
     job.folder.mkdir(parents=True, exist_ok=True)
     write_atomic(job.folder / f"{job.design.name}.v", job.design.verilog)
     if job.liberty:
-        shutil.copyfile(job.liberty, job.folder / job.liberty.name)
+        shutil.copyfile(job.liberty, job.folder / LIBERTY_COPY)
     write_atomic(job.folder / "synth.ys", job.script)
     start = time.perf_counter()
     try:

@@ -35,6 +35,11 @@ def run(*args):
     (["synth", "no_such.v"], "lowbit: error: Verilog file 'no_such.v' does not exist"),
     (["synth"], "lowbit: error: lowbit synth needs a UNIT"),
     (["synth", "IntMac", "--write-baselines"], "lowbit: error: --write-baselines needs --all"),
+    (["synth", "--all", "--write-baselines", "--no-dsp"], "lowbit: error: --write-baselines "
+     "takes the default flows"),
+    (["synth", "IntMac", "--top", "x"], "lowbit: error: --top names the top module of a "
+     "Verilog file"),
+    (["synth", "IntMac", "--jobs", "0"], "lowbit: error: synth jobs must be an integer from 1"),
 ])
 def test_user_errors_exit_2_with_one_line(args, message):
     r = run(*args)
