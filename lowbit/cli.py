@@ -21,7 +21,7 @@ from rich.table import Table
 from lowbit.errors import LowbitError
 from lowbit.golden import formats as F
 from lowbit.golden.rounding import ROUNDING_MODES, Stochastic
-from lowbit.terminal import cell_text, make_console
+from lowbit.terminal import cell_text, make_console, rows_table
 
 EXIT_USAGE = 2
 _NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.I)
@@ -153,14 +153,10 @@ def cmd_regress(console, full, sim, json_path, junit_path) -> int:
             progress.update(task, description=f"{entry.unit} {entry.config} {vector_set}")
             rows.append(regression.run_entry(entry, vector_set, sim))
             progress.advance(task)
-    table = Table(title=f"lowbit regress ({'full' if full else 'quick'}, {sim})")
     cols = ("unit", "config", "vector_set", "vectors", "mismatches", "cycles", "latency",
             "seconds", "status")
-    for c in cols:
-        table.add_column(c.replace("_", " "), overflow="fold")
-    for r in rows:
-        table.add_row(*(cell_text(r.get(c)) for c in cols))
-    console.print(table)
+    console.print(rows_table(f"lowbit regress ({'full' if full else 'quick'}, {sim})", rows,
+                             cols))
     total = sum(r["vectors"] for r in rows)
     failed = [r for r in rows if r["status"] != "pass"]
     console.print(f"{total:,} vectors checked in {len(rows)} runs, {len(failed)} failed")
@@ -234,13 +230,8 @@ def _print_area_table(console, rows, title):
     cols = ("design", "target", "area_ge", "area_um2", "transistors", "logic_depth", "luts",
             "ffs", "carry_cells", "dsp_blocks", "bram_blocks", "cached")
     cols = [c for c in cols if any(r.get(c) is not None for r in rows)]
-    table = Table(title=f"{title}: area")
-    for c in cols:
-        table.add_column(c.replace("_", " "), overflow="fold",
-                         justify="left" if c in ("design", "target") else "right")
-    for r in rows:
-        table.add_row(*(cell_text(r.get(c)) for c in cols))
-    console.print(table)
+    console.print(rows_table(f"{title}: area", rows, cols,
+                             right=[c for c in cols if c not in ("design", "target")]))
 
 
 def build_parser():

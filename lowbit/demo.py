@@ -23,7 +23,7 @@ from lowbit.format_study import study
 from lowbit.golden import formats as F
 from lowbit.golden.tensors import DATASETS
 from lowbit.paths import build_dir, write_atomic
-from lowbit.terminal import cell_text, make_console
+from lowbit.terminal import cell_text, make_console, rows_table
 from lowbit.reports.plots import sqnr_vs_bits
 from lowbit.reports.tables import write_csv, write_json
 
@@ -127,12 +127,7 @@ def area_comparisons(out, console) -> dict:
     ]
     text = "# Area comparisons (lowbit generators, Yosys)\n"
     for title, rows, cols in sections:
-        table = Table(title=title)
-        for c in cols:
-            table.add_column(c.replace("_", " "), overflow="fold")
-        for r in rows:
-            table.add_row(*(cell_text(r[c]) for c in cols))
-        console.print(table)
+        console.print(rows_table(title, rows, cols))
         text += f"\n## {title}\n\n" + markdown_table(rows, cols)
     agree = [r["agrees"] for r in int_fp + minifloat]
     console.print(f"lowbit agrees with the published direction in {sum(agree)} of {len(agree)} "

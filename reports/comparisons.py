@@ -23,13 +23,13 @@ direction claimed) and ``agrees`` (whether lowbit's numbers point the same way).
 
 from lowbit.reports.catalogue import build_design
 from lowbit.reports.synthesis import synth
+from lowbit.reports.targets import get as get_target
 
 INT_VS_FP = (("MxDotUnit", {"block": "mxint8"}), ("MxDotUnit", {"block": "mxfp8_e4m3"}))
 MINIFLOAT_PAIRS = tuple(
     (("IntMac", {"a": f"int{n}", "b": f"int{n}"}),
      ("FloatMac", {"a": fp, "b": fp, "accumulator": acc}))
     for n, fp in ((8, "fp8_e4m3"), (6, "fp6_e3m2"), (4, "fp4_e2m1")) for acc in ("float", "exact"))
-_METRIC = {"generic": "area_ge"}
 
 
 def _compare(name, pairs, targets, published, dsp, options):
@@ -44,7 +44,7 @@ def _compare(name, pairs, targets, published, dsp, options):
     for cheap, dear in pairs:
         c, d = (built[(unit, tuple(params.items()))].name for unit, params in (cheap, dear))
         for target in targets:
-            metric = _METRIC.get(target, "luts")
+            metric = get_target(target).area_metric
             vc, vd = by[(c, target)][metric], by[(d, target)][metric]
             out.append({"comparison": name, "target": target, "metric": metric,
                         "expected_cheaper": c, "value_cheaper": vc, "other": d,
@@ -80,7 +80,7 @@ def accumulator_cost(formats=ACCUMULATOR_FORMATS, target="generic", **options) -
                    for acc in ("float", "exact")] for fmt in formats}
     rows = synth([d for pair in pairs.values() for d in pair], [target], **options)
     by = {r["design"]: r for r in rows}
-    metric = _METRIC.get(target, "luts")
+    metric = get_target(target).area_metric
     out = []
     for fmt, (flt, exact) in pairs.items():
         f, e = by[flt.name], by[exact.name]

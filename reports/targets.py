@@ -75,6 +75,11 @@ class Target:
             return lines + [f"tee -q -o stat.json stat -json -liberty {liberty}"]
         return lines + ["tee -q -o stat.json stat -json"]
 
+    @property
+    def area_metric(self) -> str:
+        """The column that measures area on this target: ``area_ge``, ``area_um2`` or ``luts``."""
+        return {"generic": "area_ge", "liberty": "area_um2"}.get(self.name, "luts")
+
     def metrics(self, module: dict, ltp_text: str | None = None,
                 sequential: frozenset = frozenset()) -> dict:
         """Metrics of the synthesized top ``module`` (its entry in Yosys's ``stat -json``);

@@ -181,3 +181,9 @@ def test_synth_is_reachable_as_lowbit_reports_synth():
     assert lowbit.reports.synth is synthesis.synth
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         lowbit.reports.nope  # noqa: B018
+
+
+def test_each_target_names_its_area_metric():
+    assert {t: targets.get(t).area_metric for t in targets.TARGETS} == {
+        "generic": "area_ge", "ice40": "luts", "ecp5": "luts", "xilinx": "luts",
+        "gowin": "luts", "liberty": "area_um2"}
