@@ -22,6 +22,9 @@ def pytest_addoption(parser):
 RTL_TESTS = ("tests/verify/",)
 
 
+# tryfirst: xdist's worker turns xdist_group marks into node ids in this same hook, and a
+# conftest hook would otherwise run after it (the marks would be ignored).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     root = str(config.rootpath)
     for item in items:
