@@ -1,0 +1,239 @@
+"""Hardware configurations of the cycle model: frozen dataclasses with units in field names.
+
+An :class:`ArchConfig` is ``engines`` identical compute engines at ``clock_mhz``, on-chip SRAM
+buffers for A, B and C (:class:`BufferConfig`), DRAM (:class:`DramConfig`) and double
+buffering on or off. The compute engine (:class:`EngineConfig`) is a systolic array
+(``rows`` x ``cols``, dataflow ``ws``/``os``/``is``), an adder tree (``lanes`` products per
+cycle) or a LUT tensor core (``weight_bits``-bit weights, groups of ``lut_group``
+activations, a ``lut_tile`` of TM x TN outputs), with its operand formats and accumulator.
+
+Every value is checked when the object is made; a bad one raises :class:`HardwareError`
+naming the field, the value and what is allowed. :func:`load_arch` reads a TOML file::
+
+    name = "edge-int8"
+    clock_mhz = 800
+    engines = 1
+    double_buffering = true
+
+    [engine]
+    kind = "systolic"
+    rows = 32
+    cols = 32
+    dataflow = "os"
+    a_fmt = "int8"
+    b_fmt = "int8"
+    accumulator = "int32"      # int<bits> | fp32 | fp16 | bf16 | exact_fp32 | exact_fp16 ...
+
+    [buffers]
+    a_sram_kib = 256
+    b_sram_kib = 256
+    c_sram_kib = 128
+    sram_banks = 8
+    sram_bytes_per_cycle = 64  # per buffer
+
+    [dram]
+    dram_gbps = 25.6
+    dram_latency_ns = 100
+
+Presets (:data:`PRESETS`) name a few common design points.
+"""
+
+import dataclasses
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lowbit.errors import LowbitError, check_choice, check_int
+from lowbit.golden import formats as F
+
+
+class HardwareError(LowbitError, ValueError):
+    """An impossible or malformed hardware configuration."""
+
+
+ENGINE_KINDS = ("systolic", "adder_tree", "lut")
+DATAFLOWS = ("ws", "os", "is")
+_ACCUMULATOR = re.compile(r"^(int(\d+)|(exact_)?(fp32|fp16|bf16))$")
+
+
+def _positive(owner, name, value, high=1e9):
+    """Check a positive finite number (int or float); return it as given."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value) or not 0 < value <= high:
+        raise HardwareError(f"{owner} {name} must be a number above 0 and at most {high:g}, "
+                            f"not {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """One compute engine: kind, size, dataflow, operand formats and accumulator."""
+
+    kind: str = "systolic"
+    rows: int = 32
+    cols: int = 32
+    dataflow: str = "os"
+    lanes: int = 16
+    a_fmt: str = "int8"
+    b_fmt: str = "int8"
+    accumulator: str = "int32"
+    weight_bits: int = 2
+    lut_group: int = 4
+    lut_tile: tuple = (2, 16)
+
+    def __post_init__(self):
+        check_choice("engine kind", self.kind, ENGINE_KINDS, HardwareError)
+        check_int("engine rows", self.rows, 1, 4096, HardwareError)
+        check_int("engine cols", self.cols, 1, 4096, HardwareError)
+        check_choice("engine dataflow", self.dataflow, DATAFLOWS, HardwareError)
+        check_int("engine lanes", self.lanes, 1, 4096, HardwareError)
+        for name in ("a_fmt", "b_fmt"):
+            try:
+                F.get(getattr(self, name))
+            except LowbitError as err:
+                raise HardwareError(f"engine {name}: {err}") from None
+        if not isinstance(self.accumulator, str) or not _ACCUMULATOR.match(self.accumulator):
+            raise HardwareError(f"engine accumulator must be int<bits>, fp32, fp16, bf16 or "
+                                f"exact_<fp32|fp16|bf16>, not {self.accumulator!r}")
+        check_int("engine weight_bits", self.weight_bits, 1, 4, HardwareError)
+        check_int("engine lut_group", self.lut_group, 1, 8, HardwareError)
+        tile = tuple(self.lut_tile) if isinstance(self.lut_tile, (list, tuple)) else None
+        if tile is None or len(tile) != 2:
+            raise HardwareError(f"engine lut_tile must be [TM, TN], not {self.lut_tile!r}")
+        for i, name in enumerate(("TM", "TN")):
+            check_int(f"engine lut_tile {name}", tile[i], 1, 4096, HardwareError)
+        object.__setattr__(self, "lut_tile", tile)
+
+    @property
+    def peak_macs_per_cycle(self) -> int:
+        """Multiply-accumulates per cycle at full utilization (LUT core: per weight bit)."""
+        if self.kind == "systolic":
+            return self.rows * self.cols
+        if self.kind == "adder_tree":
+            return self.lanes
+        return self.lut_group * self.lut_tile[0] * self.lut_tile[1]
+
+
+@dataclass(frozen=True)
+class BufferConfig:
+    """On-chip SRAM for the A, B and C operands (KiB each), banks and bytes per cycle each."""
+
+    a_sram_kib: float = 256
+    b_sram_kib: float = 256
+    c_sram_kib: float = 128
+    sram_banks: int = 8
+    sram_bytes_per_cycle: int = 64
+
+    def __post_init__(self):
+        for name in ("a_sram_kib", "b_sram_kib", "c_sram_kib"):
+            _positive("buffers", name, getattr(self, name), 1 << 30)
+        check_int("buffers sram_banks", self.sram_banks, 1, 1024, HardwareError)
+        check_int("buffers sram_bytes_per_cycle", self.sram_bytes_per_cycle, 1, 1 << 20,
+                  HardwareError)
+
+
+@dataclass(frozen=True)
+class DramConfig:
+    """Off-chip memory: bandwidth in GB/s (10^9 bytes per second) and access latency in ns."""
+
+    dram_gbps: float = 25.6
+    dram_latency_ns: float = 100.0
+
+    def __post_init__(self):
+        _positive("dram", "dram_gbps", self.dram_gbps, 1e6)
+        lat = self.dram_latency_ns
+        if isinstance(lat, bool) or not isinstance(lat, (int, float)) or \
+                not math.isfinite(lat) or not 0 <= lat <= 1e6:
+            raise HardwareError(f"dram dram_latency_ns must be a number from 0 to 1e+06, "
+                                f"not {lat!r}")
+
+
+@dataclass(frozen=True)
+class ArchConfig:
+    """A whole accelerator: ``engines`` copies of ``engine`` sharing buffers and DRAM."""
+
+    name: str = "custom"
+    clock_mhz: float = 1000.0
+    engines: int = 1
+    double_buffering: bool = True
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    buffers: BufferConfig = field(default_factory=BufferConfig)
+    dram: DramConfig = field(default_factory=DramConfig)
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise HardwareError(f"arch name must be a non-empty string, not {self.name!r}")
+        _positive("arch", "clock_mhz", self.clock_mhz, 1e5)
+        check_int("arch engines", self.engines, 1, 4096, HardwareError)
+        if not isinstance(self.double_buffering, bool):
+            raise HardwareError(f"arch double_buffering must be true or false, not "
+                                f"{self.double_buffering!r}")
+
+    @property
+    def dram_bytes_per_cycle(self) -> float:
+        """DRAM bandwidth in bytes per engine clock cycle."""
+        return self.dram.dram_gbps * 1e9 / (self.clock_mhz * 1e6)
+
+    def to_dict(self) -> dict:
+        """Nested plain values (TOML-shaped), for results files."""
+        return dataclasses.asdict(self)
+
+
+_SECTIONS = {"engine": EngineConfig, "buffers": BufferConfig, "dram": DramConfig}
+
+
+def arch_from_dict(data: dict, source: str = "arch") -> ArchConfig:
+    """An :class:`ArchConfig` from nested dicts (a parsed TOML file); unknown keys refused."""
+    if not isinstance(data, dict):
+        raise HardwareError(f"{source} must be a table of settings, not {type(data).__name__}")
+    top = {f.name for f in dataclasses.fields(ArchConfig)} - set(_SECTIONS)
+    unknown = [k for k in data if k not in top and k not in _SECTIONS]
+    if unknown:
+        raise HardwareError(f"{source}: unknown setting {unknown[0]!r}; allowed: "
+                            f"{', '.join(sorted(top | set(_SECTIONS)))}")
+    kwargs = {k: v for k, v in data.items() if k in top}
+    for section, cls in _SECTIONS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise HardwareError(f"{source}: [{section}] must be a table, not {table!r}")
+        allowed = {f.name for f in dataclasses.fields(cls)}
+        bad = [k for k in table if k not in allowed]
+        if bad:
+            raise HardwareError(f"{source}: unknown setting {section}.{bad[0]}; allowed: "
+                                f"{', '.join(sorted(allowed))}")
+        kwargs[section] = cls(**table)
+    return ArchConfig(**kwargs)
+
+
+PRESETS = {
+    "edge-int8-32x32": {"name": "edge-int8-32x32", "clock_mhz": 800,
+                        "engine": {"rows": 32, "cols": 32, "dataflow": "os"},
+                        "dram": {"dram_gbps": 25.6}},
+    "tpu-like-128x128": {"name": "tpu-like-128x128", "clock_mhz": 940,
+                         "engine": {"rows": 128, "cols": 128, "dataflow": "ws"},
+                         "buffers": {"a_sram_kib": 12288, "b_sram_kib": 4096,
+                                     "c_sram_kib": 4096, "sram_bytes_per_cycle": 512},
+                         "dram": {"dram_gbps": 614}},
+    "lut-w2-core": {"name": "lut-w2-core", "clock_mhz": 1000,
+                    "engine": {"kind": "lut", "weight_bits": 2, "lut_group": 4,
+                               "lut_tile": [32, 64], "a_fmt": "int8", "b_fmt": "int2"},
+                    "dram": {"dram_gbps": 102.4}},
+}
+
+
+def load_arch(path_or_preset) -> ArchConfig:
+    """An :class:`ArchConfig` from a TOML file path or a preset name (:data:`PRESETS`)."""
+    text = str(path_or_preset)
+    if text in PRESETS:
+        return arch_from_dict(PRESETS[text], f"preset {text}")
+    path = Path(text)
+    if not path.is_file():
+        raise HardwareError(f"arch must be a TOML file or one of {', '.join(PRESETS)}, not "
+                            f"{text!r}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise HardwareError(f"{path.name} is not valid TOML: {err}") from None
+    return arch_from_dict(data, path.name)
