@@ -226,6 +226,49 @@ def cmd_synth(console, args) -> int:
     return 0
 
 
+SIM_COLUMNS = ("op", "m", "k", "n", "repeat", "cycles", "compute_cycles", "utilization", "bound",
+               "dram_read_bytes", "energy_pj", "tops", "tops_per_w")
+
+
+def cmd_sim(console, args) -> int:
+    """Simulate a workload on an accelerator; print the per-op table; write the report."""
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    from lowbit import sim
+    from lowbit.paths import build_dir
+    from lowbit.reports.sim_report import write_sim_report
+
+    params = {k: v for k, v in (("batch", args.batch), ("seq_len", args.seq_len),
+                                ("context", args.context)) if v is not None}
+    for key in ("a_fmt", "b_fmt"):
+        if getattr(args, key):
+            params[key] = getattr(args, key)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("simulating op shapes", total=None)
+        res = sim.run(args.arch, args.workload, ideal_memory=args.ideal_memory,
+                      cycle_convention=args.cycle_convention, energy=args.energy,
+                      dram_energy=args.dram_energy,
+                      progress=lambda done, total: progress.update(task, completed=done,
+                                                                   total=total),
+                      **params)
+    console.print(rows_table(f"{res.workload} on {res.arch.name}", res.rows + [res.total],
+                             SIM_COLUMNS, right=SIM_COLUMNS[1:]))
+    t = res.total
+    console.print(f"total: {t['cycles']:,.0f} cycles ({t['time_us']:,.1f} us at "
+                  f"{res.arch.clock_mhz:g} MHz), {t['bound']}-bound, utilization "
+                  f"{t['utilization']:.3f}, {t['energy_pj'] / 1e6:,.1f} uJ, {t['tops']:.3g} TOPS, "
+                  f"{t['tops_per_w']:.3g} TOPS/W")
+    for note in res.notes:
+        console.print(f"note: {note}")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{res.arch.name}-{Path(res.workload).stem}")
+    out = Path(args.out) if args.out else build_dir() / "sim" / slug
+    write_sim_report(res, out)
+    console.print(f"report: {out} (sim.csv, sim.json, roofline.png, breakdown.png)")
+    return 0
+
+
 def _print_area_table(console, rows, title):
     cols = ("design", "target", "area_ge", "area_um2", "transistors", "logic_depth", "luts",
             "ffs", "carry_cells", "dsp_blocks", "bram_blocks", "cached")
@@ -285,6 +328,30 @@ def build_parser():
                        help="parallel Yosys runs (default: cores)")
     p_syn.add_argument("--out", default=None, help="report folder (default build/synth_report/...)")
 
+    p_sim = sub.add_parser("sim", help="cycles, stalls and energy of a workload on an "
+                                       "accelerator (SimPy cycle model)")
+    p_sim.add_argument("--arch", required=True, metavar="FILE|PRESET",
+                       help="a TOML hardware file or a preset: edge-int8-32x32, "
+                            "tpu-like-128x128, lut-w2-core")
+    p_sim.add_argument("--workload", required=True, metavar="PRESET|CSV",
+                       help="llama2-7b-decode, llama2-7b-prefill, resnet50, vit-b16, or a CSV "
+                            "(lowbit columns or a SCALE-Sim topology file)")
+    p_sim.add_argument("--batch", type=int, default=None, help="workload batch size")
+    p_sim.add_argument("--seq-len", type=int, default=None, help="prefill sequence length")
+    p_sim.add_argument("--context", type=int, default=None, help="decode: cached tokens")
+    p_sim.add_argument("--a-fmt", default=None, help="activation format (default: the engine's)")
+    p_sim.add_argument("--b-fmt", default=None, help="weight format (default: the engine's)")
+    p_sim.add_argument("--ideal-memory", action="store_true",
+                       help="no memory stalls: compute cycles only")
+    p_sim.add_argument("--cycle-convention", default="rtl",
+                       choices=("rtl", "scalesim", "scalesim_last_index"),
+                       help="systolic cycle count: lowbit's RTL (default) or SCALE-Sim's")
+    p_sim.add_argument("--energy", default=None, metavar="FILE",
+                       help="energy data TOML (default: the 45 nm Horowitz file)")
+    p_sim.add_argument("--dram-energy", default="low", choices=("low", "high"),
+                       help="DRAM energy: 1.3 (low) or 2.6 (high) nJ per 64 bits")
+    p_sim.add_argument("--out", default=None, help="report folder (default build/sim/...)")
+
     p_demo = sub.add_parser("demo", help="the main job: format study into build/demo/")
     p_demo.add_argument("--out", default=None, help="output folder (default build/demo)")
     return parser
@@ -306,6 +373,8 @@ def main(argv=None) -> int:
             return cmd_regress(console, args.full, args.sim, args.json, args.junit)
         elif args.command == "synth":
             return cmd_synth(console, args)
+        elif args.command == "sim":
+            return cmd_sim(console, args)
         elif args.command == "demo":
             from lowbit import demo
 

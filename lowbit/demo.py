@@ -11,6 +11,11 @@ Writes into the output folder (default ``build/demo/``):
 - ``area_comparisons.json`` / ``.md``  two published area comparisons redone with lowbit's
                         generators and Yosys (MXINT8 vs MXFP8 dot units; integer vs minifloat
                         MACs on FPGAs) and the cost of exact accumulation, with agree/disagree
+- ``decode_energy.json`` / ``.md``  the cycle model: energy per MAC and per token of LLaMA-2-7B
+                        decode (batch 1) for int8, fp8_e4m3, MXFP4 and a 2-bit-weight LUT core,
+                        with every energy constant used and its source
+- ``sim/``              the cycle-model report of that decode step on the int8 array (CSV,
+                        JSON, roofline and per-layer breakdown PNGs)
 """
 
 from pathlib import Path
@@ -61,6 +66,7 @@ def run(out_dir=None, console=None) -> dict:
     }
     paths["array"] = array_gemm(out, console)
     paths.update(area_comparisons(out, console))
+    paths.update(decode_energy(out, console))
     for kind, p in paths.items():
         console.print(f"wrote {kind.upper()}: {p}")
     return paths
@@ -136,3 +142,28 @@ def area_comparisons(out, console) -> dict:
                                      "accumulator_cost": accumulate},
                                     out / "area_comparisons.json"),
             "area_md": write_atomic(out / "area_comparisons.md", text)}
+
+
+def decode_energy(out, console) -> dict:
+    """The cycle model's energy per MAC and per token of LLaMA-2-7B decode, four formats."""
+    from lowbit import sim
+    from lowbit.reports.energy_per_token import COLUMNS, MEMORY, decode_energy_rows
+    from lowbit.reports.sim_report import write_sim_report
+    from lowbit.reports.tables import markdown_table
+
+    rows = decode_energy_rows()
+    title = ("Energy of one LLaMA-2-7B decode token (batch 1, weight GEMMs; 45 nm Horowitz "
+             "anchors, MAC energy scaled by lowbit's gate-equivalent area)")
+    console.print(rows_table(title, rows, COLUMNS, right=COLUMNS[1:-1]))
+    constants = {k: v for r in rows for k, v in r["energy_constants"].items()}
+    text = (f"# {title}\n\n" + markdown_table(rows, COLUMNS) +
+            "\n## Energy constants used\n\n" + markdown_table(
+                [{"key": k, "value": v.get("value", v.get("area_ge")),
+                  "source": v["source"]} for k, v in constants.items()],
+                ("key", "value", "source")))
+    arch = sim.ArchConfig("decode-int8", engine=sim.EngineConfig(
+        rows=32, cols=32, dataflow="os"), **MEMORY)
+    report = write_sim_report(sim.run(arch, "llama2-7b-decode", batch=1), out / "sim")
+    return {"decode_json": write_json({"rows": rows}, out / "decode_energy.json"),
+            "decode_md": write_atomic(out / "decode_energy.md", text),
+            "sim_report": report["json"].parent}

@@ -63,3 +63,56 @@ def bar_chart(rows, metric, path, title, label_key="design"):
     ax.tick_params(axis="y", labelsize=7)
     ax.grid(True, axis="x", alpha=0.3)
     return _save(fig, path)
+
+
+def roofline(rows, peak_tops, dram_gbps, path, title):
+    """Achieved ``tops`` of each row against ``ops_per_dram_byte`` (log-log), under the compute
+    roof (``peak_tops``) and the DRAM roof (``dram_gbps`` x intensity)."""
+    pts = [r for r in rows if math.isfinite(r["ops_per_dram_byte"]) and r["tops"] > 0]
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    if pts:
+        lo = min(r["ops_per_dram_byte"] for r in pts) / 2
+        ridge = peak_tops * 1e3 / dram_gbps
+        hi = max(2 * ridge, *(2 * r["ops_per_dram_byte"] for r in pts))
+        xs = sorted({lo, hi, max(ridge, lo)})
+        ax.plot(xs, [min(peak_tops, dram_gbps * x / 1e3) for x in xs], color="k", lw=1.2,
+                label=f"roof: {peak_tops:.3g} TOPS, {dram_gbps:g} GB/s")
+        for r in pts:
+            colour = {"compute": "tab:blue", "dram": "tab:red"}.get(r["bound"], "tab:orange")
+            ax.scatter(r["ops_per_dram_byte"], r["tops"], color=colour, s=24)
+            ax.annotate(r["op"], (r["ops_per_dram_byte"], r["tops"]), fontsize=6.5,
+                        xytext=(3, 2), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=f"{k}-bound")
+               for k, c in (("compute", "tab:blue"), ("dram", "tab:red"),
+                            ("sram/lut", "tab:orange"))]
+    ax.legend(handles=[*ax.get_legend_handles_labels()[0], *handles], fontsize=8)
+    ax.set_xlabel("operations per DRAM byte (1 MAC = 2 operations)")
+    ax.set_ylabel("achieved TOPS")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, path)
+
+
+def stacked_bars(rows, groups, ylabels, path, title, label_key="op"):
+    """One panel per group of columns: horizontal bars per row, stacked over the columns."""
+    fig, axes = plt.subplots(1, len(groups), figsize=(7 * len(groups), 0.3 * len(rows) + 1.8),
+                             dpi=110, squeeze=False)
+    labels = [r[label_key] for r in rows]
+    for ax, columns, xlabel in zip(axes[0], groups, ylabels):
+        left = [0.0] * len(rows)
+        for column in columns:
+            values = [r.get(column) or 0.0 for r in rows]
+            values = [v if math.isfinite(v) else 0.0 for v in values]
+            if not any(values):
+                continue
+            ax.barh(labels, values, left=left, label=column.replace("_", " "))
+            left = [a + b for a, b in zip(left, values)]
+        ax.invert_yaxis()
+        ax.set_xlabel(xlabel)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -5,7 +5,8 @@ buffers for A, B and C (:class:`BufferConfig`), DRAM (:class:`DramConfig`) and d
 buffering on or off. The compute engine (:class:`EngineConfig`) is a systolic array
 (``rows`` x ``cols``, dataflow ``ws``/``os``/``is``), an adder tree (``lanes`` products per
 cycle) or a LUT tensor core (``weight_bits``-bit weights, groups of ``lut_group``
-activations, a ``lut_tile`` of TM x TN outputs), with its operand formats and accumulator.
+activations, a ``lut_tile`` of TM x TN outputs, tables built by a precompute unit doing
+``lut_adds_per_cycle`` adds per cycle), with its operand formats and accumulator.
 
 Every value is checked when the object is made; a bad one raises :class:`HardwareError`
 naming the field, the value and what is allowed. :func:`load_arch` reads a TOML file::
@@ -55,7 +56,7 @@ class HardwareError(LowbitError, ValueError):
 
 ENGINE_KINDS = ("systolic", "adder_tree", "lut")
 DATAFLOWS = ("ws", "os", "is")
-_ACCUMULATOR = re.compile(r"^(int(\d+)|(exact_)?(fp32|fp16|bf16))$")
+_ACCUMULATOR = re.compile(r"^(int(\d+)|(exact_)?(fp32|fp16|bf16)|quire)$")
 
 
 def _positive(owner, name, value, high=1e9):
@@ -82,6 +83,7 @@ class EngineConfig:
     weight_bits: int = 2
     lut_group: int = 4
     lut_tile: tuple = (2, 16)
+    lut_adds_per_cycle: int = 64
 
     def __post_init__(self):
         check_choice("engine kind", self.kind, ENGINE_KINDS, HardwareError)
@@ -95,8 +97,8 @@ class EngineConfig:
             except LowbitError as err:
                 raise HardwareError(f"engine {name}: {err}") from None
         if not isinstance(self.accumulator, str) or not _ACCUMULATOR.match(self.accumulator):
-            raise HardwareError(f"engine accumulator must be int<bits>, fp32, fp16, bf16 or "
-                                f"exact_<fp32|fp16|bf16>, not {self.accumulator!r}")
+            raise HardwareError(f"engine accumulator must be int<bits>, fp32, fp16, bf16, "
+                                f"exact_<fp32|fp16|bf16> or quire, not {self.accumulator!r}")
         check_int("engine weight_bits", self.weight_bits, 1, 4, HardwareError)
         check_int("engine lut_group", self.lut_group, 1, 8, HardwareError)
         tile = tuple(self.lut_tile) if isinstance(self.lut_tile, (list, tuple)) else None
@@ -105,15 +107,8 @@ class EngineConfig:
         for i, name in enumerate(("TM", "TN")):
             check_int(f"engine lut_tile {name}", tile[i], 1, 4096, HardwareError)
         object.__setattr__(self, "lut_tile", tile)
-
-    @property
-    def peak_macs_per_cycle(self) -> int:
-        """Multiply-accumulates per cycle at full utilization (LUT core: per weight bit)."""
-        if self.kind == "systolic":
-            return self.rows * self.cols
-        if self.kind == "adder_tree":
-            return self.lanes
-        return self.lut_group * self.lut_tile[0] * self.lut_tile[1]
+        check_int("engine lut_adds_per_cycle", self.lut_adds_per_cycle, 1, 1 << 20,
+                  HardwareError)
 
 
 @dataclass(frozen=True)
@@ -214,7 +209,7 @@ PRESETS = {
     "tpu-like-128x128": {"name": "tpu-like-128x128", "clock_mhz": 940,
                          "engine": {"rows": 128, "cols": 128, "dataflow": "ws"},
                          "buffers": {"a_sram_kib": 12288, "b_sram_kib": 4096,
-                                     "c_sram_kib": 4096, "sram_bytes_per_cycle": 512},
+                                     "c_sram_kib": 4096, "sram_bytes_per_cycle": 2048},
                          "dram": {"dram_gbps": 614}},
     "lut-w2-core": {"name": "lut-w2-core", "clock_mhz": 1000,
                     "engine": {"kind": "lut", "weight_bits": 2, "lut_group": 4,

@@ -25,6 +25,7 @@ Channels, Num Filter, Strides``), converted to im2col GEMMs without padding as S
 """
 
 import csv
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,31 +76,40 @@ def _check_formats(a_fmt, b_fmt):
     GemmOp("formats", 1, 1, 1, a_fmt, b_fmt)  # validates both names
 
 
-def llama2_7b_decode(batch=1, context=1024, a_fmt="int8", b_fmt="int8") -> list:
-    """One decode step of LLaMA-2-7B for ``batch`` sequences of ``context`` cached tokens."""
+def llama2_7b_decode(batch=1, context=1024, a_fmt="int8", b_fmt="int8",
+                     attention=True) -> list:
+    """One decode step of LLaMA-2-7B for ``batch`` sequences of ``context`` cached tokens.
+
+    ``attention=False`` leaves out the two attention products (activation x activation), for
+    engines that run weight GEMMs only (a LUT core's weights are ``b_fmt`` integers)."""
     check_int("llama2-7b-decode batch", batch, 1, 4096, WorkloadError)
     check_int("llama2-7b-decode context", context, 1, 1 << 20, WorkloadError)
-    return _llama2_7b(batch, 1, context, a_fmt, b_fmt)
+    return _llama2_7b(batch, 1, context, a_fmt, b_fmt, attention)
 
 
-def llama2_7b_prefill(seq_len=2048, batch=1, a_fmt="int8", b_fmt="int8") -> list:
-    """The prompt pass of LLaMA-2-7B over ``seq_len`` tokens for ``batch`` sequences."""
+def llama2_7b_prefill(seq_len=2048, batch=1, a_fmt="int8", b_fmt="int8",
+                      attention=True) -> list:
+    """The prompt pass of LLaMA-2-7B over ``seq_len`` tokens for ``batch`` sequences
+    (``attention`` as in :func:`llama2_7b_decode`)."""
     check_int("llama2-7b-prefill seq_len", seq_len, 1, 1 << 20, WorkloadError)
     check_int("llama2-7b-prefill batch", batch, 1, 4096, WorkloadError)
-    return _llama2_7b(batch, seq_len, seq_len, a_fmt, b_fmt)
+    return _llama2_7b(batch, seq_len, seq_len, a_fmt, b_fmt, attention)
 
 
 _LLAMA2_7B = {"layers": 32, "d_model": 4096, "heads": 32, "ffn": 11008, "vocab": 32000}
 
 
-def _llama2_7b(batch, tokens, context, a_fmt, b_fmt):
+def _llama2_7b(batch, tokens, context, a_fmt, b_fmt, attention):
     _check_formats(a_fmt, b_fmt)
+    if not isinstance(attention, bool):
+        raise WorkloadError(f"llama2-7b attention must be true or false, not {attention!r}")
     L, d, h, ffn, vocab = (_LLAMA2_7B[k] for k in ("layers", "d_model", "heads", "ffn", "vocab"))
     hd, rows = d // h, batch * tokens
     ops = [GemmOp(p, rows, d, d, a_fmt, b_fmt, L) for p in ("q_proj", "k_proj", "v_proj")]
-    ops += [GemmOp("attn_scores", tokens, hd, context, a_fmt, a_fmt, L * h * batch),
-            GemmOp("attn_values", tokens, context, hd, a_fmt, a_fmt, L * h * batch),
-            GemmOp("o_proj", rows, d, d, a_fmt, b_fmt, L),
+    if attention:
+        ops += [GemmOp("attn_scores", tokens, hd, context, a_fmt, a_fmt, L * h * batch),
+                GemmOp("attn_values", tokens, context, hd, a_fmt, a_fmt, L * h * batch)]
+    ops += [GemmOp("o_proj", rows, d, d, a_fmt, b_fmt, L),
             GemmOp("gate_proj", rows, d, ffn, a_fmt, b_fmt, L),
             GemmOp("up_proj", rows, d, ffn, a_fmt, b_fmt, L),
             GemmOp("down_proj", rows, ffn, d, a_fmt, b_fmt, L),
@@ -157,14 +167,12 @@ def preset(name: str, **params) -> list:
     """The preset workload ``name`` with its keyword parameters (batch, seq_len, formats...)."""
     if name not in PRESETS:
         raise WorkloadError(f"workload preset must be one of {', '.join(PRESETS)}, not {name!r}")
-    try:
-        return PRESETS[name](**params)
-    except TypeError:
-        import inspect
-
-        allowed = ", ".join(inspect.signature(PRESETS[name]).parameters)
-        raise WorkloadError(f"workload preset {name} takes {allowed}, not "
-                            f"{', '.join(sorted(params))}") from None
+    allowed = list(inspect.signature(PRESETS[name]).parameters)
+    unknown = sorted(k for k in params if k not in allowed)
+    if unknown:
+        raise WorkloadError(f"workload preset {name} takes {', '.join(allowed)}, not "
+                            f"{', '.join(unknown)}")
+    return PRESETS[name](**params)
 
 
 _CONV_COLUMNS = ("ifmap height", "ifmap width", "filter height", "filter width", "channels",

@@ -57,5 +57,6 @@ def test_leaf_modules_import_no_lowbit_code(leaf):
 
 
 def test_no_utils_modules():
-    names = {p.name for p in ROOT.rglob("*.py") if ".venv" not in p.parts}
+    names = {p.name for p in ROOT.rglob("*.py")
+             if not {".venv", "build"} & set(p.relative_to(ROOT).parts)}
     assert not names & {"utils.py", "helpers.py", "util.py", "misc.py"}

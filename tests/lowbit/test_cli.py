@@ -28,6 +28,14 @@ def run(*args):
     (["synth", "IntMac", "--target", "asic"], "lowbit: error: target must be one of generic, "
      "ice40, ecp5, xilinx, gowin, liberty, not 'asic'"),
     (["synth", "IntMac", "--param", "width"], "lowbit: error: --param must look like key=value"),
+    (["sim", "--arch", "tpu-like", "--workload", "resnet50"], "lowbit: error: arch must be a "
+     "TOML file or one of edge-int8-32x32"),
+    (["sim", "--arch", "edge-int8-32x32", "--workload", "bert"], "lowbit: error: workload "
+     "preset must be one of llama2-7b-decode"),
+    (["sim", "--arch", "edge-int8-32x32", "--workload", "resnet50", "--seq-len", "5"],
+     "lowbit: error: workload preset resnet50 takes batch, a_fmt, b_fmt, not seq_len"),
+    (["sim", "--arch", "edge-int8-32x32", "--workload", "resnet50", "--a-fmt", "fp8_e4m3"],
+     "lowbit: error: workload op conv1: a_fmt fp8_e4m3 cannot run on this engine"),
     (["synth", "IntMac", "--param", "acc_bits=wide"], "lowbit: error: IntMac parameter acc_bits "
      "must be an integer, not 'wide'"),
     (["synth", "IntMac", "--liberty", "no_such.lib"], "lowbit: error: liberty file "
@@ -111,6 +119,13 @@ def test_demo_writes_csv_json_png(tmp_path):
     md = (tmp_path / "area_comparisons.md").read_text()
     assert "MXINT8 vs MXFP8" in md and "Minifloats on FPGAs" in md
     assert "agrees with the published direction in" in " ".join(r.stdout.split())
+    # The cycle model's energy table: four formats, every constant with its source.
+    decode = json.loads((tmp_path / "decode_energy.json").read_text())["rows"]
+    assert [row["format"] for row in decode] == ["int8", "fp8_e4m3", "mxfp4", "lut_w2"]
+    per_token = {row["format"]: row["energy_per_token_uj"] for row in decode}
+    assert per_token["lut_w2"] < per_token["mxfp4"] < per_token["int8"]  # DRAM bytes rule
+    assert "## Energy constants used" in (tmp_path / "decode_energy.md").read_text()
+    assert (tmp_path / "sim" / "roofline.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_synth_of_broken_verilog_shows_the_yosys_error_in_one_line(tmp_path):
@@ -151,3 +166,20 @@ def test_synth_writes_csv_json_markdown_png(tmp_path):
     assert "## generic" in md and "## ice40" in md and "| intmac_a_int4_b_int4 |" in md
     for target in ("generic", "ice40"):
         assert (out / f"area_{target}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sim_writes_csv_json_and_plots(tmp_path):
+    topology = tmp_path / "topo.csv"
+    topology.write_text("Layer, M, N, K,\nfc1, 64, 256, 512,\nfc2, 64, 128, 256,\n")
+    r = run("sim", "--arch", "edge-int8-32x32", "--workload", str(topology), "--out",
+            str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(open(tmp_path / "out" / "sim.csv")))
+    assert [row["op"] for row in rows] == ["fc1", "fc2", "total"]
+    assert (int(rows[0]["m"]), int(rows[0]["k"]), int(rows[0]["n"])) == (64, 512, 256)
+    meta = json.loads((tmp_path / "out" / "sim.json").read_text())
+    assert meta["arch"]["name"] == "edge-int8-32x32" and meta["total"]["op"] == "total"
+    assert all(v["source"] for v in meta["energy_constants"].values())
+    for name in ("roofline.png", "breakdown.png"):
+        assert (tmp_path / "out" / name).read_bytes()[:4] == b"\x89PNG"
+    assert "compute-bound" in r.stdout or "dram-bound" in r.stdout

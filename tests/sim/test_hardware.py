@@ -2,6 +2,8 @@
 
 import pytest
 
+from lowbit.sim.engine_model import engine_model
+
 from lowbit.sim.hardware import (PRESETS, ArchConfig, BufferConfig, DramConfig, EngineConfig,
                                  HardwareError, arch_from_dict, load_arch)
 
@@ -39,7 +41,7 @@ def test_toml_file_round_trip(tmp_path):
                                            b_fmt="fp8_e4m3", accumulator="fp32"),
                               BufferConfig(a_sram_kib=64, sram_bytes_per_cycle=32),
                               DramConfig(12.8, 80))
-    assert arch.engine.peak_macs_per_cycle == 128
+    assert engine_model(arch.engine).peak_macs_per_cycle == 128
     assert arch.dram_bytes_per_cycle == pytest.approx(12.8e9 / 500e6)  # 25.6 B per cycle
     assert arch_from_dict(arch.to_dict()) == arch
 

@@ -1,0 +1,196 @@
+"""The SimPy model end to end: bandwidth- and compute-bound ops, exact traffic, stalls by cause,
+energy traceable to the data file, and one clear error for every impossible setting."""
+
+import csv
+import dataclasses
+import math
+
+import pytest
+
+from lowbit import sim
+from lowbit.golden.lut_gemm import LutGemmConfig, op_counts
+from lowbit.sim.energy import load_energy
+from lowbit.sim.hardware import HardwareError
+from lowbit.sim.workloads import WorkloadError, llama2_7b_decode, llama2_7b_prefill
+
+
+def _arch(**engine):
+    """A 1 GHz accelerator with 25.6 GB/s DRAM (25.6 bytes per cycle) and 64 B/cycle SRAM."""
+    return sim.ArchConfig("test", 1000, engine=sim.EngineConfig(**engine),
+                          buffers=sim.BufferConfig(256, 256, 128, 8, 64),
+                          dram=sim.DramConfig(25.6, 100))
+
+
+def _op(workload, name):
+    return next(op for op in workload if op.name == name)
+
+
+def test_memory_bound_gemv_stalls_for_bytes_over_bandwidth():
+    """LLaMA-2-7B decode, batch 1: gate_proj (1 x 4096 x 11008) on a 64-lane int8 adder tree
+    needs 45 MB at 25.6 B/cycle, 2.5 times its compute."""
+    arch = _arch(kind="adder_tree", lanes=64)
+    op = dataclasses.replace(_op(llama2_7b_decode(batch=1), "gate_proj"), repeat=1)
+    row = sim.run(arch, [op]).rows[0]
+    assert row["bound"] == "dram"
+    weight_bytes = 4096 * 11008  # int8 weights, each read once
+    assert row["dram_read_bytes"] == weight_bytes + 4096  # and the activation vector
+    assert row["dram_write_bytes"] == 11008 * 4           # int32 results
+    transfer = (row["dram_read_bytes"] + row["dram_write_bytes"]) / arch.dram_bytes_per_cycle
+    stalls = row["stall_dram_read_cycles"] + row["stall_dram_write_cycles"]
+    assert row["cycles"] == pytest.approx(transfer, rel=0.01)
+    assert stalls == pytest.approx(transfer - row["compute_cycles"], rel=0.01)
+    assert row["cycles"] == row["compute_cycles"] + stalls + row["stall_sram_bandwidth_cycles"]
+
+
+def test_large_k_prefill_gemm_is_compute_bound():
+    """down_proj of a 2048-token prefill (2048 x 11008 x 4096) on the TPU-like 128x128 array."""
+    op = dataclasses.replace(_op(llama2_7b_prefill(seq_len=2048), "down_proj"), repeat=1)
+    row = sim.run("tpu-like-128x128", [op]).rows[0]
+    assert row["bound"] == "compute"
+    assert row["cycles"] < 1.02 * row["compute_cycles"]
+    tiles = (11008 // 128) * (4096 // 128)  # ws: T (R + M + C - 1) + R - 1 cycles
+    assert row["compute_cycles"] == tiles * (128 + 2048 + 127) + 127
+    assert row["utilization"] > 0.98 * 2048 * 11008 * 4096 / (row["compute_cycles"] * 128 * 128)
+
+
+def test_ideal_memory_gives_the_closed_form_and_real_memory_only_adds():
+    arch = _arch(rows=16, cols=8, dataflow="ws")
+    ops = llama2_7b_decode(batch=4)
+    ideal = sim.run(arch, ops, ideal_memory=True)
+    real = sim.run(arch, ops)
+    for i, r in zip(ideal.rows, real.rows):
+        assert i["cycles"] == i["compute_cycles"] == r["compute_cycles"]
+        assert r["cycles"] >= r["compute_cycles"]
+        assert all(i[f"stall_{c}_cycles"] == 0 for c in sim.simulator.STALL_CAUSES)
+    assert ideal.total["cycles"] == sum(r["cycles"] for r in ideal.rows)
+
+
+def test_double_buffering_hides_transfers():
+    base = _arch(rows=32, cols=32, dataflow="os")
+    op = dataclasses.replace(_op(llama2_7b_prefill(seq_len=256), "q_proj"), repeat=1)
+    on = sim.run(base, [op]).total
+    off = sim.run(dataclasses.replace(base, double_buffering=False), [op]).total
+    assert off["compute_cycles"] == on["compute_cycles"]
+    assert off["cycles"] > on["cycles"]
+    assert off["stall_dram_read_cycles"] > on["stall_dram_read_cycles"]
+
+
+def test_two_engines_halve_a_compute_bound_op():
+    base = _arch(rows=32, cols=32, dataflow="os")
+    op = sim.GemmOp("big", 1024, 4096, 1024)
+    one = sim.run(base, [op], ideal_memory=True).total
+    two = sim.run(dataclasses.replace(base, engines=2), [op], ideal_memory=True).total
+    assert two["cycles"] == pytest.approx(one["cycles"] / 2, rel=0.02)
+
+
+def test_block_scales_are_counted_exactly():
+    """MXFP4 moves 4 bits per element plus an 8-bit scale per 32: 4.25 bits per element."""
+    arch = _arch(rows=8, cols=8, dataflow="os", a_fmt="mxfp4", b_fmt="mxfp4",
+                 accumulator="fp32")
+    M, K, N = 64, 4096, 64
+    row = sim.run(arch, [sim.GemmOp("mx", M, K, N, "mxfp4", "mxfp4")]).rows[0]
+    assert row["dram_read_bytes"] == (M + N) * K * 4.25 / 8  # both fit: each read once
+    ragged = sim.run(arch, [sim.GemmOp("mx", 1, 33, 1, "mxfp4", "mxfp4")]).rows[0]
+    assert ragged["dram_read_bytes"] == 2 * (33 * 4 + 2 * 8) / 8  # 2 scales for 33 elements
+
+
+def test_lut_precompute_counts_come_from_the_golden_reference():
+    arch = _arch(kind="lut", a_fmt="int8", b_fmt="int2", weight_bits=2, lut_group=4,
+                 lut_tile=(8, 32), lut_adds_per_cycle=4)
+    M, K, N = 64, 1024, 256
+    res = sim.run(arch, [sim.GemmOp("lut", M, K, N, "int8", "int2")])
+    row = res.rows[0]
+    assert row["lut_table_adds"] == op_counts(M, K, N, LutGemmConfig(2, 4)).table_adds
+    assert row["stall_lut_precompute_cycles"] > 0  # 4 adds per cycle is too slow here
+    data = load_energy()
+    assert row["energy_lut_pj"] == pytest.approx(
+        row["lut_table_adds"] * data.pj("int8_add_pj") * (8 + 2) / 8)
+    assert "int8_add_pj" in res.energy_constants
+
+
+def test_energy_is_traceable_to_the_data_file():
+    res = sim.run(_arch(rows=4, cols=4, dataflow="os", a_fmt="fp8_e4m3", b_fmt="fp8_e4m3",
+                        accumulator="fp32"), [sim.GemmOp("g", 64, 64, 64, "fp8_e4m3",
+                                                         "fp8_e4m3")])
+    data, row = load_energy(), res.rows[0]
+    mac = data.mac_area["fp8_e4m3_fp8_e4m3_fp32"]
+    int8 = data.mac_area["int8_int8_int32"]
+    per_mac = (0.2 + 0.1) * mac["area_ge"] / int8["area_ge"]
+    assert row["energy_compute_pj"] == pytest.approx(64 ** 3 * per_mac)
+    dram_bits = 8 * (row["dram_read_bytes"] + row["dram_write_bytes"])
+    assert row["energy_dram_pj"] == pytest.approx(dram_bits / 64 * 1300.0)
+    sram_bits = 8 * (row["sram_read_bytes"] + row["sram_write_bytes"])
+    assert row["energy_sram_pj"] == pytest.approx(sram_bits / 64 * 10.0)
+    assert row["energy_pj"] == pytest.approx(sum(row[f"energy_{k}_pj"] for k in
+                                                 ("compute", "sram", "dram", "lut")))
+    assert set(res.energy_constants) >= {"int8_mul_pj", "int32_add_pj", "sram_read_64b_8kib_pj",
+                                         "dram_access_64b_low_pj",
+                                         "mac_area.fp8_e4m3_fp8_e4m3_fp32"}
+    high = sim.run(res.arch, [sim.GemmOp("g", 64, 64, 64, "fp8_e4m3", "fp8_e4m3")],
+                   dram_energy="high").rows[0]
+    assert high["energy_dram_pj"] == pytest.approx(2 * row["energy_dram_pj"])
+
+
+def test_mac_areas_in_the_data_file_are_the_committed_synthesis_baselines():
+    from lowbit.reports.area_baseline import BASELINE_DIR
+    with open(BASELINE_DIR / "generic.csv", newline="") as f:
+        area = {r["design"]: float(r["area_ge"]) for r in csv.DictReader(f)}
+    for key, entry in load_energy().mac_area.items():
+        assert entry["area_ge"] == area[entry["design"]], key
+
+
+def test_an_unpriced_mac_gives_nan_energy_and_a_note():
+    res = sim.run(_arch(accumulator="int24"), [sim.GemmOp("g", 8, 8, 8)])
+    assert math.isnan(res.total["energy_pj"]) and res.total["cycles"] > 0
+    assert "no [mac_area] entry 'int8_int8_int24'" in res.notes[0]
+
+
+def test_results_per_token_and_throughput_units():
+    arch = _arch(rows=32, cols=32, dataflow="os")
+    res = sim.run(arch, "llama2-7b-decode", batch=2)
+    t = res.total
+    assert t["macs"] == sum(op.macs for op in llama2_7b_decode(batch=2))
+    assert t["tops"] == pytest.approx(2 * t["macs"] / (t["cycles"] / 1e9) / 1e12)
+    assert t["tops_per_w"] == pytest.approx(2 * t["macs"] / t["energy_pj"])
+    assert res.per(2)["energy_pj"] == t["energy_pj"] / 2
+    assert res.options["batch"] == 2
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: sim.run(_arch(), "llama2-7b-decode", a_fmt="fp8_e4m3"), HardwareError,
+     "workload op q_proj: a_fmt fp8_e4m3 cannot run on this engine, whose a_fmt is int8"),
+    (lambda: sim.run(_arch(), "gpt-5"), WorkloadError,
+     "workload preset must be one of llama2-7b-decode"),
+    (lambda: sim.run("no-such-arch", "resnet50"), HardwareError,
+     "arch must be a TOML file or one of edge-int8-32x32"),
+    (lambda: sim.BufferConfig(a_sram_kib=0), HardwareError,
+     "buffers a_sram_kib must be a number above 0"),
+    (lambda: sim.DramConfig(dram_gbps=-25.6), HardwareError,
+     "dram dram_gbps must be a number above 0"),
+    (lambda: sim.run(dataclasses.replace(_arch(rows=64, cols=64),
+                                         buffers=sim.BufferConfig(c_sram_kib=1)),
+                     [sim.GemmOp("g", 64, 64, 64)]), HardwareError,
+     "buffers c_sram_kib 1 is too small: one engine tile of 64 x 64 results"),
+    (lambda: sim.run(_arch(dataflow="ws", a_fmt="mxfp4", b_fmt="mxfp4", accumulator="fp32"),
+                     "resnet50"), HardwareError, "engine (systolic): SystolicArray dataflow "
+     "'ws' cannot carry mxfp4 PEs"),
+    (lambda: sim.run(_arch(a_fmt="int8", b_fmt="fp8_e4m3", accumulator="fp32"), "resnet50"),
+     HardwareError,
+     "engine a_fmt/b_fmt: no processing element multiplies int8 by fp8_e4m3"),
+    (lambda: sim.run(_arch(a_fmt="fp8_e4m3", b_fmt="fp8_e4m3"), "resnet50"), HardwareError,
+     "engine accumulator 'int32' cannot sum fp8_e4m3 x fp8_e4m3 products"),
+    (lambda: sim.run(_arch(kind="lut", b_fmt="int4", weight_bits=2), "resnet50"),
+     HardwareError, "engine b_fmt of a LUT core must be int2 (weight_bits), not int4"),
+    (lambda: sim.run(_arch(kind="adder_tree", lanes=12), "resnet50"), HardwareError,
+     "engine (adder_tree): AdderTreeEngine lanes must be a power of two"),
+    (lambda: sim.run(_arch(), "resnet50", cycle_convention="exact"), HardwareError,
+     "cycle_convention must be one of rtl, scalesim, scalesim_last_index, not 'exact'"),
+    (lambda: sim.run(_arch(), "resnet50", dram_energy="medium"), HardwareError,
+     "dram_energy must be one of low, high, not 'medium'"),
+    (lambda: sim.run(_arch(), "resnet50", batch=0), WorkloadError,
+     "resnet50 batch must be an integer from 1 to 4096, not 0"),
+])
+def test_impossible_settings_fail_with_one_clear_error(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    assert message in str(info.value)

@@ -1,0 +1,85 @@
+"""The cycle model against the RTL: for every engine configuration of the regression matrix
+and every shape its GEMM vector sets check, the model's stall-free cycles for that single GEMM
+equal the cycles measured on the RTL (Amaranth's simulator of the same design the Verilog is
+generated from, the rising edges from the first accepted beat to the last result).
+
+``make test`` runs the quick shapes of the quick matrix's engines; ``--full`` every engine of
+the full matrix (SIMD-PE arrays excepted: a SimdMac has no operand formats an ``EngineConfig``
+can name) on the quick and the 20 random full shapes.
+"""
+
+import numpy as np
+import pytest
+
+from lowbit import sim
+from lowbit.golden.accumulators import ExactAccumulator, FixedAccumulator, FloatAccumulator, Quire
+from lowbit.hdl.adder_tree_engine import AdderTreeEngine
+from lowbit.hdl.lut_tensor_core import LutTensorCore
+from lowbit.hdl.simd_mac import SimdMac
+from lowbit.verify.gemm_vectors import gemm_cases, operands
+from lowbit.verify.pysim import simulate_gemm
+from lowbit.verify.regression import MATRIX
+
+ENGINES = ("SystolicArray", "AdderTreeEngine", "LutTensorCore")
+
+
+def _accumulator_text(acc) -> str:
+    if isinstance(acc, FixedAccumulator):
+        return f"int{acc.int_bits + acc.frac_bits}"
+    if isinstance(acc, Quire):
+        return "quire"
+    if isinstance(acc, ExactAccumulator):
+        return f"exact_{acc.out_fmt.name}"
+    assert isinstance(acc, FloatAccumulator)
+    return acc.fmt.name
+
+
+def engine_config(engine) -> sim.EngineConfig:
+    """The cycle model's description of an ``hdl`` engine."""
+    if isinstance(engine, LutTensorCore):
+        d = engine.describe()
+        return sim.EngineConfig(kind="lut", a_fmt="int8", b_fmt=f"int{d['weight_bits']}",
+                                weight_bits=d["weight_bits"], lut_group=d["group"],
+                                lut_tile=tuple(d["tile"]), accumulator=f"int{d['acc_bits']}")
+    pe = engine.pe if not isinstance(engine, AdderTreeEngine) else engine._pe
+    a_fmt = getattr(pe, "a_fmt", None) or pe.block_fmt
+    b_fmt = getattr(pe, "b_fmt", None) or pe.block_fmt
+    common = {"a_fmt": a_fmt.name, "b_fmt": b_fmt.name,
+              "accumulator": _accumulator_text(pe.accumulator)}
+    if isinstance(engine, AdderTreeEngine):
+        return sim.EngineConfig(kind="adder_tree", lanes=engine.peak_macs_per_cycle, **common)
+    return sim.EngineConfig(kind="systolic", rows=engine.rows, cols=engine.cols,
+                            dataflow=engine.dataflow, **common)
+
+
+def _entries(full_only):
+    chosen = []
+    for entry in MATRIX:
+        if entry.unit not in ENGINES or entry.full_only != full_only:
+            continue
+        chosen.append(pytest.param(entry, id=f"{entry.unit}-{entry.config}",
+                                   marks=[pytest.mark.full] if full_only else []))
+    return chosen
+
+
+@pytest.mark.parametrize("entry", _entries(False) + _entries(True))
+def test_stall_free_cycles_equal_the_rtl(entry, request):
+    engine = entry.build()
+    if isinstance(getattr(engine, "pe", None), SimdMac):
+        pytest.skip("SimdMac PEs have no formats an EngineConfig names")
+    arch = sim.ArchConfig(engine=engine_config(engine))
+    kinds = ("gemm_quick", "gemm_full") if request.config.getoption("--full") else \
+        ("gemm_quick",)
+    rng = np.random.default_rng(7)
+    checked = 0
+    for kind in kinds:
+        for case in gemm_cases(kind, engine):
+            A, B = operands(engine, case, rng)
+            _, measured = simulate_gemm(engine, A, B)
+            op = sim.GemmOp(case.label, case.M, case.K, case.N, arch.engine.a_fmt,
+                            arch.engine.b_fmt)
+            res = sim.run(arch, [op], ideal_memory=True)
+            assert res.total["cycles"] == measured, (case, res.total["cycles"], measured)
+            assert res.total["compute_cycles"] == measured
+            checked += 1
+    assert checked >= 5
