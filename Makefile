@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_formats.py
 	$(BIN)/python benchmarks/bench_gemm.py
 	$(BIN)/python benchmarks/bench_rtl_sim.py
+	$(BIN)/python benchmarks/bench_sim.py
 
 clean:
 	rm -rf build

@@ -142,7 +142,7 @@ def _simulate(arch: ArchConfig, model: EngineModel, shape, ideal_memory, prices)
     M, K, N = shape
     plan = plan_op(model, arch.buffers, arch.double_buffering, M, K, N)
     sram = plan.sram_bits
-    supply = arch.buffers.sram_bytes_per_cycle * 8
+    supply = arch.sram_bytes_per_cycle * 8
     per_buffer = (sram["a_read"], sram["b_read"], sram["c_read"] + sram["c_write"])
     stretch = 1.0 if ideal_memory else max(
         1.0, *(bits / supply / plan.compute_cycles for bits in per_buffer))

@@ -30,7 +30,7 @@ naming the field, the value and what is allowed. :func:`load_arch` reads a TOML 
     b_sram_kib = 256
     c_sram_kib = 128
     sram_banks = 8
-    sram_bytes_per_cycle = 64  # per buffer
+    sram_bytes_per_cycle = 64  # per bank: each buffer delivers 8 x 64 bytes per cycle
 
     [dram]
     dram_gbps = 25.6
@@ -113,7 +113,8 @@ class EngineConfig:
 
 @dataclass(frozen=True)
 class BufferConfig:
-    """On-chip SRAM for the A, B and C operands (KiB each), banks and bytes per cycle each."""
+    """On-chip SRAM for the A, B and C operands (KiB each); each buffer has ``sram_banks``
+    banks of ``sram_bytes_per_cycle`` bytes per cycle (a buffer delivers their product)."""
 
     a_sram_kib: float = 256
     b_sram_kib: float = 256
@@ -167,6 +168,11 @@ class ArchConfig:
                                 f"{self.double_buffering!r}")
 
     @property
+    def sram_bytes_per_cycle(self) -> int:
+        """Bytes per cycle one SRAM buffer delivers: banks x bytes per bank."""
+        return self.buffers.sram_banks * self.buffers.sram_bytes_per_cycle
+
+    @property
     def dram_bytes_per_cycle(self) -> float:
         """DRAM bandwidth in bytes per engine clock cycle."""
         return self.dram.dram_gbps * 1e9 / (self.clock_mhz * 1e6)
@@ -209,7 +215,7 @@ PRESETS = {
     "tpu-like-128x128": {"name": "tpu-like-128x128", "clock_mhz": 940,
                          "engine": {"rows": 128, "cols": 128, "dataflow": "ws"},
                          "buffers": {"a_sram_kib": 12288, "b_sram_kib": 4096,
-                                     "c_sram_kib": 4096, "sram_bytes_per_cycle": 2048},
+                                     "c_sram_kib": 4096, "sram_bytes_per_cycle": 512},
                          "dram": {"dram_gbps": 614}},
     "lut-w2-core": {"name": "lut-w2-core", "clock_mhz": 1000,
                     "engine": {"kind": "lut", "weight_bits": 2, "lut_group": 4,

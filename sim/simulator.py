@@ -68,17 +68,20 @@ def simulate_op(plan, *, engines: int, double_buffering: bool, dram_bytes_per_cy
         return chunk.block % engines
 
     def dma_in():
+        last_arrival = 0.0  # chunks arrive in order: one with nothing to fetch waits too
         for chunk in plan.chunks:
             yield in_slots.get(1)
             if chunk.read_bits:
                 with dram.request() as req:
                     yield req
                     yield env.timeout(chunk.read_bits / 8 / dram_bytes_per_cycle)
-            env.process(deliver(chunk))
+            last_arrival = max(last_arrival, env.now + (dram_latency_cycles
+                                                        if chunk.read_bits else 0.0))
+            env.process(deliver(chunk, last_arrival - env.now))
 
-    def deliver(chunk):
-        if chunk.read_bits:
-            yield env.timeout(dram_latency_cycles)
+    def deliver(chunk, delay):
+        if delay:
+            yield env.timeout(delay)
         yield arrived[owner(chunk)].put((chunk, env.now))
 
     def lut_precompute(e):

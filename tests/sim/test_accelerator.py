@@ -194,3 +194,17 @@ def test_impossible_settings_fail_with_one_clear_error(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert message in str(info.value)
+
+
+def test_slow_sram_stalls_the_array():
+    """A 32x32 os array reads 32 A and 32 B bytes per cycle; one 8-byte bank per buffer
+    delivers a quarter of that, so compute stretches about 4 times."""
+    arch = dataclasses.replace(_arch(rows=32, cols=32, dataflow="os"),
+                               buffers=sim.BufferConfig(256, 256, 128, 1, 8))
+    row = sim.run(arch, [sim.GemmOp("g", 256, 1024, 256)]).rows[0]
+    assert row["bound"] == "sram"
+    a_bits = (256 // 32) * 256 * 1024 * 8  # A streamed once per column tile
+    stretch = a_bits / (8 * 8) / row["compute_cycles"]
+    assert 3.5 < stretch < 4.1
+    assert row["stall_sram_bandwidth_cycles"] == pytest.approx(
+        (stretch - 1) * row["compute_cycles"], rel=1e-6)
