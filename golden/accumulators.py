@@ -176,6 +176,13 @@ class FixedAccumulator(_Accumulator):
         check_choice("overflow", self.overflow, ("wrap", "saturate"), OperationError)
         check_rounding(self.rounding)
 
+    @classmethod
+    def for_products(cls, bits: int, a_fmt, b_fmt, overflow: str = "wrap"):
+        """A ``bits``-wide register whose LSB is one product LSB of ``a_fmt x b_fmt``
+        (``frac_bits`` = the operands' fraction bits summed), such as int32 for int8 x int8."""
+        frac = a_fmt.frac_bits + b_fmt.frac_bits
+        return cls(bits - frac, frac, overflow)
+
     @property
     def out_fmt(self):
         return FixedFormat(self.int_bits, self.frac_bits)

@@ -111,9 +111,7 @@ def _pe(values):
 
 def _int_mac(v):
     a, b = F.get(v["a"]), F.get(v["b"])
-    acc = FixedAccumulator(v["acc_bits"] - a.frac_bits - b.frac_bits,
-                           a.frac_bits + b.frac_bits, v["overflow"])
-    return IntMac(a, b, acc=acc)
+    return IntMac(a, b, acc=FixedAccumulator.for_products(v["acc_bits"], a, b, v["overflow"]))
 
 
 UNITS = {u.name: u for u in (

@@ -47,8 +47,7 @@ def _accumulator(cfg: EngineConfig, a_fmt, b_fmt):
                             f"products; integer operands take int<bits>, others fp32, fp16, "
                             f"bf16, exact_<fp> or quire")
     if integer:
-        frac = a_fmt.frac_bits + b_fmt.frac_bits
-        return FixedAccumulator(int(text[3:]) - frac, frac)
+        return FixedAccumulator.for_products(int(text[3:]), a_fmt, b_fmt)
     if text == "quire":
         if not isinstance(a_fmt, F.PositFormat):
             raise HardwareError(f"engine accumulator 'quire' needs posit operands, not "

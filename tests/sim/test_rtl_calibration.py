@@ -41,7 +41,7 @@ def engine_config(engine) -> sim.EngineConfig:
         return sim.EngineConfig(kind="lut", a_fmt="int8", b_fmt=f"int{d['weight_bits']}",
                                 weight_bits=d["weight_bits"], lut_group=d["group"],
                                 lut_tile=tuple(d["tile"]), accumulator=f"int{d['acc_bits']}")
-    pe = engine.pe if not isinstance(engine, AdderTreeEngine) else engine._pe
+    pe = engine.pe
     a_fmt = getattr(pe, "a_fmt", None) or pe.block_fmt
     b_fmt = getattr(pe, "b_fmt", None) or pe.block_fmt
     common = {"a_fmt": a_fmt.name, "b_fmt": b_fmt.name,
