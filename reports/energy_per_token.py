@@ -15,6 +15,7 @@ lists the keys used, with values and sources, per row.
 import dataclasses
 
 from lowbit.sim import ArchConfig, BufferConfig, DramConfig, EngineConfig, run
+from lowbit.sim.accelerator import ENERGY_KINDS
 
 MEMORY = {"clock_mhz": 800, "buffers": BufferConfig(256, 256, 128, 8, 64),
           "dram": DramConfig(25.6, 100)}
@@ -45,7 +46,7 @@ def decode_energy_rows(context: int = 1024) -> list:
             "format": name, "mac_pj": t["energy_compute_pj"] / t["macs"],
             "pj_per_mac_all_in": t["energy_pj"] / t["macs"],
             "energy_per_token_uj": t["energy_pj"] / 1e6,
-            **{f"{k}_uj": t[f"energy_{k}_pj"] / 1e6 for k in ("compute", "sram", "dram", "lut")},
+            **{f"{k}_uj": t[f"energy_{k}_pj"] / 1e6 for k in ENERGY_KINDS},
             "dram_mb_per_token": (t["dram_read_bytes"] + t["dram_write_bytes"]) / 1e6,
             "ms_per_token": t["time_us"] / 1e3, "bound": t["bound"], "macs": t["macs"],
             "mac_area_key": mac_key, "energy_constants": res.energy_constants,

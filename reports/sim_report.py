@@ -13,11 +13,11 @@ from lowbit.hdl.export import tool_versions
 from lowbit.reports.area_report import git_commit
 from lowbit.reports.plots import roofline, stacked_bars
 from lowbit.reports.tables import write_csv, write_json
+from lowbit.sim.accelerator import ENERGY_COLUMNS
 from lowbit.sim.engine_model import engine_model
 from lowbit.sim.simulator import STALL_CAUSES
 
 CYCLE_PARTS = ("compute_cycles", *(f"stall_{c}_cycles" for c in STALL_CAUSES))
-ENERGY_PARTS = ("energy_compute_pj", "energy_sram_pj", "energy_dram_pj", "energy_lut_pj")
 
 
 def peak_tops(results) -> float:
@@ -43,7 +43,7 @@ def write_sim_report(results, out) -> dict:
                            out / "sim.json"),
         "roofline": roofline(results.rows, peak_tops(results), arch.dram.dram_gbps,
                              out / "roofline.png", title),
-        "breakdown": stacked_bars(results.rows, (CYCLE_PARTS, ENERGY_PARTS),
+        "breakdown": stacked_bars(results.rows, (CYCLE_PARTS, ENERGY_COLUMNS),
                                   ("cycles (all repeats)", "energy (pJ, all repeats)"),
                                   out / "breakdown.png", f"Per-layer breakdown: {title}"),
     }

@@ -32,13 +32,16 @@ from lowbit.sim.simulator import STALL_CAUSES, simulate_op
 from lowbit.sim.tiling import plan_op
 from lowbit.sim.workloads import GemmOp, WorkloadError, preset, read_csv
 
+ENERGY_KINDS = ("compute", "sram", "dram", "lut")
+#: The energy split of every row: ``energy_<kind>_pj``, summing to ``energy_pj``.
+ENERGY_COLUMNS = tuple(f"energy_{kind}_pj" for kind in ENERGY_KINDS)
+
 DRAM_ENERGY = ("low", "high")
 """Which end of Horowitz's 1.3-2.6 nJ per 64 bits DRAM range prices DRAM traffic."""
 
 _SUMMED = ("macs", "cycles", "compute_cycles", *(f"stall_{c}_cycles" for c in STALL_CAUSES),
            "dram_read_bytes", "dram_write_bytes", "sram_read_bytes", "sram_write_bytes",
-           "lut_table_adds", "energy_compute_pj", "energy_sram_pj", "energy_dram_pj",
-           "energy_lut_pj", "energy_pj")
+           "lut_table_adds", *ENERGY_COLUMNS, "energy_pj")
 
 
 @dataclass
@@ -55,9 +58,7 @@ class Results:
 
     def per(self, count: int) -> dict:
         """The total's energy and cycles divided by ``count`` (tokens, images ...)."""
-        return {k: self.total[k] / count for k in ("cycles", "energy_pj", "energy_compute_pj",
-                                                  "energy_sram_pj", "energy_dram_pj",
-                                                  "energy_lut_pj")}
+        return {k: self.total[k] / count for k in ("cycles", "energy_pj", *ENERGY_COLUMNS)}
 
 
 def resolve_workload(workload, a_fmt=None, b_fmt=None, **params) -> tuple:
@@ -144,8 +145,7 @@ def _simulate(arch: ArchConfig, model: EngineModel, shape, ideal_memory, prices)
     sram = plan.sram_bits
     supply = arch.sram_bytes_per_cycle * 8
     per_buffer = (sram["a_read"], sram["b_read"], sram["c_read"] + sram["c_write"])
-    stretch = 1.0 if ideal_memory else max(
-        1.0, *(bits / supply / plan.compute_cycles for bits in per_buffer))
+    stretch = max(1.0, *(bits / supply / plan.compute_cycles for bits in per_buffer))
     timing = simulate_op(plan, engines=arch.engines, double_buffering=arch.double_buffering,
                          dram_bytes_per_cycle=arch.dram_bytes_per_cycle,
                          dram_latency_cycles=arch.dram.dram_latency_ns * arch.clock_mhz / 1e3,
@@ -176,7 +176,7 @@ def _op_row(arch, model, op: GemmOp, one: dict) -> dict:
     for key, value in one.items():
         row[key] = value * op.repeat if isinstance(value, (int, float)) and key != "chunks" \
             else value
-    row["energy_pj"] = sum(row[f"energy_{k}_pj"] for k in ("compute", "sram", "dram", "lut"))
+    row["energy_pj"] = sum(row[k] for k in ENERGY_COLUMNS)
     return _finish(row, arch, model)
 
 

@@ -48,7 +48,8 @@ def simulate_op(plan, *, engines: int, double_buffering: bool, dram_bytes_per_cy
     """Run the processes for one op's :class:`~lowbit.sim.tiling.OpPlan`; return its timing.
 
     ``sram_stretch`` (at least 1): how much slower than the engine the busiest SRAM buffer
-    delivers the op's operands; every chunk's compute is stretched by it.
+    delivers the op's operands; every chunk's compute is stretched by it. ``ideal_memory``
+    overrides the memory arguments (no transfer, latency, SRAM or table-build time).
     """
     if ideal_memory:
         dram_bytes_per_cycle, dram_latency_cycles = math.inf, 0.0

@@ -74,6 +74,11 @@ def _round_up(value: int, granule: int) -> int:
     return tiles(value, granule) * granule
 
 
+def _pieces(extent: int, size: int) -> list:
+    """Sizes of the pieces of ``size`` covering ``extent`` (the last one may be shorter)."""
+    return [min(size, extent - start) for start in range(0, extent, size)]
+
+
 def plan_op(model: EngineModel, buffers: BufferConfig, double_buffering: bool, M: int,
             K: int, N: int) -> OpPlan:
     """Cut one ``M x K x N`` GEMM into blocks and chunks (module docstring)."""
@@ -107,16 +112,14 @@ def plan_op(model: EngineModel, buffers: BufferConfig, double_buffering: bool, M
 
     a_resident = element_bits(a_fmt, K) * Mb <= cap["a"]
     b_resident = element_bits(b_fmt, K) * N <= cap["b"]
-    m_blocks = [(m0, min(Mb, M - m0)) for m0 in range(0, M, Mb)]
-    n_blocks = [(n0, min(Nb, N - n0)) for n0 in range(0, N, Nb)]
-    k_chunks = [(k0, min(Kc, K - k0)) for k0 in range(0, K, Kc)]
+    n_blocks, k_chunks = _pieces(N, Nb), _pieces(K, Kc)
 
     weights, chunk_rows = [], []
     block = 0
-    for mi, (_, mb) in enumerate(m_blocks):
-        for ni, (_, nb) in enumerate(n_blocks):
+    for mi, mb in enumerate(_pieces(M, Mb)):
+        for ni, nb in enumerate(n_blocks):
             block_cycles = model.cycles(mb, K, nb)
-            for ci, (_, kc) in enumerate(k_chunks):
+            for ci, kc in enumerate(k_chunks):
                 a_bits = element_bits(a_fmt, kc) * mb if (ni == 0 or not a_resident) else 0
                 b_bits = element_bits(b_fmt, kc) * nb if (mi == 0 or not b_resident) else 0
                 adds = model.lut_table_adds(mb, kc) if ni == 0 else 0
