@@ -6,6 +6,8 @@
 ``lowbit regress [--quick|--full]``         RTL units against golden on Verilator
 ``lowbit synth UNIT|FILE.v [--param k=v ...] [--target T ...] [--liberty FILE] [--out DIR]``
 ``lowbit synth --all [--write-baselines]``  the standard catalogue (see :mod:`lowbit.reports`)
+``lowbit sim --arch FILE|PRESET --workload PRESET|CSV [--batch N] [--out DIR]``
+                                            cycles and energy (see :mod:`lowbit.sim`)
 ``lowbit demo [--out DIR]``                 the main job (see :mod:`lowbit.demo`)
 
 User errors print one line on stderr and exit with status 2; no traceback.
