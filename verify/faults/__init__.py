@@ -1,0 +1,1 @@
+"""Fault injection against generated netlists: test adequacy and resilience campaigns."""
