@@ -77,3 +77,43 @@ def simulate_gemm(engine, A, B):
             if spot is not None and spot[2] == K:
                 C[spot[0], spot[1]] = code
     return C, edges[-1] if edges else None
+
+
+class MacSession:
+    """One Amaranth simulation of a MAC unit kept running between calls, so short operation
+    runs cost milliseconds instead of a fresh elaboration each (property tests, campaigns).
+
+    ``run(clear, a, b)`` drives one operation per cycle and returns ``acc`` after each, like
+    :func:`simulate_mac`; the unit keeps its state between runs (start a run with ``clear``).
+    """
+
+    def __init__(self, dut):
+        from collections import deque
+
+        self._dut, self._pending, self._results = dut, deque(), []
+
+        async def bench(ctx):
+            while True:
+                if not self._pending:
+                    ctx.set(dut.valid, 0)
+                    await ctx.tick()
+                    continue
+                clear, a, b = self._pending.popleft()
+                ctx.set(dut.valid, 1)
+                ctx.set(dut.clear, clear)
+                ctx.set(dut.a, a)
+                ctx.set(dut.b, b)
+                await ctx.tick()
+                self._results.append(ctx.get(dut.acc))
+
+        self._sim = Simulator(dut)
+        self._sim.add_clock(1e-6)
+        self._sim.add_testbench(bench, background=True)
+
+    def run(self, clear, a, b) -> np.ndarray:
+        """``acc`` after each operation ``(clear[i], a[i], b[i])``."""
+        self._results.clear()
+        self._pending.extend((int(c), int(x), int(y)) for c, x, y in zip(clear, a, b))
+        while len(self._results) < len(a):
+            self._sim.advance()
+        return np.array(self._results)

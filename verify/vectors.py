@@ -82,7 +82,7 @@ def extreme_codes(fmt) -> np.ndarray:
     return np.array([fmt.max_code, fmt.min_code])
 
 
-def _corner_codes(fmt) -> np.ndarray:
+def corner_codes(fmt) -> np.ndarray:
     """Zeros, +-1 LSB codes, extremes, the sign boundary; specials and 1.0 where they exist."""
     n = 1 << fmt.bits
     codes = {0, 1, n - 1, n // 2, n // 2 - 1, n // 2 + 1, *extreme_codes(fmt).tolist()}
@@ -107,7 +107,7 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
         a, b = (x.ravel() for x in np.meshgrid(np.arange(na), np.arange(nb), indexing="ij"))
         clear = np.ones(a.size, bool)
     elif kind == "corners":
-        ca, cb = _corner_codes(a_fmt), _corner_codes(b_fmt)
+        ca, cb = corner_codes(a_fmt), corner_codes(b_fmt)
         a, b = (x.ravel() for x in np.meshgrid(ca, cb, indexing="ij"))
         clear = np.ones(a.size, bool)
     elif kind == "random":
