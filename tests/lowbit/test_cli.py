@@ -48,6 +48,12 @@ def run(*args):
     (["synth", "IntMac", "--top", "x"], "lowbit: error: --top names the top module of a "
      "Verilog file"),
     (["synth", "IntMac", "--jobs", "0"], "lowbit: error: synth jobs must be an integer from 1"),
+    (["faults", "intmac_int9"], "lowbit: error: unit must be a MAC configuration of the "
+     "regression matrix (floatmac_"),
+    (["faults", "intmac_int8xint8_wrap20", "--faults", "0"], "lowbit: error: faults must be an "
+     "integer from 1 to 65535, not 0"),
+    (["faults", "intmac_int8xint8_wrap20", "--mode", "resilient"], "lowbit: error: lowbit "
+     "faults: argument --mode: invalid choice: 'resilient'"),
 ])
 def test_user_errors_exit_2_with_one_line(args, message):
     r = run(*args)

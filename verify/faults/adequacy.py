@@ -1,0 +1,167 @@
+"""Test adequacy of a MAC configuration's vector sets: the mutation score over *detectable* faults.
+
+Steps, for one configuration of the regression matrix (``intmac_int8xint8_wrap20``, ...):
+
+1. Draw ``mutants`` faults (stuck-at-0, stuck-at-1, inversion of cell output bits) and run the
+   quick regression's vector sets on each (:func:`lowbit.verify.mutation.run_mutation`, one
+   Verilator build, a C++ driver): the *quick score*.
+2. Run the full regression's sets (the quick ones, the ``full_sets`` and the committed
+   ``directed`` set) on the same mutants.
+3. Each mutant the full sets miss goes to a SAT proof (:mod:`.equivalence`): *equivalent*
+   (no input sequence exposes it), or a counterexample in the test protocol. Counterexamples
+   are replayed on the mutant netlist as a candidate directed set; only a replay that kills
+   counts. ``write_directed=True`` adds the killing runs to the committed directed set.
+4. Score = killed / (mutants - equivalent). The full sets are adequate when it is 100%.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from lowbit.errors import LowbitError, check_int
+from lowbit.paths import build_dir, write_atomic
+from lowbit.verify import regression
+from lowbit.verify.faults.equivalence import DEFAULT_MAX_STEPS, check_mutants
+from lowbit.verify.mutation import MAX_MUTANTS, run_mutation
+from lowbit.verify.vectors import directed_path, ops_vectors
+
+
+class AdequacyError(LowbitError, ValueError):
+    """An unknown configuration, or one that is not a MAC unit."""
+
+
+def mac_entries() -> dict:
+    """MAC configurations of the full regression matrix, by exported name."""
+    return {f"{e.unit.lower()}_{e.config}": e for e in regression.entries(full=True)
+            if e.testbench.endswith(".mac_tb")}
+
+
+def entry(name):
+    entries = mac_entries()
+    if name not in entries:
+        raise AdequacyError(f"unit must be a MAC configuration of the regression matrix "
+                            f"({', '.join(sorted(entries))}), not {name!r}")
+    return entries[name]
+
+
+@dataclass
+class AdequacyResult:
+    """Scores and per-mutant verdicts of one adequacy campaign."""
+
+    name: str
+    mutants: int
+    seed: int
+    quick_sets: tuple
+    full_sets: tuple
+    quick_killed: int
+    full_killed: int
+    verdicts: dict = field(default_factory=dict)  # mutant id -> equivalent/killed/unknown
+    survivors: list = field(default_factory=list)  # rows for mutants no set kills
+    seconds: float = 0.0
+
+    @property
+    def equivalent(self) -> int:
+        return sum(v == "equivalent" for v in self.verdicts.values())
+
+    @property
+    def detectable(self) -> int:
+        return self.mutants - self.equivalent
+
+    @property
+    def directed_killed(self) -> int:
+        """Mutants only a replayed counterexample kills (not yet in the committed set)."""
+        return sum(v == "killed_by_counterexample" for v in self.verdicts.values())
+
+    @property
+    def unknown(self) -> int:
+        return sum(v == "unknown" for v in self.verdicts.values())
+
+    def score(self, which="full") -> float:
+        """Killed / detectable for the ``quick`` or ``full`` sets (counterexamples included in
+        ``full_with_counterexamples``)."""
+        killed = {"quick": self.quick_killed, "full": self.full_killed,
+                  "full_with_counterexamples": self.full_killed + self.directed_killed}[which]
+        return killed / self.detectable if self.detectable else 1.0
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "mutants": self.mutants, "seed": self.seed,
+                "quick_sets": list(self.quick_sets), "full_sets": list(self.full_sets),
+                "quick_killed": self.quick_killed, "full_killed": self.full_killed,
+                "equivalent": self.equivalent, "detectable": self.detectable,
+                "unknown": self.unknown, "killed_by_counterexample": self.directed_killed,
+                "quick_score": self.score("quick"), "full_score": self.score("full"),
+                "full_score_with_counterexamples": self.score("full_with_counterexamples"),
+                "survivors": self.survivors, "seconds": self.seconds}
+
+
+def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
+                 write_directed=False, out_dir=None, progress=None, say=print) -> AdequacyResult:
+    """Measure the adequacy of configuration ``name``'s vector sets (module docstring)."""
+    start = time.perf_counter()
+    say = say or (lambda text: None)
+    e = entry(name)
+    check_int("faults", mutants, 1, MAX_MUTANTS, AdequacyError)
+    check_int("max_steps", max_steps, 2, 64, AdequacyError)
+    check_int("jobs", jobs, 1, 64, AdequacyError)
+    unit = e.build()
+    quick, full = e.sets(full=False), e.sets(full=True)
+    vectors = {s: e.vectors(unit, s) for s in full}
+    out = build_dir() / "faults" / name if out_dir is None else out_dir
+    common = dict(mutants=mutants, seed=seed, jobs=jobs, progress=progress)
+    say(f"{name}: {mutants} mutants x quick sets {', '.join(quick)}")
+    r_quick = run_mutation(unit, name, vector_sets=quick, vectors=vectors,
+                           json_path=out / "mutation_quick.json", **common)
+    say(f"{name}: full sets {', '.join(full)}")
+    r_full = run_mutation(unit, name, vector_sets=full, vectors=vectors,
+                          json_path=out / "mutation_full.json", **common)
+    result = AdequacyResult(name, mutants, seed, quick, full, len(r_quick.killed_quick),
+                            len(r_full.killed_quick))
+    missed = r_full.survivors
+    say(f"{name}: SAT proofs of {len(missed)} mutants the full sets miss "
+        f"(induction up to {max_steps} steps)")
+    widths = (len(unit.acc), len(unit.a), len(unit.b))
+    verdicts = check_mutants(r_full.folder, name, missed, widths, max_steps, jobs,
+                             progress=lambda d, n: say(f"  proofs {d}/{n}"))
+    candidates = [v for v in verdicts if v.verdict == "detectable" and v.ops]
+    confirmed = set()
+    if candidates:
+        acc = unit.quire if hasattr(unit, "quire") else unit.accumulator
+        a_fmt = unit.fmt if hasattr(unit, "quire") else unit.a_fmt
+        b_fmt = unit.fmt if hasattr(unit, "quire") else unit.b_fmt
+        replay = ops_vectors("counterexamples", [op for v in candidates for op in v.ops],
+                             a_fmt, b_fmt, acc)
+        r_cex = run_mutation(unit, name, vector_sets=("counterexamples",),
+                             vectors={"counterexamples": replay},
+                             json_path=out / "mutation_counterexamples.json", **common)
+        confirmed = set(r_cex.killed_quick)
+    runs = []
+    for m, v in zip(missed, verdicts):
+        if v.verdict == "equivalent":
+            verdict = "equivalent"
+        elif v.verdict == "detectable" and m.id in confirmed:
+            verdict = "killed_by_counterexample"
+            runs.append({"mutant": m.id, "ops": [list(op) for op in v.ops]})
+        else:
+            verdict = "unknown"
+        result.verdicts[m.id] = verdict
+        result.survivors.append({"id": m.id, "description": m.describe(), "verdict": verdict,
+                                 "proof_steps": v.steps, "ops": [list(op) for op in v.ops]})
+    if write_directed and runs:
+        _add_directed(name, runs, seed, mutants)
+    result.seconds = round(time.perf_counter() - start, 1)
+    write_atomic(out / "adequacy.json", json.dumps(result.to_dict(), indent=1) + "\n")
+    return result
+
+
+def _add_directed(name, runs, seed, mutants):
+    """Append ``runs`` to the committed directed set of ``name`` (a source file: review it)."""
+    path = directed_path(name)
+    data = json.loads(path.read_text()) if path.exists() else {
+        "name": name, "about": "operation runs (clear, a, b) found by SAT counterexamples to "
+                              "mutants the other sets miss; expected codes come from golden",
+        "runs": []}
+    known = {json.dumps(r["ops"]) for r in data["runs"]}
+    for r in runs:
+        if json.dumps(r["ops"]) not in known:
+            data["runs"].append({**r, "draw": {"mutants": mutants, "seed": seed}})
+    write_atomic(path, json.dumps(data, indent=1) + "\n")
