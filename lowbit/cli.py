@@ -8,9 +8,10 @@
 ``lowbit synth --all [--write-baselines]``  the standard catalogue (see :mod:`lowbit.reports`)
 ``lowbit sim --arch FILE|PRESET --workload PRESET|CSV [--batch N] [--out DIR]``
                                             cycles and energy (see :mod:`lowbit.sim`)
-``lowbit faults UNIT --mode adequacy [--faults N] [--seed S] [--write-directed] [--out DIR]``
+``lowbit faults UNIT --mode adequacy|resilience [--faults N] [--margin 0.02] [--out DIR]``
                                             mutation score of a MAC's vector sets over the
-                                            detectable faults (see :mod:`lowbit.verify.faults`)
+                                            detectable faults, or masked/SDC/hang rates of an
+                                            engine (see :mod:`lowbit.verify.faults`)
 ``lowbit demo [--out DIR]``                 the main job (see :mod:`lowbit.demo`)
 
 User errors print one line on stderr and exit with status 2; no traceback.
@@ -275,6 +276,46 @@ def cmd_sim(console, args) -> int:
 
 
 def cmd_faults(console, args) -> int:
+    """Fault injection: ``adequacy`` of a MAC's vector sets or ``resilience`` of an engine."""
+    if args.mode == "resilience":
+        return _cmd_resilience(console, args)
+    return _cmd_adequacy(console, args)
+
+
+def _cmd_resilience(console, args) -> int:
+    """Masked / SDC / hang rates with intervals, and the per-bit map of an engine."""
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    from lowbit.paths import build_dir
+    from lowbit.reports.plots import bit_vulnerability
+    from lowbit.verify.faults.resilience import engine, run_resilience
+
+    dut = engine(args.unit)
+    out = Path(args.out) if args.out else build_dir() / "faults" / args.unit
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("fault runs", total=None)
+        summary = run_resilience(
+            dut, args.unit, faults=args.faults_given, margin=args.margin, seed=args.seed,
+            out_dir=out, say=console.print,
+            progress=lambda done, total: progress.update(task, completed=done, total=total))
+    table = Table(title=f"resilience of {args.unit}: GEMM {'x'.join(map(str, summary['shape']))}"
+                        f", seed {summary['seed']}")
+    for col in ("faults", "n", "masked", "SDC (95% CI)", "hang"):
+        table.add_column(col, justify="left" if col == "faults" else "right")
+    for label, r in summary["rates"].items():
+        table.add_row(label, str(r["n"]), f"{r['masked_rate']:.1%}",
+                      f"{r['sdc_rate']:.1%} [{r['sdc_ci_low']:.1%}, {r['sdc_ci_high']:.1%}]",
+                      f"{r['hang_rate']:.1%}")
+    console.print(table)
+    bit_vulnerability(summary["bit_map"], out / "bit_map.png",
+                      f"{args.unit}: faults on accumulator register bits")
+    console.print(f"report: {out} (summary.json, faults.csv, runs.jsonl, bit_map.png)")
+    return 0
+
+
+def _cmd_adequacy(console, args) -> int:
     """Adequacy of a MAC configuration's vector sets: quick and full scores, survivors."""
     import csv
     import io
@@ -284,7 +325,8 @@ def cmd_faults(console, args) -> int:
     from lowbit.verify.faults.adequacy import run_adequacy
 
     out = Path(args.out) if args.out else build_dir() / "faults" / args.unit
-    res = run_adequacy(args.unit, mutants=args.faults, seed=args.seed, max_steps=args.max_steps,
+    faults = 320 if args.faults_given is None else args.faults_given
+    res = run_adequacy(args.unit, mutants=faults, seed=args.seed, max_steps=args.max_steps,
                        jobs=args.jobs, write_directed=args.write_directed, out_dir=out,
                        progress=console.is_terminal, say=console.print)
     d = res.to_dict()
@@ -392,12 +434,20 @@ def build_parser():
                        help="DRAM energy: 1.3 (low) or 2.6 (high) nJ per 64 bits")
     p_sim.add_argument("--out", default=None, help="report folder (default build/sim/...)")
 
-    p_flt = sub.add_parser("faults", help="fault injection: test adequacy of a MAC's vectors")
+    p_flt = sub.add_parser("faults", help="fault injection: test adequacy of a MAC's vectors, "
+                                          "resilience of an engine")
     p_flt.add_argument("unit", metavar="UNIT",
-                       help="a MAC configuration as exported, e.g. intmac_int8xint8_wrap20")
-    p_flt.add_argument("--mode", default="adequacy", choices=("adequacy",),
-                       help="adequacy: mutation score over detectable faults")
-    p_flt.add_argument("--faults", type=int, default=320, help="faults to draw (320)")
+                       help="as exported: a MAC configuration for adequacy (e.g. "
+                            "intmac_int8xint8_wrap20), a GEMM engine for resilience (e.g. "
+                            "systolicarray_4x4_os_fp8_e4m3_fp32)")
+    p_flt.add_argument("--mode", default="adequacy", choices=("adequacy", "resilience"),
+                       help="adequacy: mutation score over detectable faults; resilience: "
+                            "masked/SDC/hang rates of a GEMM under sampled faults")
+    p_flt.add_argument("--faults", dest="faults_given", type=int, default=None,
+                       help="faults to draw (adequacy: 320; resilience: from --margin)")
+    p_flt.add_argument("--margin", type=float, default=0.02,
+                       help="resilience: half-width of the 95%% intervals, sets the sample "
+                            "size per fault model (0.02: 2,401)")
     p_flt.add_argument("--seed", type=int, default=1, help="seed of the draw (1)")
     p_flt.add_argument("--max-steps", type=int, default=12,
                        help="induction length limit of the equivalence proofs (12)")

@@ -116,3 +116,34 @@ def stacked_bars(rows, groups, ylabels, path, title, label_key="op"):
         ax.legend(fontsize=7)
     fig.suptitle(title)
     return _save(fig, path)
+
+
+_FIELD_COLOURS = {"sign": "tab:red", "exponent": "tab:orange", "mantissa": "tab:blue",
+                  "integer": "tab:green"}
+
+
+def bit_vulnerability(rows, path, title):
+    """Per-bit fault map: SDC rate (with its interval) and median relative error of the SDC
+    runs, by accumulator bit position, bars coloured by field (sign / exponent / mantissa)."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), dpi=110, sharex=True)
+    bits = [r["bit"] for r in rows]
+    colours = [_FIELD_COLOURS.get(r["field"], "k") for r in rows]
+    rate = [r["sdc_rate"] for r in rows]
+    err = [[r["sdc_rate"] - r["sdc_ci_low"] for r in rows],
+           [r["sdc_ci_high"] - r["sdc_rate"] for r in rows]]
+    top.bar(bits, rate, color=colours, yerr=err, capsize=2)
+    top.set_ylabel("SDC rate (Wilson 95%)")
+    top.set_ylim(0, 1.05)
+    rel = [r["median_rel_error"] if r["median_rel_error"] > 0 else float("nan") for r in rows]
+    finite = [x for x in rel if math.isfinite(x)]
+    rel = [x if math.isfinite(x) or x != x else (max(finite) * 10 if finite else 1) for x in rel]
+    bottom.bar(bits, rel, color=colours)
+    bottom.set_yscale("log")
+    bottom.set_ylabel("median relative error of SDC runs")
+    bottom.set_xlabel("accumulator bit position")
+    for field, colour in _FIELD_COLOURS.items():
+        if any(r["field"] == field for r in rows):
+            top.bar([], [], color=colour, label=field)
+    top.legend(fontsize=8)
+    top.set_title(title)
+    return _save(fig, path)

@@ -550,8 +550,7 @@ def main(argv=None) -> int:
 
     from lowbit.verify import regression
 
-    entries = {f"{e.unit.lower()}_{e.config}": e for e in regression.entries(full=True)
-               if e.testbench.endswith(".mac_tb")}
+    entries = regression.by_name("mac_tb")
     parser = argparse.ArgumentParser(
         prog="python -m lowbit.verify.mutation",
         description="Mutation adequacy of the vector sets the regression runs on one MAC "

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lowbit.errors import LowbitError
 from lowbit.golden import formats as F
 from lowbit.golden.formats import FloatFormat
 from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
@@ -287,6 +288,22 @@ MATRIX = tuple(_with_directed(e) for e in MATRIX)
 def entries(full: bool):
     """The matrix entries of the quick or the full regression."""
     return [e for e in MATRIX if full or not e.full_only]
+
+
+def by_name(testbench: str) -> dict:
+    """Entries of the full matrix run by ``testbench`` (``mac_tb``, ``gemm_tb``, ...), by their
+    exported name (``intmac_int8xint8_wrap20``)."""
+    return {f"{e.unit.lower()}_{e.config}": e for e in entries(full=True)
+            if e.testbench.endswith("." + testbench)}
+
+
+def lookup(name: str, testbench: str, what: str, error=LowbitError):
+    """The entry exported as ``name`` among :func:`by_name`; ``error`` names the allowed ones."""
+    found = by_name(testbench)
+    if name not in found:
+        raise error(f"unit must be a {what} of the regression matrix "
+                    f"({', '.join(sorted(found))}), not {name!r}")
+    return found[name]
 
 
 def run_entry(entry, vector_set, sim="verilator") -> dict:

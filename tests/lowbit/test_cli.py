@@ -54,6 +54,10 @@ def run(*args):
      "integer from 1 to 65535, not 0"),
     (["faults", "intmac_int8xint8_wrap20", "--mode", "resilient"], "lowbit: error: lowbit "
      "faults: argument --mode: invalid choice: 'resilient'"),
+    (["faults", "intmac_int8xint8_wrap20", "--mode", "resilience"], "lowbit: error: unit must be "
+     "a GEMM engine configuration of the regression matrix (addertreeengine_"),
+    (["faults", "systolicarray_4x4_ws_int8_wrap24", "--mode", "resilience", "--margin", "0.7"],
+     "lowbit: error: margin must be a number between 0 and 0.5, not 0.7"),
 ])
 def test_user_errors_exit_2_with_one_line(args, message):
     r = run(*args)

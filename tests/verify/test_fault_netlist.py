@@ -18,7 +18,8 @@ SMALL = "intmac_int2xuint2_sat6"
 def netlist():
     unit = adequacy.entry(SMALL).build()
     rtl = export(unit, SMALL)
-    return unit, InstrumentedNetlist.prepare(rtl, {"const0": 5, "const1": 5, "upset": 4}, 7)
+    return unit, InstrumentedNetlist.prepare(
+        rtl, [({"const0": 5, "const1": 5, "upset": 4}, None)], 7, select_key="test")
 
 
 def test_every_flip_flop_is_an_upset_candidate(netlist):

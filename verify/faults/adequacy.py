@@ -30,18 +30,9 @@ class AdequacyError(LowbitError, ValueError):
     """An unknown configuration, or one that is not a MAC unit."""
 
 
-def mac_entries() -> dict:
-    """MAC configurations of the full regression matrix, by exported name."""
-    return {f"{e.unit.lower()}_{e.config}": e for e in regression.entries(full=True)
-            if e.testbench.endswith(".mac_tb")}
-
-
 def entry(name):
-    entries = mac_entries()
-    if name not in entries:
-        raise AdequacyError(f"unit must be a MAC configuration of the regression matrix "
-                            f"({', '.join(sorted(entries))}), not {name!r}")
-    return entries[name]
+    """The MAC configuration exported as ``name`` (an :class:`AdequacyError` names the rest)."""
+    return regression.lookup(name, "mac_tb", "MAC configuration", AdequacyError)
 
 
 @dataclass

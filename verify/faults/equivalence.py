@@ -41,6 +41,7 @@ from lowbit.paths import write_atomic
 
 VERDICTS = ("equivalent", "detectable", "unknown")
 DEFAULT_MAX_STEPS = 12
+SAT_TIMEOUT_S = 300  # per SAT instance; a proof or search that times out is not a verdict
 #: Inputs every MAC unit has (besides ``clk``), in the order ops are read from a trace.
 _OP_INPUTS = ("clear", "a", "b")
 _SHOW_ROW = re.compile(r"^\s*(\d+)\s+\\(\S+)\s+([0-9a-fA-F-]+)\s+(\S+)\s+([01xz-]+)\s*$")
@@ -109,7 +110,8 @@ def check_mutant(folder, top, mutation, widths, max_steps=DEFAULT_MAX_STEPS) -> 
                 "read_verilog miter.v\nhierarchy -top miter\nflatten\nopt_merge\nopt_clean\n")
         for prop in ("differ", "trigger"):  # the strong property first: it proves sooner
             (work / "prove.ys").write_text(
-                head + f"sat -tempinduct -prove {prop} 0 -set-init-zero -maxsteps {max_steps}\n")
+                head + f"sat -tempinduct -prove {prop} 0 -set-init-zero -maxsteps {max_steps} "
+                       f"-timeout {SAT_TIMEOUT_S}\n")
             log = run_yosys(work, "prove.ys", "prove.log",
                             what=f"{top} mutant {mutation.id} proof").read_text()
             proved = _induction_length(log)
@@ -149,10 +151,10 @@ def _protocol_counterexample(work, head, mutant, steps) -> Verdict:
     sets += [f"-set-at {t} rst 0 -set-at {t} valid 1" for t in range(2, steps + 1)]
     (work / "cex.ys").write_text(
         head + f"sat -seq {steps} -prove trigger 0 -set-init-zero {' '.join(sets)} "
-               f"-show-inputs -show-outputs\n")
+               f"-timeout {SAT_TIMEOUT_S} -show-inputs -show-outputs\n")
     log = run_yosys(work, "cex.ys", "cex.log", what=f"mutant {mutant} counterexample")
     text = log.read_text()
-    if "SAT proof finished - no model found: SUCCESS!" in text:
+    if "SAT proof finished - no model found: SUCCESS!" in text or "TIMEOUT" in text:
         return Verdict(mutant, "unknown", steps)
     values = {}
     for line in text.splitlines():

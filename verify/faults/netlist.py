@@ -49,6 +49,7 @@ class FaultSite:
     port_bit: int
     wire: str | None
     wire_bit: int | None
+    stratum: int = 0  # which draw of the campaign picked it
 
     def describe(self) -> str:
         """One line: mode, cell type and name, port bit, driven wire."""
@@ -89,10 +90,12 @@ def enumerate_sites(module: dict) -> dict:
     return {"const0": outputs, "const1": outputs, "upset": flops}
 
 
-def draw_sites(candidates: dict, counts: dict, seed: int, select=None) -> list:
+def draw_sites(candidates: dict, counts: dict, seed: int, select=None, first_id=1,
+               stratum=0) -> list:
     """Draw ``counts[model]`` distinct sites per model (all of them when the count exceeds
-    the candidates), optionally only candidates for which ``select(candidate)`` holds."""
-    rng = np.random.default_rng(seed)
+    the candidates, e.g. ``math.inf``), only candidates for which ``select(candidate)`` holds
+    when given; ids from ``first_id``."""
+    rng = np.random.default_rng(seed + 7919 * stratum)
     sites = []
     for model in MODELS:
         n = counts.get(model, 0)
@@ -104,7 +107,8 @@ def draw_sites(candidates: dict, counts: dict, seed: int, select=None) -> list:
         picked = np.sort(rng.choice(len(pool), min(n, len(pool)), replace=False))
         for i in picked.tolist():
             cell, port, bit, wire, wbit, ctype = pool[i]
-            sites.append(FaultSite(len(sites) + 1, model, cell, ctype, port, bit, wire, wbit))
+            sites.append(FaultSite(first_id + len(sites), model, cell, ctype, port, bit, wire,
+                                   wbit, stratum))
     return sites
 
 
@@ -141,12 +145,13 @@ class InstrumentedNetlist:
         return self.folder / "mutants.v"
 
     @classmethod
-    def prepare(cls, rtl, counts: dict, seed: int, select=None, select_key="",
-                synth_folder=None, say=None):
-        """Synthesize ``rtl`` (cached in ``<rtl folder>/faults_synth``), draw and instrument
-        (cached in ``<rtl folder>/faults_<hash>``); ``select_key`` names ``select`` in the key."""
+    def prepare(cls, rtl, strata, seed: int, select_key="", say=None):
+        """Synthesize ``rtl`` (cached in ``<rtl folder>/faults_synth``), draw every stratum
+        ``(counts, select)`` of ``strata`` (see :func:`draw_sites`) and instrument (cached in
+        ``<rtl folder>/faults_<hash>``); ``select_key`` stands for the selections in the key."""
         key = hashlib.sha256(json.dumps({
-            "verilog": rtl.digest, "counts": counts, "seed": seed, "select": select_key,
+            "verilog": rtl.digest, "strata": [c for c, _ in strata], "seed": seed,
+            "select": select_key,
             "yosys": yowasp_version(), "v": 2}, sort_keys=True).encode()).hexdigest()[:12]
         folder = rtl.folder / f"faults_{key}"
         manifest = folder / "sites.json"
@@ -154,7 +159,9 @@ class InstrumentedNetlist:
             synth = _synthesized(rtl, say)
             module = json.loads((synth / "synth.json").read_text())["modules"][rtl.name]
             candidates = enumerate_sites(module)
-            sites = draw_sites(candidates, counts, seed, select)
+            sites = []
+            for k, (counts, select) in enumerate(strata):
+                sites += draw_sites(candidates, counts, seed, select, len(sites) + 1, k)
             work = Path(tempfile.mkdtemp(prefix=f".faults_{key}.", dir=rtl.folder))
             try:
                 shutil.copyfile(synth / "synth.il", work / "synth.il")

@@ -36,27 +36,34 @@ def _decoder(bits):
     return lambda code: float(fmt.decode(np.array([code]))[0])
 
 
-async def _run_gemm(dut, gemm, bits, value):
-    """Stream one GEMM; return its result row (mismatch texts under ``problems``)."""
+async def stream_gemm(dut, gemm, before_edge=None, limit=None):
+    """Stream one GEMM's beats and collect its output beats (the driver and monitor of the
+    module docstring). ``before_edge(edge)`` runs before each rising edge (edge 0 is the
+    first); ``limit`` caps the edges (default: twice the closed form plus 1000).
+
+    Returns ``(outputs, out_edges, first_edge, problems)``; the GEMM timed out when fewer
+    output beats than expected came within the limit.
+    """
     ports, beats = gemm["ports"], gemm["beats"]
-    expected = [int(e, 16) for e in gemm["expected"]]
-    masks = [int(x, 16) for x in gemm["masks"]]
+    n_out = len(gemm["expected"])
     outputs, out_edges, problems = [], [], []
     first_edge, edge, i = None, 0, 0
-    limit = 2 * gemm["cycles"] + 1000
-    while (i < len(beats) or len(outputs) < len(expected)) and edge < limit:
+    limit = 2 * gemm["cycles"] + 1000 if limit is None else limit
+    while (i < len(beats) or len(outputs) < n_out) and edge < limit:
         if i < len(beats):
             for port, v in zip(ports, beats[i]):
                 if isinstance(v, dict):
                     if v["feedback"] >= len(outputs):
                         problems.append(f"beat {i} needs output beat {v['feedback']} before "
                                         f"it left the engine")
-                        return _row(gemm, outputs, problems, None)
+                        return outputs, out_edges, first_edge, problems
                     v = outputs[v["feedback"]]
                 getattr(dut, port).value = v
             dut.in_valid.value = 1
         else:
             dut.in_valid.value = 0
+        if before_edge is not None:
+            before_edge(edge)
         await ReadOnly()
         accepted = i < len(beats) and int(dut.in_ready.value) == 1
         await RisingEdge(dut.clk)
@@ -76,6 +83,16 @@ async def _run_gemm(dut, gemm, bits, value):
         if int(dut.out_valid.value):
             outputs.append(dut.c.value.to_unsigned())
         await FallingEdge(dut.clk)
+    return outputs, out_edges, first_edge, problems
+
+
+async def _run_gemm(dut, gemm, bits, value):
+    """Stream one GEMM; return its result row (mismatch texts under ``problems``)."""
+    expected = [int(e, 16) for e in gemm["expected"]]
+    masks = [int(x, 16) for x in gemm["masks"]]
+    outputs, out_edges, first_edge, problems = await stream_gemm(dut, gemm)
+    if problems:
+        return _row(gemm, outputs, problems, None)
     if len(outputs) != len(expected):
         problems.append(f"{len(outputs)} output beats, expected {len(expected)}")
     mask_lane = (1 << bits) - 1

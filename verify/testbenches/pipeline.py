@@ -20,6 +20,12 @@ async def start_clock_and_reset(dut, idle_input):
     """Start a 2 ns clock, hold ``rst`` for one rising edge with ``idle_input`` low; return at
     the falling edge after it, reset released."""
     cocotb.start_soon(Clock(dut.clk, 2, unit="ns").start())
+    await reset(dut, idle_input)
+
+
+async def reset(dut, idle_input):
+    """Hold ``rst`` for one rising edge with ``idle_input`` low (the clock running); return at
+    the falling edge after it, reset released."""
     dut.rst.value = 1
     idle_input.value = 0
     await RisingEdge(dut.clk)

@@ -1,0 +1,265 @@
+"""Resilience of a GEMM engine to hardware faults: what a stuck bit or an upset does to C.
+
+One GEMM (seeded random operands) runs on the engine's instrumented netlist
+(:class:`~lowbit.verify.faults.netlist.InstrumentedNetlist`) under cocotb on Verilator, once
+per fault; each run's ``C`` is judged bit for bit against golden
+(:func:`~lowbit.verify.faults.outcomes.classify`): masked, silent data corruption (with the
+worst absolute and relative error and the flipped bits) or hang.
+
+Samples (each drawn uniformly with the campaign's seed):
+
+``stuck``  ``n`` distinct cell output bits of the whole netlist, half stuck-at-0, half 1;
+``upset``  ``n`` (flip-flop, edge) pairs: a flip-flop uniformly, an edge of the GEMM uniformly;
+``map``    every bit of every PE accumulator register: stuck-at-0, stuck-at-1, and one upset
+           at a random edge; grouped by bit position for the per-bit vulnerability map.
+
+``n`` is :func:`~lowbit.verify.faults.statistics.sample_size` of ``margin`` (2,401 at 2%) unless
+given. Rates get Wilson 95% intervals. Results are JSON lines written as runs finish
+(``runs.jsonl``), so an interrupted campaign resumes where it stopped.
+"""
+
+import json
+import math
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lowbit.errors import LowbitError, check_int
+from lowbit.hdl import export
+from lowbit.hdl.export import ExportedRtl
+from lowbit.hdl.gemm_engine import unpack
+from lowbit.paths import build_dir, write_atomic
+from lowbit.verify import regression
+from lowbit.verify.faults.netlist import InstrumentedNetlist
+from lowbit.verify.faults.outcomes import OUTCOMES, classify
+from lowbit.verify.faults.statistics import sample_size, wilson
+from lowbit.verify.gemm_vectors import GemmCase, GemmVectors, operands, stream
+from lowbit.verify.runner import SimulationFailed, run_testbench
+
+SAMPLES = ("stuck", "upset", "map")
+BASELINE_RUN = -1  # the fault-free run each shard starts with
+#: The PE accumulator registers of lowbit's engines, as Yosys names them after flattening.
+ACC_REGISTER = re.compile(r"^acc(\$\d+)?$")
+
+
+class ResilienceError(LowbitError, ValueError):
+    """An impossible campaign parameter."""
+
+
+@dataclass(frozen=True)
+class FaultRun:
+    """Run ``run``: site ``site`` (a FaultSite), permanent (``edge`` -1) or an upset at
+    ``edge``, drawn for ``sample``."""
+
+    run: int
+    sample: str
+    site: object
+    edge: int
+
+    @property
+    def model(self) -> str:
+        return "upset" if self.edge >= 0 else {"const0": "stuck_at_0",
+                                               "const1": "stuck_at_1"}[self.site.mode]
+
+
+def engine(name):
+    """Build the GEMM engine configuration exported as ``name`` (regression matrix)."""
+    return regression.lookup(name, "gemm_tb", "GEMM engine configuration",
+                             ResilienceError).build()
+
+
+def field_of(bit: int, fmt) -> str:
+    """Which field of an accumulator code bit ``bit`` is: sign / exponent / mantissa for
+    floats, ``integer`` otherwise."""
+    if fmt.kind != "float":
+        return "integer"
+    if bit == fmt.bits - 1:
+        return "sign"
+    return "exponent" if bit >= fmt.man_bits else "mantissa"
+
+
+def _is_acc(candidate) -> bool:
+    wire = candidate[3]
+    return wire is not None and bool(ACC_REGISTER.match(wire))
+
+
+def prepare(engine, name, n, seed, say=None):
+    """Export, synthesize and instrument ``engine``: ``n`` stuck-at sites, every flip-flop
+    for upsets, and both stuck-ats on every accumulator register bit (the map)."""
+    rtl = export(engine, name)
+    return InstrumentedNetlist.prepare(
+        rtl, [({"const0": n - n // 2, "const1": n // 2, "upset": math.inf}, None),
+              ({"const0": math.inf, "const1": math.inf}, _is_acc)],
+        seed, select_key="stuck+all-flops+acc-register-v1", say=say)
+
+
+def plan(netlist, n, cycles, seed) -> list:
+    """The runs of the campaign (see the module docstring), numbered from 0."""
+    rng = np.random.default_rng(seed + 1)
+    sites = netlist.sites
+    stuck = [s for s in sites if s.mode in ("const0", "const1") and s.stratum == 0]
+    flops = [s for s in sites if s.mode == "upset"]
+    acc_stuck = [s for s in sites if s.stratum == 1]
+    acc_flops = [s for s in flops if s.wire is not None and ACC_REGISTER.match(s.wire)]
+    runs = [("stuck", s, -1) for s in stuck]
+    runs += [("upset", flops[i], int(e)) for i, e in
+             zip(rng.integers(0, len(flops), n), rng.integers(0, cycles, n))]
+    runs += [("map", s, -1) for s in acc_stuck]
+    runs += [("map", s, int(e)) for s, e in zip(acc_flops, rng.integers(0, cycles,
+                                                                         len(acc_flops)))]
+    return [FaultRun(i, sample, site, edge) for i, (sample, site, edge) in enumerate(runs)]
+
+
+def run_resilience(engine, name, *, faults=None, margin=0.02, shape=None, seed=1, out_dir=None,
+                   progress=None, say=None, shard_runs=400) -> dict:
+    """Run the campaign on ``engine`` (exported as ``name``); return the summary dict and write
+    ``runs.jsonl``, ``faults.csv`` and ``summary.json`` to ``out_dir``."""
+    say = say or (lambda text: None)
+    n = sample_size(margin) if faults is None else check_int("faults", faults, 1, 1 << 20,
+                                                             ResilienceError)
+    check_int("seed", seed, 0, (1 << 31) - 1, ResilienceError)
+    if not hasattr(engine, "natural_tile") or getattr(engine, "accumulator", None) is None:
+        raise ResilienceError(f"engine must be a GEMM engine with one accumulator format, not "
+                              f"{type(engine).__name__}")
+    tm, tk, tn = engine.natural_tile
+    M, K, N = shape or (tm, 4 * tk, tn)
+    out = Path(out_dir) if out_dir else build_dir() / "faults" / name
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    A, B = operands(engine, GemmCase("faulted", M, K, N, "random"), rng)
+    gemm = stream(engine, GemmCase("faulted", M, K, N, "random"), A, B)
+    netlist = prepare(engine, name, n, seed, say)
+    runs = plan(netlist, n, gemm["cycles"], seed)
+    results = out / "runs.jsonl"
+    key = {"name": name, "netlist": netlist.folder.name, "n": n, "seed": seed,
+           "shape": [M, K, N], "runs": len(runs)}
+    _check_resumable(out / "campaign.json", key, results)
+    done = _done(results)
+    todo = [r for r in runs if r.run not in done]
+    say(f"{name}: {len(runs)} fault runs ({len(done)} already done) on a {M}x{K}x{N} GEMM "
+        f"of {gemm['cycles']} cycles; {netlist.cells} cells")
+    start = time.perf_counter()
+    rtl = ExportedRtl(name, netlist.folder, netlist.verilog, None, "")
+    with tempfile.TemporaryDirectory(prefix="lowbit-faults-") as tmp:
+        stim = Path(tmp) / "gemm.json"
+        GemmVectors("faulted", [gemm]).save(stim)
+        for i in range(0, len(todo), shard_runs):
+            shard = todo[i:i + shard_runs]
+            plan_file = Path(tmp) / "runs.json"
+            # every shard starts with a fault-free run (fault_sel 0): it must match golden
+            plan_file.write_text(json.dumps([[BASELINE_RUN, 0, -1]] +
+                                            [[r.run, r.site.id, r.edge] for r in shard]))
+            run_testbench(rtl, "lowbit.verify.testbenches.fault_gemm_tb",
+                          {"LOWBIT_VECTORS": stim, "LOWBIT_FAULT_RUNS": plan_file,
+                           "LOWBIT_RESULT": results.resolve()})
+            if progress:
+                progress(len(done) + i + len(shard), len(runs))
+    summary = summarize(engine, gemm, runs, _done(results), out)
+    summary.update(key, seconds=round(time.perf_counter() - start, 1), cells=netlist.cells)
+    write_atomic(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def _check_resumable(path, key, results):
+    """Start afresh unless the previous campaign in this folder was the same campaign."""
+    if path.exists() and json.loads(path.read_text()) == key:
+        return
+    results.unlink(missing_ok=True)
+    write_atomic(path, json.dumps(key) + "\n")
+
+
+def _done(results) -> dict:
+    done = {}
+    if results.exists():
+        for line in results.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by an interruption
+                continue
+            done[row["run"]] = row
+    return done
+
+
+def final_codes(gemm, beats) -> np.ndarray | None:
+    """The final C codes (lanes with ``k_end = K``) in the order of ``gemm["where"]``; None
+    when beats are missing."""
+    if len(beats) < len(gemm["expected"]):
+        return None
+    bits = gemm["out_bits"]
+    codes = []
+    for word, lanes in zip(beats, gemm["where"]):
+        values = unpack(word, bits, len(lanes))
+        codes += [v for v, spot in zip(values, lanes) if spot is not None and spot[2] == gemm["K"]]
+    return np.array(codes, dtype=np.uint64)
+
+
+def summarize(engine, gemm, runs, done, out) -> dict:
+    """Classify every run; write ``faults.csv``; return rates with CIs and the bit map (the
+    CLI draws it with :func:`lowbit.reports.plots.bit_vulnerability`)."""
+    fmt = engine.accumulator.out_fmt
+    gemm = {**gemm, "out_bits": engine.out_bits}
+    expected = final_codes(gemm, [int(e, 16) for e in gemm["expected"]])
+    base = done.get(BASELINE_RUN)
+    if base is None or base["protocol_errors"] or classify(
+            expected, final_codes(gemm, [int(b, 16) for b in base["beats"]]), fmt).kind != "masked":
+        raise SimulationFailed(f"{out.name}: the fault-free run (fault_sel 0) does not match "
+                               f"golden; the instrumented netlist or the vectors are wrong")
+    rows = []
+    for r in runs:
+        got = done.get(r.run)
+        if got is None:
+            continue
+        beats = [int(b, 16) for b in got["beats"]]
+        codes = None if got["protocol_errors"] else final_codes(gemm, beats)
+        outcome = classify(expected, codes, fmt)
+        rows.append({"run": r.run, "sample": r.sample, "model": r.model, "site": r.site.id,
+                     "cell": r.site.cell, "cell_type": r.site.cell_type, "wire": r.site.wire,
+                     "wire_bit": r.site.wire_bit, "edge": r.edge,
+                     "field": field_of(r.site.wire_bit % fmt.bits, fmt)
+                     if r.sample == "map" else "", **outcome.to_dict()})
+    _write_csv(out / "faults.csv", rows)
+    summary = {"rates": {}, "bit_map": bit_map(rows, fmt)}
+    for sample in ("stuck", "upset"):
+        for model in sorted({r["model"] for r in rows if r["sample"] == sample}) + [None]:
+            pick = [r for r in rows if r["sample"] == sample and model in (None, r["model"])]
+            label = sample if model is None else f"{sample}/{model}"
+            summary["rates"][label] = {"n": len(pick)}
+            for o in OUTCOMES:
+                summary["rates"][label].update(
+                    wilson(sum(r["outcome"] == o for r in pick), len(pick)).to_dict(o))
+    return summary
+
+
+def bit_map(rows, fmt) -> list:
+    """Per accumulator bit position: runs, SDC rate (Wilson CI), median and mean finite
+    relative error of the SDC runs, and its field."""
+    table = []
+    for bit in range(fmt.bits):
+        pick = [r for r in rows if r["sample"] == "map" and r["wire_bit"] % fmt.bits == bit]
+        if not pick:
+            continue
+        sdc = [r for r in pick if r["outcome"] == "sdc"]
+        rel = np.array([r["rel_error"] for r in sdc], dtype=float)
+        finite = rel[np.isfinite(rel)]
+        table.append({"bit": bit, "field": field_of(bit, fmt), "runs": len(pick),
+                      **wilson(len(sdc), len(pick)).to_dict("sdc"),
+                      "median_rel_error": float(np.median(rel)) if len(rel) else 0.0,
+                      "mean_finite_rel_error": float(finite.mean()) if len(finite) else 0.0,
+                      "nonfinite_results": int((~np.isfinite(rel)).sum())})
+    return table
+
+
+def _write_csv(path, rows):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    write_atomic(path, buf.getvalue())
