@@ -277,9 +277,48 @@ def cmd_sim(console, args) -> int:
 
 def cmd_faults(console, args) -> int:
     """Fault injection: ``adequacy`` of a MAC's vector sets or ``resilience`` of an engine."""
+    if args.replay is not None:
+        return _cmd_replay(console, args)
     if args.mode == "resilience":
         return _cmd_resilience(console, args)
     return _cmd_adequacy(console, args)
+
+
+def replay_command(unit, fault, ops, faults, seed) -> str:
+    """The one command that replays fault ``fault`` of a MAC on operations ``(clear, a, b)``."""
+    spec = ",".join(f"{int(c)}:{a:#x}:{b:#x}" for c, a, b in ops)
+    return f"lowbit faults {unit} --replay {fault} --ops {spec} --faults {faults} --seed {seed}"
+
+
+def _cmd_replay(console, args) -> int:
+    """Run one fault of a MAC's adequacy draw on the given operations; print what it does."""
+    from lowbit.verify.faults.adequacy import entry
+    from lowbit.verify.mutation import replay
+    from lowbit.verify.vectors import ops_vectors
+
+    if not args.ops:
+        raise LowbitError("--replay needs --ops CLEAR:A:B[,CLEAR:A:B...]")
+    try:
+        ops = [tuple(int(x, 0) for x in op.split(":")) for op in args.ops.split(",")]
+    except ValueError:
+        ops = [()]
+    if any(len(op) != 3 for op in ops):
+        raise LowbitError(f"--ops must be CLEAR:A:B[,CLEAR:A:B...] with integer codes, not "
+                          f"{args.ops!r}")
+    unit = entry(args.unit).build()
+    acc = unit.quire if hasattr(unit, "quire") else unit.accumulator
+    a_fmt, b_fmt = (unit.fmt, unit.fmt) if hasattr(unit, "quire") else (unit.a_fmt, unit.b_fmt)
+    vectors = ops_vectors("replay", ops, a_fmt, b_fmt, acc)
+    faults = 320 if args.faults_given is None else args.faults_given
+    hit = replay(unit, args.unit, args.replay, vectors, mutants=faults, seed=args.seed)
+    if hit is None:
+        console.print(f"fault {args.replay}: masked on {len(ops)} operation(s)")
+        return 0
+    what = hit["mutation"].describe() if hit["mutation"] else "no fault"
+    detail = (f"acc {hit['got']:#x}, golden {hit['expected']:#x}" if hit["kind"] == "acc"
+              else hit["kind"])
+    console.print(f"fault {args.replay} ({what}): exposed at operation {hit['op']}: {detail}")
+    return 1
 
 
 def _cmd_resilience(console, args) -> int:
@@ -454,6 +493,10 @@ def build_parser():
     p_flt.add_argument("--jobs", type=int, default=2, help="parallel simulators and provers")
     p_flt.add_argument("--write-directed", action="store_true",
                        help="add killing counterexamples to the committed directed vector set")
+    p_flt.add_argument("--replay", type=int, default=None, metavar="FAULT",
+                       help="adequacy draw: run fault FAULT (1..--faults) on --ops only")
+    p_flt.add_argument("--ops", default=None, metavar="C:A:B,...",
+                       help="operations to replay: clear flag and operand codes (0x.. ok)")
     p_flt.add_argument("--out", default=None, help="report folder (default build/faults/UNIT)")
 
     p_demo = sub.add_parser("demo", help="the main job: format study into build/demo/")

@@ -244,6 +244,39 @@ def run_mutation(unit, name, *, mutants=200, seed=1, vector_sets=VECTOR_SETS, ve
     return result
 
 
+_REPLAY_CAMPAIGNS = {}
+
+
+def replay(unit, name, mutant, vectors, *, mutants=200, seed=1) -> dict | None:
+    """Run mutant ``mutant`` of the campaign ``(name, mutants, seed)`` on one vector set;
+    return its first detection ``{"op", "kind", "got", "expected"}`` or None (masked).
+
+    The campaign's simulator is built on first use, as :func:`run_mutation` builds it.
+    """
+    check_int("mutants", mutants, 1, MAX_MUTANTS, MutationError)
+    check_int("fault", mutant, 0, mutants, MutationError)
+    width = _check_ports(unit)
+    key = (id(unit), name, mutants, seed)
+    if key not in _REPLAY_CAMPAIGNS:  # export and look up once per unit object and draw
+        _REPLAY_CAMPAIGNS[key] = _Campaign.prepare(export(unit, name), mutants, seed, False)
+    campaign = _REPLAY_CAMPAIGNS[key]
+    with tempfile.TemporaryDirectory(prefix="lowbit-replay-") as tmp:
+        stim, out = Path(tmp) / "vectors.bin", Path(tmp) / "detections.txt"
+        _write_vectors(stim, [vectors], unit.latency, width)
+        r = subprocess.run([str(campaign.simulator), str(stim), str(out), str(mutants),
+                            str(mutant), str(mutants + 1)], capture_output=True, text=True)
+        if r.returncode:
+            raise SimulationFailed(f"{name}: mutant simulator exited {r.returncode}: "
+                                   f"{r.stderr.strip()[-300:]}")
+        lines = out.read_text().split()
+    if not lines:
+        return None
+    _, _, op, kind, got = (int(x) for x in lines)
+    want = int(vectors.expected[op]) & ((1 << width) - 1) if op < len(vectors) else None
+    return {"op": op, "kind": DETECTION_KINDS[kind], "got": got, "expected": want,
+            "mutation": campaign.mutations[mutant - 1] if mutant else None}
+
+
 def _vector_sets(unit, names, prebuilt) -> list:
     """Check the set names, then take each set from ``prebuilt`` or build it from golden."""
     prebuilt = dict(prebuilt or {})

@@ -56,6 +56,10 @@ def run(*args):
      "faults: argument --mode: invalid choice: 'resilient'"),
     (["faults", "intmac_int8xint8_wrap20", "--mode", "resilience"], "lowbit: error: unit must be "
      "a GEMM engine configuration of the regression matrix (addertreeengine_"),
+    (["faults", "intmac_int8xint8_wrap20", "--replay", "1"], "lowbit: error: --replay needs "
+     "--ops CLEAR:A:B"),
+    (["faults", "intmac_int8xint8_wrap20", "--replay", "1", "--ops", "1:2"], "lowbit: error: "
+     "--ops must be CLEAR:A:B[,CLEAR:A:B...] with integer codes, not '1:2'"),
     (["faults", "systolicarray_4x4_ws_int8_wrap24", "--mode", "resilience", "--margin", "0.7"],
      "lowbit: error: margin must be a number between 0 and 0.5, not 0.7"),
 ])
