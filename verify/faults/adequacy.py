@@ -113,18 +113,18 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
     widths = (len(unit.acc), len(unit.a), len(unit.b))
     verdicts = check_mutants(r_full.folder, name, missed, widths, max_steps, jobs,
                              progress=lambda d, n: say(f"  proofs {d}/{n}"))
-    candidates = [v for v in verdicts if v.verdict == "detectable" and v.ops]
-    confirmed = set()
-    if candidates:
-        acc = unit.quire if hasattr(unit, "quire") else unit.accumulator
-        a_fmt = unit.fmt if hasattr(unit, "quire") else unit.a_fmt
-        b_fmt = unit.fmt if hasattr(unit, "quire") else unit.b_fmt
-        replay = ops_vectors("counterexamples", [op for v in candidates for op in v.ops],
-                             a_fmt, b_fmt, acc)
-        r_cex = run_mutation(unit, name, vector_sets=("counterexamples",),
-                             vectors={"counterexamples": replay},
-                             json_path=out / "mutation_counterexamples.json", **common)
-        confirmed = set(r_cex.killed_quick)
+    confirmed = _replay_kills(unit, name, verdicts, out / "mutation_counterexamples.json",
+                              common)
+    retry = [m for m, v in zip(missed, verdicts)
+             if v.verdict == "detectable" and m.id not in confirmed]
+    if retry:
+        say(f"{name}: bounded searches in the test protocol for {len(retry)} mutants whose "
+            f"proof trace did not replay")
+        again = check_mutants(r_full.folder, name, retry, widths, max_steps, jobs,
+                              protocol_search=True)
+        confirmed |= _replay_kills(unit, name, again, out / "mutation_protocol.json", common)
+        better = {v.mutant: v for v in again if v.mutant in confirmed}
+        verdicts = [better.get(v.mutant, v) for v in verdicts]
     runs = []
     for m, v in zip(missed, verdicts):
         if v.verdict == "equivalent":
@@ -142,6 +142,21 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
     result.seconds = round(time.perf_counter() - start, 1)
     write_atomic(out / "adequacy.json", json.dumps(result.to_dict(), indent=1) + "\n")
     return result
+
+
+def _replay_kills(unit, name, verdicts, json_path, common) -> set:
+    """Mutant ids the verdicts' operations kill on the Verilated mutant netlist."""
+    candidates = [v for v in verdicts if v.verdict == "detectable" and v.ops]
+    if not candidates:
+        return set()
+    quire = hasattr(unit, "quire")  # PositMac: one format, the quire accumulates
+    acc = unit.quire if quire else unit.accumulator
+    a_fmt, b_fmt = (unit.fmt, unit.fmt) if quire else (unit.a_fmt, unit.b_fmt)
+    replay = ops_vectors("counterexamples", [op for v in candidates for op in v.ops], a_fmt,
+                         b_fmt, acc)
+    r = run_mutation(unit, name, vector_sets=("counterexamples",),
+                     vectors={"counterexamples": replay}, json_path=json_path, **common)
+    return set(r.killed_quick)
 
 
 def _add_directed(name, runs, seed, mutants):

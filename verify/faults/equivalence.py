@@ -14,9 +14,11 @@ sees it: ``out_valid`` differs, or both are valid and ``acc`` differs. Then:
    used: it constrains the induction windows as well, which is not a proof.) The proof is exhaustive over inputs and time, which simulation of a
    sequential unit cannot be, whatever its input width. When the base case fails instead, the
    mutant is detectable.
-2. **Counterexample in the test protocol** (``sat -seq``, bounded): the testbenches reset for
-   one edge, then issue one operation per cycle, the first one clearing. A bounded search with
-   exactly those constraints yields operations ``(clear, a, b)`` that expose the mutant; they
+2. **Counterexample as operations**: the testbenches reset for one edge, then issue one
+   operation per cycle, the first one clearing. The failed base case's trace (from all-zero
+   registers) becomes operations ``(clear, a, b)``: a clearing operation on zero codes, then
+   the trace's steps with ``valid`` high. When its replay does not expose the mutant, a bounded
+   search (``sat -seq``) constrained to exactly that protocol finds operations that do. They
    become a directed vector set (golden computes its expected codes, never the netlist).
 
 A mutant whose induction does not close within ``max_steps`` and whose bounded search finds
@@ -86,15 +88,19 @@ endmodule
 """
 
 
-def check_mutant(folder, top, mutation, widths, max_steps=DEFAULT_MAX_STEPS) -> Verdict:
+def check_mutant(folder, top, mutation, widths, max_steps=DEFAULT_MAX_STEPS,
+                 protocol_search=False) -> Verdict:
     """Prove ``mutation`` (a :class:`~lowbit.verify.mutation.Mutation`) of the netlist
-    ``folder/synth.il`` equivalent, or find operations exposing it (see the module docstring).
+    ``folder/synth.il`` equivalent, or find operations exposing it (see the module docstring):
+    the proof's own trace turned into operations, or with ``protocol_search`` a bounded search
+    constrained to the test protocol (slower; for traces whose replay did not expose it).
 
     ``widths``: ``(acc, a, b)`` port widths in bits.
     """
     check_int("max_steps", max_steps, 2, 64)
     folder = Path(folder)
-    cache = folder / "equivalence" / f"{mutation.id}_{max_steps}_v2.json"  # v2: proof semantics
+    search = "_protocol" if protocol_search else ""
+    cache = folder / "equivalence" / f"{mutation.id}_{max_steps}{search}_v3.json"
     if cache.exists():
         d = json.loads(cache.read_text())
         return Verdict(d["mutant"], d["verdict"], d["steps"], tuple(map(tuple, d["ops"])),
@@ -120,9 +126,13 @@ def check_mutant(folder, top, mutation, widths, max_steps=DEFAULT_MAX_STEPS) -> 
                 break
         else:
             exposed = _exposing_length(log)
-            # no difference within max_steps and no induction: exposing it needs a longer run
-            verdict = Verdict(mutation.id, "unknown", max_steps) if exposed is None else \
-                _protocol_counterexample(work, head, mutation.id, exposed + 3)
+            if exposed is None:  # no difference within max_steps, and no induction
+                verdict = Verdict(mutation.id, "unknown", max_steps)
+            else:
+                trace = _parse_trace(log.split("model found for base case", 1)[1])
+                ops = () if protocol_search else _ops_from_zero_state(trace, exposed)
+                verdict = Verdict(mutation.id, "detectable", exposed, ops) if ops else \
+                    _protocol_counterexample(work, head, mutation.id, exposed + 3)
     verdict = Verdict(verdict.mutant, verdict.verdict, verdict.steps, verdict.ops,
                       round(time.perf_counter() - start, 2))
     write_atomic(cache, json.dumps(verdict.to_dict()) + "\n")
@@ -145,6 +155,32 @@ def _exposing_length(log_text) -> int | None:
     return int(lengths[-1]) if lengths else None
 
 
+def _parse_trace(text) -> dict:
+    """``{(step, signal): value}`` from a ``sat -show-inputs -show-outputs`` table (the
+    binary column; None for undefined bits)."""
+    values = {}
+    for line in text.splitlines():
+        m = _SHOW_ROW.match(line)
+        if m:
+            bits = m[5]
+            values[(int(m[1]), m[2])] = int(bits, 2) if set(bits) <= {"0", "1"} else None
+    return values
+
+
+def _ops_from_zero_state(trace, exposed) -> tuple:
+    """The base case's trace (from all-zero registers) as test-protocol operations: a first
+    clearing operation on zero codes recreates the all-zero accumulator after reset, then one
+    operation per step with ``valid`` high (idle steps hold the state and are dropped). Empty
+    when the trace resets the unit midway (not expressible as operations)."""
+    ops = [(1, 0, 0)]
+    for t in range(1, exposed):
+        if trace.get((t, "rst")):
+            return ()
+        if trace.get((t, "valid")):
+            ops.append(tuple(trace.get((t, name)) or 0 for name in _OP_INPUTS))
+    return tuple(ops)
+
+
 def _protocol_counterexample(work, head, mutant, steps) -> Verdict:
     """Bounded search for a trace in the test protocol: reset, then one op per cycle."""
     sets = ["-set-at 1 rst 1", "-set-at 1 valid 0", "-set-at 2 clear 1"]
@@ -156,33 +192,22 @@ def _protocol_counterexample(work, head, mutant, steps) -> Verdict:
     text = log.read_text()
     if "SAT proof finished - no model found: SUCCESS!" in text or "TIMEOUT" in text:
         return Verdict(mutant, "unknown", steps)
-    values = {}
-    for line in text.splitlines():
-        m = _SHOW_ROW.match(line)
-        if m:
-            bits = m[5]
-            values[(int(m[1]), m[2])] = int(bits, 2) if set(bits) <= {"0", "1"} else None
-    ops, fail = [], None
-    for t in range(2, steps + 1):
-        if values.get((t, "trigger")):
-            fail = t
-            break
-    last = fail if fail is not None else steps
-    for t in range(2, last + 1):
-        op = tuple(values.get((t, name)) or 0 for name in _OP_INPUTS)
-        ops.append(tuple(int(v) & ((1 << 64) - 1) for v in op))
+    values = _parse_trace(text)
+    fail = next((t for t in range(2, steps + 1) if values.get((t, "trigger"))), steps)
+    ops = [tuple(values.get((t, name)) or 0 for name in _OP_INPUTS) for t in range(2, fail + 1)]
+    last = fail
     return Verdict(mutant, "detectable", last, tuple(ops))
 
 
 def check_mutants(folder, top, mutations, widths, max_steps=DEFAULT_MAX_STEPS, jobs=2,
-                  progress=None) -> list:
+                  progress=None, protocol_search=False) -> list:
     """:func:`check_mutant` for each of ``mutations``, ``jobs`` Yosys processes at a time;
     ``progress(done, total)`` is called as verdicts arrive."""
     check_int("jobs", jobs, 1, 64)
     verdicts = []
     with ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(check_mutant, folder, top, m, widths, max_steps)
-                   for m in mutations]
+        futures = [pool.submit(check_mutant, folder, top, m, widths, max_steps,
+                               protocol_search) for m in mutations]
         for i, f in enumerate(futures, 1):
             verdicts.append(f.result())
             if progress:
