@@ -141,9 +141,10 @@ def bit_vulnerability(rows, path, title):
     bottom.set_yscale("log")
     bottom.set_ylabel("median relative error of SDC runs")
     bottom.set_xlabel("accumulator bit position")
-    for field, colour in _FIELD_COLOURS.items():
-        if any(r["field"] == field for r in rows):
-            top.bar([], [], color=colour, label=field)
-    top.legend(fontsize=8)
+    from matplotlib.patches import Patch
+
+    top.legend(handles=[Patch(color=colour, label=field)
+                        for field, colour in _FIELD_COLOURS.items()
+                        if any(r["field"] == field for r in rows)], fontsize=8)
     top.set_title(title)
     return _save(fig, path)

@@ -170,4 +170,6 @@ def _add_directed(name, runs, seed, mutants):
     for r in runs:
         if json.dumps(r["ops"]) not in known:
             data["runs"].append({**r, "draw": {"mutants": mutants, "seed": seed}})
-    write_atomic(path, json.dumps(data, indent=1) + "\n")
+    runs_text = ",\n".join("  " + json.dumps(r) for r in data["runs"])  # one run per line
+    head = json.dumps({k: v for k, v in data.items() if k != "runs"}, indent=1)[:-2]
+    write_atomic(path, f"{head},\n \"runs\": [\n{runs_text}\n ]\n}}\n")
