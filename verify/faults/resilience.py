@@ -140,8 +140,8 @@ def run_resilience(engine, name, *, faults=None, margin=0.02, shape=None, seed=1
     _check_resumable(out / "campaign.json", key, results)
     done = _done(results)
     todo = [r for r in runs if r.run not in done]
-    say(f"{name}: {len(runs)} fault runs ({len(done)} already done) on a {M}x{K}x{N} GEMM "
-        f"of {gemm['cycles']} cycles; {netlist.cells} cells")
+    say(f"{name}: {len(runs)} fault runs ({len(runs) - len(todo)} already done) on a "
+        f"{M}x{K}x{N} GEMM of {gemm['cycles']} cycles; {netlist.cells} cells")
     start = time.perf_counter()
     rtl = ExportedRtl(name, netlist.folder, netlist.verilog, None, "")
     with tempfile.TemporaryDirectory(prefix="lowbit-faults-") as tmp:
@@ -224,7 +224,8 @@ def summarize(engine, gemm, runs, done, out) -> dict:
     _write_csv(out / "faults.csv", rows)
     summary = {"rates": {}, "bit_map": bit_map(rows, fmt)}
     for sample in ("stuck", "upset"):
-        for model in sorted({r["model"] for r in rows if r["sample"] == sample}) + [None]:
+        models = sorted({r["model"] for r in rows if r["sample"] == sample})
+        for model in (models if len(models) > 1 else []) + [None]:
             pick = [r for r in rows if r["sample"] == sample and model in (None, r["model"])]
             label = sample if model is None else f"{sample}/{model}"
             summary["rates"][label] = {"n": len(pick)}
