@@ -69,6 +69,15 @@ def test_an_interrupted_campaign_resumes_to_the_same_rows(small, tmp_path):
     assert (tmp_path / "again" / "faults.csv").read_text() == (out / "faults.csv").read_text()
 
 
+def test_another_campaign_never_overwrites_a_folder_of_results(small):
+    out, _ = small
+    before = (out / "runs.jsonl").read_text()
+    with pytest.raises(resilience.ResilienceError,
+                       match=r"holds another campaign's results \(.*n 30 -> 31"):
+        resilience.run_resilience(_small_engine(), SMALL, faults=31, seed=2, out_dir=out)
+    assert (out / "runs.jsonl").read_text() == before
+
+
 def test_field_of_splits_a_float_code():
     fp32 = F.get("fp32")
     assert [resilience.field_of(b, fp32) for b in (31, 30, 23, 22, 0)] == \

@@ -157,7 +157,7 @@ def run_resilience(engine, name, *, faults=None, margin=0.02, shape=None, seed=1
                           {"LOWBIT_VECTORS": stim, "LOWBIT_FAULT_RUNS": plan_file,
                            "LOWBIT_RESULT": results.resolve()})
             if progress:
-                progress(len(done) + i + len(shard), len(runs))
+                progress(len(runs) - len(todo) + i + len(shard), len(runs))
     summary = summarize(engine, gemm, runs, _done(results), out)
     summary.update(key, seconds=round(time.perf_counter() - start, 1), cells=netlist.cells)
     write_atomic(out / "summary.json", json.dumps(summary, indent=1) + "\n")
@@ -165,22 +165,32 @@ def run_resilience(engine, name, *, faults=None, margin=0.02, shape=None, seed=1
 
 
 def _check_resumable(path, key, results):
-    """Start afresh unless the previous campaign in this folder was the same campaign."""
-    if path.exists() and json.loads(path.read_text()) == key:
-        return
-    results.unlink(missing_ok=True)
+    """Resume the same campaign; refuse to mix another campaign's results into this folder."""
+    if path.exists():
+        before = json.loads(path.read_text())
+        if before != key and results.exists():
+            changed = ", ".join(f"{k} {before.get(k)!r} -> {v!r}" for k, v in key.items()
+                                if before.get(k) != v)
+            raise ResilienceError(f"out folder {path.parent} holds another campaign's results "
+                                  f"({changed}); give another --out or remove the folder")
     write_atomic(path, json.dumps(key) + "\n")
 
 
 def _done(results) -> dict:
-    done = {}
+    """Finished runs by number; a last line cut short by an interruption is dropped from the
+    file, so the runs appended next start on a line of their own."""
+    done, good, broken = {}, [], False
     if results.exists():
         for line in results.read_text().splitlines():
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError:  # a line cut short by an interruption
+            except json.JSONDecodeError:
+                broken = True
                 continue
             done[row["run"]] = row
+            good.append(line)
+    if broken:
+        write_atomic(results, "".join(line + "\n" for line in good))
     return done
 
 
@@ -203,6 +213,10 @@ def summarize(engine, gemm, runs, done, out) -> dict:
     fmt = engine.accumulator.out_fmt
     gemm = {**gemm, "out_bits": engine.out_bits}
     expected = final_codes(gemm, [int(e, 16) for e in gemm["expected"]])
+    missing = [r.run for r in runs if r.run not in done]
+    if missing:
+        raise SimulationFailed(f"{out.name}: {len(missing)} planned fault runs have no result "
+                               f"(first: run {missing[0]}); rerun to complete the campaign")
     base = done.get(BASELINE_RUN)
     if base is None or base["protocol_errors"] or classify(
             expected, final_codes(gemm, [int(b, 16) for b in base["beats"]]), fmt).kind != "masked":
