@@ -124,7 +124,9 @@ def check_mutant(folder, top, mutation, widths, max_steps=DEFAULT_MAX_STEPS,
             if proved is not None:
                 verdict = Verdict(mutation.id, "equivalent", proved)
                 break
-        else:
+            if _exposing_length(log) is None:  # trigger implies differ: no need to look again
+                break
+        if proved is None:
             exposed = _exposing_length(log)
             if exposed is None:  # no difference within max_steps, and no induction
                 verdict = Verdict(mutation.id, "unknown", max_steps)
