@@ -294,7 +294,7 @@ def _cmd_replay(console, args) -> int:
     """Run one fault of a MAC's adequacy draw on the given operations; print what it does."""
     from lowbit.verify.faults.adequacy import entry
     from lowbit.verify.mutation import replay
-    from lowbit.verify.vectors import ops_vectors
+    from lowbit.verify.vectors import mac_formats, ops_vectors
 
     if not args.ops:
         raise LowbitError("--replay needs --ops CLEAR:A:B[,CLEAR:A:B...]")
@@ -306,9 +306,7 @@ def _cmd_replay(console, args) -> int:
         raise LowbitError(f"--ops must be CLEAR:A:B[,CLEAR:A:B...] with integer codes, not "
                           f"{args.ops!r}")
     unit = entry(args.unit).build()
-    acc = unit.quire if hasattr(unit, "quire") else unit.accumulator
-    a_fmt, b_fmt = (unit.fmt, unit.fmt) if hasattr(unit, "quire") else (unit.a_fmt, unit.b_fmt)
-    vectors = ops_vectors("replay", ops, a_fmt, b_fmt, acc)
+    vectors = ops_vectors("replay", ops, *mac_formats(unit))
     faults = 320 if args.faults_given is None else args.faults_given
     hit = replay(unit, args.unit, args.replay, vectors, mutants=faults, seed=args.seed)
     if hit is None:

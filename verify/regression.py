@@ -36,7 +36,7 @@ from lowbit.verify.runner import SimulationFailed, run_testbench
 from lowbit.paths import write_atomic
 from lowbit.verify.simd_vectors import simd_vectors
 from lowbit.verify.vectors import (MacVectors, directed_path, directed_vectors, expected_codes,
-                                   mac_vectors)
+                                   mac_formats, mac_vectors)
 
 
 @dataclass(frozen=True)
@@ -276,9 +276,7 @@ def _with_directed(entry):
     def vectors(unit, kind):
         if kind != "directed":
             return build_set(unit, kind)
-        if hasattr(unit, "quire"):  # PositMac: one format, the quire accumulates
-            return directed_vectors(name, unit.fmt, unit.fmt, unit.quire)
-        return directed_vectors(name, unit.a_fmt, unit.b_fmt, unit.accumulator)
+        return directed_vectors(name, *mac_formats(unit))
 
     return dataclasses.replace(entry, vectors=vectors, full_sets=entry.full_sets + ("directed",))
 

@@ -138,6 +138,13 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
     return MacVectors(kind, clear, a, b, expected_codes(clear, a, b, a_fmt, b_fmt, acc))
 
 
+def mac_formats(unit) -> tuple:
+    """``(a_fmt, b_fmt, accumulator)`` of a MAC unit; a PositMac has one format and its quire."""
+    if hasattr(unit, "quire"):
+        return unit.fmt, unit.fmt, unit.quire
+    return unit.a_fmt, unit.b_fmt, unit.accumulator
+
+
 def directed_path(name: str) -> Path:
     """Where the directed runs of configuration ``name`` are committed."""
     return DIRECTED / f"{name}.json"

@@ -2,16 +2,15 @@
 
 Steps, for one configuration of the regression matrix (``intmac_int8xint8_wrap20``, ...):
 
-1. Draw ``mutants`` faults (stuck-at-0, stuck-at-1, inversion of cell output bits) and run the
-   quick regression's vector sets on each (:func:`lowbit.verify.mutation.run_mutation`, one
-   Verilator build, a C++ driver): the *quick score*.
-2. Run the full regression's sets (the quick ones, the ``full_sets`` and the committed
-   ``directed`` set) on the same mutants.
-3. Each mutant the full sets miss goes to a SAT proof (:mod:`.equivalence`): *equivalent*
+1. Draw ``mutants`` faults (stuck-at-0, stuck-at-1, inversion of cell output bits) and run
+   the full regression's vector sets on each (:func:`lowbit.verify.mutation.run_mutation`, one
+   Verilator build, a C++ driver): the quick sets, the ``full_sets`` and the committed
+   ``directed`` set. The *quick score* counts what the quick sets alone kill.
+2. Each mutant the full sets miss goes to a SAT proof (:mod:`.equivalence`): *equivalent*
    (no input sequence exposes it), or a counterexample in the test protocol. Counterexamples
    are replayed on the mutant netlist as a candidate directed set; only a replay that kills
    counts. ``write_directed=True`` adds the killing runs to the committed directed set.
-4. Score = killed / (mutants - equivalent). The full sets are adequate when it is 100%.
+3. Score = killed / (mutants - equivalent). The full sets are adequate when it is 100%.
 """
 
 import json
@@ -23,7 +22,7 @@ from lowbit.paths import build_dir, write_atomic
 from lowbit.verify import regression
 from lowbit.verify.faults.equivalence import DEFAULT_MAX_STEPS, check_mutants
 from lowbit.verify.mutation import MAX_MUTANTS, run_mutation
-from lowbit.verify.vectors import directed_path, ops_vectors
+from lowbit.verify.vectors import directed_path, mac_formats, ops_vectors
 
 
 class AdequacyError(LowbitError, ValueError):
@@ -99,13 +98,11 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
     vectors = {s: e.vectors(unit, s) for s in full}
     out = build_dir() / "faults" / name if out_dir is None else out_dir
     common = dict(mutants=mutants, seed=seed, jobs=jobs, progress=progress)
-    say(f"{name}: {mutants} mutants x quick sets {', '.join(quick)}")
-    r_quick = run_mutation(unit, name, vector_sets=quick, vectors=vectors,
-                           json_path=out / "mutation_quick.json", **common)
-    say(f"{name}: full sets {', '.join(full)}")
+    say(f"{name}: {mutants} mutants x the full sets {', '.join(full)} (quick: "
+        f"{', '.join(quick)})")
     r_full = run_mutation(unit, name, vector_sets=full, vectors=vectors,
-                          json_path=out / "mutation_full.json", **common)
-    result = AdequacyResult(name, mutants, seed, quick, full, len(r_quick.killed_quick),
+                          json_path=out / "mutation.json", **common)
+    result = AdequacyResult(name, mutants, seed, quick, full, len(r_full.killed_by(quick)),
                             len(r_full.killed_quick))
     missed = r_full.survivors
     say(f"{name}: SAT proofs of {len(missed)} mutants the full sets miss "
@@ -149,11 +146,8 @@ def _replay_kills(unit, name, verdicts, json_path, common) -> set:
     candidates = [v for v in verdicts if v.verdict == "detectable" and v.ops]
     if not candidates:
         return set()
-    quire = hasattr(unit, "quire")  # PositMac: one format, the quire accumulates
-    acc = unit.quire if quire else unit.accumulator
-    a_fmt, b_fmt = (unit.fmt, unit.fmt) if quire else (unit.a_fmt, unit.b_fmt)
-    replay = ops_vectors("counterexamples", [op for v in candidates for op in v.ops], a_fmt,
-                         b_fmt, acc)
+    replay = ops_vectors("counterexamples", [op for v in candidates for op in v.ops],
+                         *mac_formats(unit))
     r = run_mutation(unit, name, vector_sets=("counterexamples",),
                      vectors={"counterexamples": replay}, json_path=json_path, **common)
     return set(r.killed_quick)
