@@ -54,7 +54,7 @@ class PositMac(ProductMac):
                 f"PositMac quire Quire({fmt.name}, {quire.standard!r}) has {width} bits; its "
                 f"{fmt.name} products need {top - lsb + 1} (from 2**{lsb} to below 2**{top}, "
                 f"plus a sign bit)")
-        self._fmt, self._quire = fmt, quire
+        self._fmt, self._quire, self._term_bits = fmt, quire, top - lsb
         super().__init__(fmt, fmt, quire, (PositDecoder(fmt), PositDecoder(fmt)))
 
     @property
@@ -66,3 +66,9 @@ class PositMac(ProductMac):
     def quire(self):
         """The golden Quire the register implements."""
         return self._quire
+
+    @property
+    def quire_term_bits(self):
+        """Every product's magnitude is below ``2**quire_term_bits`` quire LSBs, so ``n``
+        operations since a clear keep the quire within ``n * 2**quire_term_bits``."""
+        return self._term_bits

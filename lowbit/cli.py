@@ -375,10 +375,13 @@ def _cmd_adequacy(console, args) -> int:
     table.add_row("full: " + ", ".join(res.full_sets), str(res.full_killed),
                   str(res.detectable), f"{d['full_score']:.1%}")
     console.print(table)
-    console.print(f"equivalent (proved by induction): {res.equivalent}; killed only by a SAT "
-                  f"counterexample: {res.directed_killed}; unknown: {res.unknown}")
+    console.print(f"equivalent (proved): {res.equivalent}; equivalent below "
+                  f"2**{d['unreachable_ops_log2']} operations since a clear: "
+                  f"{res.equivalent_below}; killed only by a SAT counterexample: "
+                  f"{res.directed_killed}; unknown: {res.unknown}")
     rows = io.StringIO()
-    writer = csv.DictWriter(rows, ("id", "description", "verdict", "proof_steps", "ops"))
+    writer = csv.DictWriter(rows, ("id", "description", "verdict", "proof_steps", "ops_log2",
+                                   "ops"))
     writer.writeheader()
     for r in res.survivors:
         writer.writerow({**r, "ops": " ".join(f"{c}:{a:#x}:{b:#x}" for c, a, b in r["ops"])})

@@ -16,6 +16,9 @@ from lowbit.errors import LowbitError
 from lowbit.golden import gemm
 
 VECTOR_SETS = ("exhaustive", "corners", "random", "sequences")
+#: Sets for the full regression only: ``walk`` is two runs of ``2**13`` largest products.
+LONG_SETS = ("walk",)
+WALK_OPS = 1 << 13
 #: Committed fault-directed operation runs, one JSON file per exported MAC configuration.
 DIRECTED = Path(__file__).with_name("data") / "directed"
 
@@ -52,6 +55,9 @@ def _neutral_codes(a_fmt, b_fmt, acc) -> tuple:
     return 0, 0
 
 
+_PREFIX_ROWS = 256  # prefixes of a run golden evaluates per call (bounds the memory)
+
+
 def expected_codes(clear, a, b, a_fmt, b_fmt, acc) -> np.ndarray:
     """Register code after each operation: golden dot of the run since the last clear.
 
@@ -69,12 +75,14 @@ def expected_codes(clear, a, b, a_fmt, b_fmt, acc) -> np.ndarray:
     for s, e in zip(starts, ends):  # longer runs: every prefix
         if e - s == 1:
             continue
-        length = e - s
-        idx = np.arange(length)
-        mask = idx[None, :] <= idx[:, None]  # prefix i covers elements 0..i
-        av = np.where(mask, a[s:e][None, :], pad_a)
-        bv = np.where(mask, b[s:e][None, :], pad_b)
-        out[s:e] = as_int(gemm.dot(av, bv, a_fmt, b_fmt, acc))
+        idx = np.arange(e - s)
+        for r in range(0, e - s, _PREFIX_ROWS):  # rows in blocks: memory O(rows * length)
+            rows = idx[r:r + _PREFIX_ROWS]
+            cols = idx[:rows[-1] + 1]
+            mask = cols[None, :] <= rows[:, None]  # prefix i covers elements 0..i
+            av = np.where(mask, a[s:s + cols.size][None, :], pad_a)
+            bv = np.where(mask, b[s:s + cols.size][None, :], pad_b)
+            out[s + r:s + r + rows.size] = as_int(gemm.dot(av, bv, a_fmt, b_fmt, acc))
     return out
 
 
@@ -132,8 +140,18 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
                             np.full(half, ext_b[0]), rng.integers(0, nb, half)])
         clear = np.zeros(a.size, bool)
         clear[::run] = True
+    elif kind == "walk":
+        # The largest product WALK_OPS times, positive then negative: a wide accumulator's
+        # high bits, its carries and the output normalizer see every leading-one position
+        # such a sum reaches (a quire's carry-guard bits stay out of reach of short runs).
+        ext_a, ext_b = extreme_codes(a_fmt), extreme_codes(b_fmt)
+        a = np.full(2 * WALK_OPS, ext_a[0])
+        b = np.concatenate([np.full(WALK_OPS, ext_b[0]), np.full(WALK_OPS, ext_b[1])])
+        clear = np.zeros(a.size, bool)
+        clear[::WALK_OPS] = True
     else:
-        raise LowbitError(f"vector set must be one of {', '.join(VECTOR_SETS)}, not {kind!r}")
+        raise LowbitError(f"vector set must be one of {', '.join(VECTOR_SETS + LONG_SETS)}, "
+                          f"not {kind!r}")
     a, b = a.astype(np.int64), b.astype(np.int64)
     return MacVectors(kind, clear, a, b, expected_codes(clear, a, b, a_fmt, b_fmt, acc))
 

@@ -9,10 +9,14 @@ import pytest
 
 from lowbit import cli
 
+#: Seconds before a CLI subprocess counts as hung. A guard, not a speed check: a loaded 2-core
+#: machine running the rest of the suite beside it has taken over 300 s for the demo.
+HANG_GUARD_S = 1800
+
 
 def run(*args):
     return subprocess.run([sys.executable, "-m", "lowbit.cli", *args], capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=HANG_GUARD_S)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -147,7 +151,7 @@ def test_synth_of_broken_verilog_shows_the_yosys_error_in_one_line(tmp_path):
     v.write_text("module broken(input a, output y);\n  assign y = a +;\nendmodule\n")
     r = subprocess.run([sys.executable, "-m", "lowbit.cli", "synth", str(v), "--target",
                         "generic", "--out", str(tmp_path / "out")], capture_output=True,
-                       text=True, timeout=300, env=_env(tmp_path))
+                       text=True, timeout=HANG_GUARD_S, env=_env(tmp_path))
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
@@ -165,7 +169,7 @@ def test_synth_writes_csv_json_markdown_png(tmp_path):
     out = tmp_path / "report"
     r = subprocess.run([sys.executable, "-m", "lowbit.cli", "synth", "IntMac", "--param",
                         "a=int4", "--param", "b=int4", "--target", "generic,ice40", "--out",
-                        str(out)], capture_output=True, text=True, timeout=600,
+                        str(out)], capture_output=True, text=True, timeout=HANG_GUARD_S,
                        env=_env(tmp_path))
     assert r.returncode == 0, r.stderr
     assert "intmac_a_int4_b_int4" in r.stdout

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from lowbit.verify.faults import adequacy
-from lowbit.verify.faults.equivalence import check_mutant, miter_verilog
+from lowbit.verify.faults.equivalence import AccumulatorBound, check_mutant, miter_verilog
 from lowbit.verify.mutation import run_mutation
 from lowbit.verify.vectors import directed_path, directed_vectors, ops_vectors
 
@@ -35,19 +35,17 @@ def small_campaign(tmp_path_factory):
 
 def test_killed_mutants_are_never_proved_equivalent(small_campaign):
     unit, result = small_campaign
-    widths = (len(unit.acc), len(unit.a), len(unit.b))
     killed = [m for m in result.mutations if m.id in result.killed_by(["exhaustive"])][:4]
     assert killed
     for m in killed:
-        v = check_mutant(result.folder, SMALL, m, widths, max_steps=6)
+        v = check_mutant(result.folder, SMALL, m, max_steps=6)
         assert v.verdict != "equivalent", m.describe()
 
 
 def test_counterexamples_kill_their_mutant_in_simulation(small_campaign):
     unit, result = small_campaign
-    widths = (len(unit.acc), len(unit.a), len(unit.b))
     killed = [m for m in result.mutations if m.id in result.killed_quick][4:8]
-    verdicts = [check_mutant(result.folder, SMALL, m, widths, max_steps=6) for m in killed]
+    verdicts = [check_mutant(result.folder, SMALL, m, max_steps=6) for m in killed]
     found = [(m, v) for m, v in zip(killed, verdicts) if v.verdict == "detectable"]
     assert found, [v.verdict for v in verdicts]
     for m, v in found:
@@ -63,7 +61,8 @@ def test_small_adequacy_campaign_accounts_for_every_mutant(tmp_path):
                               out_dir=tmp_path, progress=False, say=None)
     d = json.loads((tmp_path / "adequacy.json").read_text())
     assert d["mutants"] == 40 and 0 < d["quick_score"] <= 1
-    assert r.full_killed + r.equivalent + r.directed_killed + r.unknown == 40
+    assert (r.full_killed + r.equivalent + r.equivalent_below + r.directed_killed + r.unknown
+            == 40)
     assert r.unknown == 0, r.survivors
     assert r.score("full_with_counterexamples") == 1.0
 
@@ -109,3 +108,50 @@ def test_full_sets_detect_every_detectable_fault(name, tmp_path):
     assert r.unknown == 0, r.survivors
     assert r.full_killed == r.detectable, r.survivors
     assert 0 < r.score("quick") <= 1
+
+
+POSIT = "positmac_posit4_1_q2022"
+
+
+@pytest.fixture(scope="module")
+def posit_campaign(tmp_path_factory):
+    e = adequacy.entry(POSIT)
+    unit = e.build()
+    vectors = {"exhaustive": e.vectors(unit, "exhaustive")}
+    result = run_mutation(unit, POSIT, mutants=60, seed=5, vector_sets=("exhaustive",),
+                          vectors=vectors, jobs=2, progress=False,
+                          json_path=tmp_path_factory.mktemp("p") / "m.json")
+    bound = AccumulatorBound(unit.quire.width_bits, unit.quire_term_bits)
+    return unit, result, bound, len(vectors["exhaustive"])
+
+
+def test_accumulator_bounds_run_from_the_whole_register_to_one_operation():
+    b = AccumulatorBound(register_bits=64, term_bits=18)
+    assert b.range_bits() == list(range(63, 17, -4))
+    assert b.range_bits(step=8)[0] == 63 and b.range_bits(step=8)[-1] >= 18
+
+
+def test_quire_mutants_killed_in_simulation_are_never_proved_equivalent(posit_campaign):
+    """Soundness of the matched-state and bounded-quire stages: a mutant the exhaustive set
+    kills within its ``n`` operations is neither equivalent nor equivalent below ``>= n``
+    operations."""
+    unit, result, bound, n_ops = posit_campaign
+    killed = [m for m in result.mutations if m.id in result.killed_quick][:6]
+    assert killed
+    for m in killed:
+        v = check_mutant(result.folder, POSIT, m, max_steps=4, accumulator=bound)
+        assert v.verdict != "equivalent", m.describe()
+        assert v.verdict != "equivalent_below" or 2 ** v.ops_log2 <= n_ops, (m.describe(), v)
+
+
+def test_quire_survivors_are_decided(posit_campaign):
+    """The exhaustive set's survivors on the posit4 MAC: each is proved equivalent (outright
+    or below some number of operations) or gets a counterexample; none is left unknown."""
+    unit, result, bound, _ = posit_campaign
+    verdicts = [check_mutant(result.folder, POSIT, m, max_steps=4, accumulator=bound)
+                for m in result.survivors]
+    assert all(v.verdict in ("equivalent", "equivalent_below", "detectable") for v in verdicts), \
+        verdicts
+    below = [v for v in verdicts if v.verdict == "equivalent_below"]
+    assert all(bound.term_bits <= v.ops_log2 + bound.term_bits < bound.register_bits
+               for v in below), below

@@ -110,3 +110,24 @@ BAD = [
 @pytest.mark.parametrize("call, message", BAD, ids=[m for _, m in BAD])
 def test_posit_mac_rejects_bad_parameters(call, message):
     raises_exactly(call, OperationError, message)
+
+
+def test_walk_saturates_at_plus_and_minus_maxpos():
+    """The ``walk`` set: 2**13 largest products each way; every prefix of maxpos**2 terms
+    rounds to maxpos, of -maxpos**2 terms to -maxpos (posits saturate, independent of golden's
+    prefix evaluation)."""
+    fmt = F.get("posit4_1")
+    v = mac_vectors("walk", fmt, fmt, Quire(fmt, "2022"))
+    half = len(v) // 2
+    assert len(v) == 2 ** 14 and v.clear.sum() == 2 and v.clear[0] and v.clear[half]
+    assert (v.expected[:half] == fmt.max_code).all()
+    assert (v.expected[half:] == fmt.min_code).all()
+
+
+def test_prefix_blocks_do_not_change_expected_codes(monkeypatch):
+    fmt = F.get("posit8_0")
+    v = mac_vectors("sequences", fmt, fmt, Quire(fmt, "2022"))
+    from lowbit.verify import vectors
+    monkeypatch.setattr(vectors, "_PREFIX_ROWS", 7)
+    again = expected_codes(v.clear, v.a, v.b, fmt, fmt, Quire(fmt, "2022"))
+    assert np.array_equal(again, v.expected)

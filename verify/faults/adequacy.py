@@ -7,10 +7,14 @@ Steps, for one configuration of the regression matrix (``intmac_int8xint8_wrap20
    Verilator build, a C++ driver): the quick sets, the ``full_sets`` and the committed
    ``directed`` set. The *quick score* counts what the quick sets alone kill.
 2. Each mutant the full sets miss goes to a SAT proof (:mod:`.equivalence`): *equivalent*
-   (no input sequence exposes it), or a counterexample in the test protocol. Counterexamples
-   are replayed on the mutant netlist as a candidate directed set; only a replay that kills
-   counts. ``write_directed=True`` adds the killing runs to the committed directed set.
-3. Score = killed / (mutants - equivalent). The full sets are adequate when it is 100%.
+   (no input sequence exposes it), *equivalent below* ``2**ops_log2`` operations (a PositMac
+   mutant only a sum of astronomically many products since a clear could expose; counted as
+   undetectable when ``ops_log2 >= UNREACHABLE_OPS_LOG2``, else ``unknown``), or a
+   counterexample in the test protocol. Counterexamples are replayed on the mutant netlist as
+   a candidate directed set; only a replay that kills counts. ``write_directed=True`` adds
+   the killing runs to the committed directed set.
+3. Score = killed / detectable, detectable = mutants - equivalent - equivalent below. The full
+   sets are adequate when it is 100%.
 """
 
 import json
@@ -20,9 +24,16 @@ from dataclasses import dataclass, field
 from lowbit.errors import LowbitError, check_int
 from lowbit.paths import build_dir, write_atomic
 from lowbit.verify import regression
-from lowbit.verify.faults.equivalence import DEFAULT_MAX_STEPS, check_mutants
+from lowbit.verify.faults.equivalence import (DEFAULT_MAX_STEPS, AccumulatorBound,
+                                              check_mutant, in_parallel, search_protocol)
 from lowbit.verify.mutation import MAX_MUTANTS, run_mutation
 from lowbit.verify.vectors import directed_path, mac_formats, ops_vectors
+
+
+#: A mutant no run shorter than 2**31 operations since a clear can expose counts as
+#: undetectable: the 2022 posit standard sizes the quire to sum up to 2**31 - 1 products, so
+#: a longer dot product is outside what the format promises (and beyond any simulation).
+UNREACHABLE_OPS_LOG2 = 31
 
 
 class AdequacyError(LowbitError, ValueError):
@@ -45,7 +56,7 @@ class AdequacyResult:
     full_sets: tuple
     quick_killed: int
     full_killed: int
-    verdicts: dict = field(default_factory=dict)  # mutant id -> equivalent/killed/unknown
+    verdicts: dict = field(default_factory=dict)  # mutant id -> equivalent(_below)/killed/..
     survivors: list = field(default_factory=list)  # rows for mutants no set kills
     seconds: float = 0.0
 
@@ -54,8 +65,13 @@ class AdequacyResult:
         return sum(v == "equivalent" for v in self.verdicts.values())
 
     @property
+    def equivalent_below(self) -> int:
+        """Mutants no run shorter than ``2**UNREACHABLE_OPS_LOG2`` operations exposes."""
+        return sum(v == "equivalent_below" for v in self.verdicts.values())
+
+    @property
     def detectable(self) -> int:
-        return self.mutants - self.equivalent
+        return self.mutants - self.equivalent - self.equivalent_below
 
     @property
     def directed_killed(self) -> int:
@@ -77,7 +93,8 @@ class AdequacyResult:
         return {"name": self.name, "mutants": self.mutants, "seed": self.seed,
                 "quick_sets": list(self.quick_sets), "full_sets": list(self.full_sets),
                 "quick_killed": self.quick_killed, "full_killed": self.full_killed,
-                "equivalent": self.equivalent, "detectable": self.detectable,
+                "equivalent": self.equivalent, "equivalent_below": self.equivalent_below,
+                "unreachable_ops_log2": UNREACHABLE_OPS_LOG2, "detectable": self.detectable,
                 "unknown": self.unknown, "killed_by_counterexample": self.directed_killed,
                 "quick_score": self.score("quick"), "full_score": self.score("full"),
                 "full_score_with_counterexamples": self.score("full_with_counterexamples"),
@@ -108,17 +125,20 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
     say(f"{name}: SAT proofs of {len(missed)} mutants the full sets miss "
         f"(induction up to {max_steps} steps)")
     widths = (len(unit.acc), len(unit.a), len(unit.b))
-    verdicts = check_mutants(r_full.folder, name, missed, widths, max_steps, jobs,
-                             progress=lambda d, n: say(f"  proofs {d}/{n}"))
+    bound = (AccumulatorBound(unit.quire.width_bits, unit.quire_term_bits)
+             if hasattr(unit, "quire_term_bits") else None)
+    verdicts = in_parallel(check_mutant, [(r_full.folder, name, m, max_steps, bound)
+                                          for m in missed],
+                           jobs, progress=lambda d, n: say(f"  proofs {d}/{n}"))
     confirmed = _replay_kills(unit, name, verdicts, out / "mutation_counterexamples.json",
                               common)
-    retry = [m for m, v in zip(missed, verdicts)
+    retry = [(m, v) for m, v in zip(missed, verdicts)
              if v.verdict == "detectable" and m.id not in confirmed]
     if retry:
         say(f"{name}: bounded searches in the test protocol for {len(retry)} mutants whose "
             f"proof trace did not replay")
-        again = check_mutants(r_full.folder, name, retry, widths, max_steps, jobs,
-                              protocol_search=True)
+        again = in_parallel(search_protocol, [(r_full.folder, name, m, widths, v.steps + 3)
+                                              for m, v in retry], jobs)
         confirmed |= _replay_kills(unit, name, again, out / "mutation_protocol.json", common)
         better = {v.mutant: v for v in again if v.mutant in confirmed}
         verdicts = [better.get(v.mutant, v) for v in verdicts]
@@ -126,6 +146,8 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
     for m, v in zip(missed, verdicts):
         if v.verdict == "equivalent":
             verdict = "equivalent"
+        elif v.verdict == "equivalent_below" and v.ops_log2 >= UNREACHABLE_OPS_LOG2:
+            verdict = "equivalent_below"
         elif v.verdict == "detectable" and m.id in confirmed:
             verdict = "killed_by_counterexample"
             runs.append({"mutant": m.id, "ops": [list(op) for op in v.ops]})
@@ -133,7 +155,8 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
             verdict = "unknown"
         result.verdicts[m.id] = verdict
         result.survivors.append({"id": m.id, "description": m.describe(), "verdict": verdict,
-                                 "proof_steps": v.steps, "ops": [list(op) for op in v.ops]})
+                                 "proof_steps": v.steps, "ops_log2": v.ops_log2,
+                                 "ops": [list(op) for op in v.ops]})
     if write_directed and runs:
         _add_directed(name, runs, seed, mutants)
     result.seconds = round(time.perf_counter() - start, 1)

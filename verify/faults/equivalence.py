@@ -1,28 +1,35 @@
 """Which surviving mutants are equivalent? A SAT proof per mutant on the synthesized netlist.
 
 A mutant no vector set kills is either *equivalent* (no input sequence can expose it) or
-*detectable* by vectors nobody wrote yet. For each one, Yosys builds a miter of the unmutated
-netlist (``gold``) and a copy with that one mutation applied (``gate``), both driven by the
-same inputs, whose ``trigger`` is 1 on a cycle where the two disagree the way a testbench
-sees it: ``out_valid`` differs, or both are valid and ``acc`` differs. Then:
+*detectable* by vectors nobody wrote yet. Yosys decides which, on the synthesized netlist
+(``gold``) and a copy with that one mutation applied (``gate``), driven by the same inputs.
+Every register starts at zero (reset in the first cycle reaches every state a testbench
+reaches after its reset edge), and ``valid``, ``clear``, ``rst``, ``a`` and ``b`` are free on
+every cycle. In order:
 
-1. **Proof** (``sat -tempinduct``): from every register zero, temporal induction proves
-   ``trigger`` is never 1 for *every* input sequence, with ``valid``, ``clear``, ``rst``,
-   ``a`` and ``b`` free on every cycle: the mutant is ``equivalent``. Every state a testbench
-   reaches after its reset edge is reached from all-zero too (reset in the first cycle), so
-   the proof covers them. (Constraining ``rst`` with ``-set-at`` under ``-tempinduct`` is not
-   used: it constrains the induction windows as well, which is not a proof.) The proof is exhaustive over inputs and time, which simulation of a
-   sequential unit cannot be, whatever its input width. When the base case fails instead, the
-   mutant is detectable.
-2. **Counterexample as operations**: the testbenches reset for one edge, then issue one
-   operation per cycle, the first one clearing. The failed base case's trace (from all-zero
-   registers) becomes operations ``(clear, a, b)``: a clearing operation on zero codes, then
-   the trace's steps with ``valid`` high. When its replay does not expose the mutant, a bounded
-   search (``sat -seq``) constrained to exactly that protocol finds operations that do. They
-   become a directed vector set (golden computes its expected codes, never the netlist).
+1. **Matched state** (one combinational SAT call): the flip-flops of both copies become shared
+   inputs (``expose -evert-dff``); if, from *any* shared state and inputs, the two copies have
+   equal outputs and equal next states, then by induction from the equal reset state they
+   never differ: the mutant is ``equivalent``. Logic outside the mutated cell's forward cone
+   is merged between the copies (``opt``), so the problem is small however large the unit.
+2. **Bounded accumulator** (for units with a wide accumulator such as a quire, given as an
+   :class:`AccumulatorBound`): the same check with the accumulator registers limited to
+   ``[-2**B, 2**B)``, the range any run of fewer than ``2**(B - term_bits)`` operations since a
+   clear stays in. The largest such ``B`` tried that holds gives ``equivalent_below``: no run
+   shorter than ``2**ops_log2`` operations since a clear can expose the mutant (a fault in the
+   quire's top carry bits needs an astronomically long sum before those bits mix).
+3. **Register-matched induction** (``sat -tempinduct`` from all-zero registers on a miter whose
+   outputs include every register, ``expose -dff``): a closed induction proves ``equivalent``;
+   a failed base case is a trace from reset that becomes operations: a clearing operation on
+   zero codes, then the trace's steps with ``valid`` high. When its replay does not expose the
+   mutant, a bounded search (``sat -seq``) constrained to exactly the test protocol, on a miter
+   whose ``trigger`` is what a testbench sees (``out_valid`` differs, or both are valid and
+   ``acc`` differs), finds operations that do. They become a directed vector set (golden
+   computes its expected codes, never the netlist).
 
-A mutant whose induction does not close within ``max_steps`` and whose bounded search finds
-nothing is ``unknown``, and is reported as such rather than counted either way.
+(``-set-at`` is never used under ``-tempinduct``: it constrains the induction windows as well,
+which is not a proof.) A mutant none of these decides is ``unknown``, and is reported as such
+rather than counted either way.
 
 Verdicts are cached per mutant in ``<campaign folder>/equivalence/`` (the folder's name
 already fixes the Verilog, the draw and the tools).
@@ -41,22 +48,46 @@ from lowbit.errors import check_int
 from lowbit.hdl.yosys import run_yosys
 from lowbit.paths import write_atomic
 
-VERDICTS = ("equivalent", "detectable", "unknown")
+VERDICTS = ("equivalent", "equivalent_below", "detectable", "unknown")
 DEFAULT_MAX_STEPS = 12
 SAT_TIMEOUT_S = 300  # per SAT instance; a proof or search that times out is not a verdict
 #: Inputs every MAC unit has (besides ``clk``), in the order ops are read from a trace.
 _OP_INPUTS = ("clear", "a", "b")
 _SHOW_ROW = re.compile(r"^\s*(\d+)\s+\\(\S+)\s+([0-9a-fA-F-]+)\s+(\S+)\s+([01xz-]+)\s*$")
+_PORT_LINE = re.compile(r"^input \[(\d+):0\] (in_\S+\.q)$", re.M)
+_SAT_RESULT = re.compile(r"SAT proof finished - (no model found: SUCCESS|model found: FAIL)")
+_CACHE_VERSION = "v4"
+
+
+@dataclass(frozen=True)
+class AccumulatorBound:
+    """A unit's wide accumulator, for the bounded-accumulator stage.
+
+    Every register of ``register_bits`` bits holds a two's-complement sum, in units of its
+    LSB, of terms each of magnitude below ``2**term_bits`` (a quire: ``register_bits`` is its
+    width, ``term_bits`` spans the smallest to the largest product), so ``n`` operations since
+    a clear keep it within ``[-2**B, 2**B)`` for ``B = term_bits + ceil(log2(n))``.
+    """
+
+    register_bits: int
+    term_bits: int
+
+    def range_bits(self, step=4) -> list:
+        """The bounds ``B`` to try, widest first: from the register's width (no bound) down
+        to ``term_bits`` (one operation), every ``step`` bits."""
+        return list(range(self.register_bits - 1, self.term_bits - 1, -step))
 
 
 @dataclass(frozen=True)
 class Verdict:
     """What the SAT proof says about one mutant.
 
-    ``steps``: the induction length that closed the proof (equivalent) or the cycles, reset
-    included, of the counterexample (detectable). ``ops``: the counterexample's operations
-    ``(clear, a, b)``, one per cycle after the reset edge, in the test protocol; empty when
-    the mutant is equivalent or the protocol search found none.
+    ``steps``: the induction length that closed the proof (equivalent; 1 for the matched-state
+    proof) or the cycles, reset included, of the counterexample (detectable). ``ops``: the
+    counterexample's operations ``(clear, a, b)``, one per cycle after the reset edge, in the
+    test protocol; empty when the mutant is equivalent or the protocol search found none.
+    ``ops_log2``: for ``equivalent_below``, no run of fewer than ``2**ops_log2`` operations
+    since a clear exposes the mutant.
     """
 
     mutant: int
@@ -64,18 +95,24 @@ class Verdict:
     steps: int
     ops: tuple = field(default=())
     seconds: float = 0.0
+    ops_log2: int | None = None
 
     def to_dict(self) -> dict:
         return {"mutant": self.mutant, "verdict": self.verdict, "steps": self.steps,
-                "ops": [list(op) for op in self.ops], "seconds": self.seconds}
+                "ops": [list(op) for op in self.ops], "seconds": self.seconds,
+                "ops_log2": self.ops_log2}
+
+    @classmethod
+    def from_dict(cls, d) -> "Verdict":
+        return cls(d["mutant"], d["verdict"], d["steps"], tuple(map(tuple, d["ops"])),
+                   d["seconds"], d.get("ops_log2"))
 
 
 def miter_verilog(top: str, acc_bits: int, a_bits: int, b_bits: int) -> str:
-    """The wrapper comparing ``gold`` and ``gate``: ``trigger`` as a MAC testbench does,
-    ``differ`` on any output difference (a stronger property whose induction closes sooner)."""
+    """The wrapper comparing ``gold`` and ``gate`` as a MAC testbench does: ``trigger`` when
+    ``out_valid`` differs, or both are valid and ``acc`` differs (for the protocol search)."""
     return f"""module miter(input clk, input rst, input valid, input clear,
-             input [{a_bits - 1}:0] a, input [{b_bits - 1}:0] b, output trigger,
-             output differ);
+             input [{a_bits - 1}:0] a, input [{b_bits - 1}:0] b, output trigger);
   wire [{acc_bits - 1}:0] acc_gold, acc_gate;
   wire ov_gold, ov_gate;
   gold u_gold(.clk(clk), .rst(rst), .valid(valid), .clear(clear), .a(a), .b(b),
@@ -83,62 +120,123 @@ def miter_verilog(top: str, acc_bits: int, a_bits: int, b_bits: int) -> str:
   gate u_gate(.clk(clk), .rst(rst), .valid(valid), .clear(clear), .a(a), .b(b),
               .out_valid(ov_gate), .acc(acc_gate));
   assign trigger = (ov_gold != ov_gate) || (ov_gold && acc_gold != acc_gate);
-  assign differ = (ov_gold != ov_gate) || (acc_gold != acc_gate);
 endmodule
 """
 
 
-def check_mutant(folder, top, mutation, widths, max_steps=DEFAULT_MAX_STEPS,
-                 protocol_search=False) -> Verdict:
-    """Prove ``mutation`` (a :class:`~lowbit.verify.mutation.Mutation`) of the netlist
-    ``folder/synth.il`` equivalent, or find operations exposing it (see the module docstring):
-    the proof's own trace turned into operations, or with ``protocol_search`` a bounded search
-    constrained to the test protocol (slower; for traces whose replay did not expose it).
+def _copies(top, mutation) -> str:
+    """Yosys lines: ``gold`` and the mutated ``gate`` from ``synth.il``, flip-flops unmapped."""
+    return (f"read_rtlil synth.il\ndffunmap\ncopy {top} gate\nrename {top} gold\n"
+            f"mutate -mode {mutation.mode} -module gate -cell {mutation.cell} "
+            f"-port {mutation.port} -portbit {mutation.port_bit}\n")
 
-    ``widths``: ``(acc, a, b)`` port widths in bits.
+
+def _equiv_miter(expose) -> str:
+    """Yosys lines: ``expose`` the flip-flops of both copies (``-evert-dff``: shared state
+    inputs and next-state outputs; ``-dff``: registers as outputs), then a miter whose
+    ``trigger`` is any output of the two copies differing."""
+    return (f"expose {expose} gold gate\n"
+            "miter -equiv -flatten -make_outputs -ignore_gold_x gold gate miter\n"
+            "hierarchy -top miter\nopt -fast\n")
+
+
+def check_mutant(folder, top, mutation, max_steps=DEFAULT_MAX_STEPS,
+                 accumulator=None) -> Verdict:
+    """Prove ``mutation`` (a :class:`~lowbit.verify.mutation.Mutation`) of the netlist
+    ``folder/synth.il`` equivalent, or find a trace from reset exposing it, turned into
+    operations (stages 1-3 of the module docstring). ``accumulator``: an
+    :class:`AccumulatorBound` enabling stage 2; ``max_steps``: the induction length limit.
     """
     check_int("max_steps", max_steps, 2, 64)
+    bound = f"_acc{accumulator.register_bits}t{accumulator.term_bits}" if accumulator else ""
+    return _cached(folder, f"{mutation.id}_{max_steps}{bound}", lambda work: (
+        _matched_state(work, top, mutation, accumulator)
+        or _register_induction(work, top, mutation, max_steps)))
+
+
+def search_protocol(folder, top, mutation, widths, steps) -> Verdict:
+    """Operations in the test protocol (reset, a clearing operation, then one operation per
+    cycle, ``steps`` cycles in all) that expose ``mutation``: ``detectable`` with them, or
+    ``unknown`` when there are none that short. ``widths``: ``(acc, a, b)`` in bits."""
+    check_int("steps", steps, 2, 64)
+    return _cached(folder, f"{mutation.id}_{steps}_protocol", lambda work: (
+        _protocol_counterexample(work, top, mutation, widths, steps)))
+
+
+def _cached(folder, key, decide) -> Verdict:
+    """``decide(work folder holding synth.il)``'s verdict, cached in
+    ``folder/equivalence/<key>_<version>.json`` with the time it took."""
     folder = Path(folder)
-    search = "_protocol" if protocol_search else ""
-    cache = folder / "equivalence" / f"{mutation.id}_{max_steps}{search}_v3.json"
+    cache = folder / "equivalence" / f"{key}_{_CACHE_VERSION}.json"
     if cache.exists():
-        d = json.loads(cache.read_text())
-        return Verdict(d["mutant"], d["verdict"], d["steps"], tuple(map(tuple, d["ops"])),
-                       d["seconds"])
+        return Verdict.from_dict(json.loads(cache.read_text()))
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=f"eq{mutation.id}-", dir=folder) as tmp:
-        work = Path(tmp)
-        shutil.copyfile(folder / "synth.il", work / "synth.il")
-        (work / "miter.v").write_text(miter_verilog(top, *widths))
-        head = (f"read_rtlil synth.il\ncopy {top} gate\nrename {top} gold\n"
-                f"mutate -mode {mutation.mode} -module gate -cell {mutation.cell} "
-                f"-port {mutation.port} -portbit {mutation.port_bit}\n"
-                "read_verilog miter.v\nhierarchy -top miter\nflatten\nopt_merge\nopt_clean\n")
-        for prop in ("differ", "trigger"):  # the strong property first: it proves sooner
-            (work / "prove.ys").write_text(
-                head + f"sat -tempinduct -prove {prop} 0 -set-init-zero -maxsteps {max_steps} "
-                       f"-timeout {SAT_TIMEOUT_S}\n")
-            log = run_yosys(work, "prove.ys", "prove.log",
-                            what=f"{top} mutant {mutation.id} proof").read_text()
-            proved = _induction_length(log)
-            if proved is not None:
-                verdict = Verdict(mutation.id, "equivalent", proved)
-                break
-            if _exposing_length(log) is None:  # trigger implies differ: no need to look again
-                break
-        if proved is None:
-            exposed = _exposing_length(log)
-            if exposed is None:  # no difference within max_steps, and no induction
-                verdict = Verdict(mutation.id, "unknown", max_steps)
-            else:
-                trace = _parse_trace(log.split("model found for base case", 1)[1])
-                ops = () if protocol_search else _ops_from_zero_state(trace, exposed)
-                verdict = Verdict(mutation.id, "detectable", exposed, ops) if ops else \
-                    _protocol_counterexample(work, head, mutation.id, exposed + 3)
-    verdict = Verdict(verdict.mutant, verdict.verdict, verdict.steps, verdict.ops,
-                      round(time.perf_counter() - start, 2))
-    write_atomic(cache, json.dumps(verdict.to_dict()) + "\n")
-    return verdict
+    with tempfile.TemporaryDirectory(prefix=f"eq{key}-", dir=folder) as tmp:
+        shutil.copyfile(folder / "synth.il", Path(tmp) / "synth.il")
+        v = decide(Path(tmp))
+    v = Verdict(v.mutant, v.verdict, v.steps, v.ops, round(time.perf_counter() - start, 2),
+                v.ops_log2)
+    write_atomic(cache, json.dumps(v.to_dict()) + "\n")
+    return v
+
+
+def _matched_state(work, top, mutation, accumulator) -> Verdict | None:
+    """Stages 1 and 2: ``equivalent`` when equal shared states always give equal outputs and
+    next states, else ``equivalent_below`` for the widest accumulator bound that does; None
+    when neither holds."""
+    head = _copies(top, mutation) + _equiv_miter("-evert-dff -dff")
+    prove = f"sat -prove trigger 0 -timeout {SAT_TIMEOUT_S} miter\n"
+    script = head + prove
+    if accumulator:
+        script += "portlist miter\n"
+    (work / "state.ys").write_text(script)
+    log = run_yosys(work, "state.ys", "state.log",
+                    what=f"{top} mutant {mutation.id} matched-state proof").read_text()
+    if _SAT_RESULT.findall(log) == ["no model found: SUCCESS"]:
+        return Verdict(mutation.id, "equivalent", 1)
+    if not accumulator:
+        return None
+    registers = [name for width, name in _PORT_LINE.findall(log)
+                 if int(width) + 1 == accumulator.register_bits]
+    if not registers:
+        return None
+    bounds = accumulator.range_bits()[1:]
+    checks = []
+    for bits in bounds:  # [-2**B, 2**B): bits W-1..B all 0, or all 1
+        top_bits = accumulator.register_bits - bits
+        for fill in ("0" * top_bits, "1" * top_bits):
+            sets = " ".join(f"-set {r}[{accumulator.register_bits - 1}:{bits}] "
+                            f"{top_bits}'b{fill}" for r in registers)
+            checks.append(f"sat -prove trigger 0 {sets} -timeout {SAT_TIMEOUT_S} miter\n")
+    (work / "bounded.ys").write_text(head + "".join(checks))
+    log = run_yosys(work, "bounded.ys", "bounded.log",
+                    what=f"{top} mutant {mutation.id} bounded-accumulator proof").read_text()
+    results = _SAT_RESULT.findall(log)
+    for i, bits in enumerate(bounds):
+        if results[2 * i:2 * i + 2] == ["no model found: SUCCESS"] * 2:
+            return Verdict(mutation.id, "equivalent_below", 1,
+                           ops_log2=bits - accumulator.term_bits)
+    return None
+
+
+def _register_induction(work, top, mutation, max_steps) -> Verdict:
+    """Stage 3: temporal induction over outputs and registers from all-zero registers."""
+    (work / "induct.ys").write_text(
+        _copies(top, mutation) + _equiv_miter("-dff") +
+        f"sat -tempinduct -prove trigger 0 -set-init-zero -maxsteps {max_steps} "
+        f"-timeout {SAT_TIMEOUT_S} -show-inputs miter\n")
+    log = run_yosys(work, "induct.ys", "induct.log",
+                    what=f"{top} mutant {mutation.id} induction").read_text()
+    proved = _induction_length(log)
+    if proved is not None:
+        return Verdict(mutation.id, "equivalent", proved)
+    exposed = _exposing_length(log)
+    if exposed is None:  # no difference within max_steps, and no induction
+        return Verdict(mutation.id, "unknown", max_steps)
+    trace = {(t, name.removeprefix("in_")): v for (t, name), v in
+             _parse_trace(log.split("model found for base case", 1)[1]).items()}
+    ops = _ops_from_zero_state(trace, exposed)
+    return Verdict(mutation.id, "detectable", exposed, ops)
 
 
 def _induction_length(log_text) -> int | None:
@@ -183,35 +281,36 @@ def _ops_from_zero_state(trace, exposed) -> tuple:
     return tuple(ops)
 
 
-def _protocol_counterexample(work, head, mutant, steps) -> Verdict:
-    """Bounded search for a trace in the test protocol: reset, then one op per cycle."""
+def _protocol_counterexample(work, top, mutation, widths, steps) -> Verdict:
+    """Bounded search for a trace in the test protocol (reset, then one op per cycle) on the
+    miter of :func:`miter_verilog`."""
+    (work / "miter.v").write_text(miter_verilog(top, *widths))
     sets = ["-set-at 1 rst 1", "-set-at 1 valid 0", "-set-at 2 clear 1"]
     sets += [f"-set-at {t} rst 0 -set-at {t} valid 1" for t in range(2, steps + 1)]
     (work / "cex.ys").write_text(
-        head + f"sat -seq {steps} -prove trigger 0 -set-init-zero {' '.join(sets)} "
-               f"-timeout {SAT_TIMEOUT_S} -show-inputs -show-outputs\n")
-    log = run_yosys(work, "cex.ys", "cex.log", what=f"mutant {mutant} counterexample")
-    text = log.read_text()
+        _copies(top, mutation) +
+        "read_verilog miter.v\nhierarchy -top miter\nflatten\nopt_merge\nopt_clean\n"
+        f"sat -seq {steps} -prove trigger 0 -set-init-zero {' '.join(sets)} "
+        f"-timeout {SAT_TIMEOUT_S} -show-inputs -show-outputs\n")
+    text = run_yosys(work, "cex.ys", "cex.log",
+                     what=f"mutant {mutation.id} counterexample").read_text()
     if "SAT proof finished - no model found: SUCCESS!" in text or "TIMEOUT" in text:
-        return Verdict(mutant, "unknown", steps)
+        return Verdict(mutation.id, "unknown", steps)
     values = _parse_trace(text)
     fail = next((t for t in range(2, steps + 1) if values.get((t, "trigger"))), steps)
     ops = [tuple(values.get((t, name)) or 0 for name in _OP_INPUTS) for t in range(2, fail + 1)]
-    last = fail
-    return Verdict(mutant, "detectable", last, tuple(ops))
+    return Verdict(mutation.id, "detectable", fail, tuple(ops))
 
 
-def check_mutants(folder, top, mutations, widths, max_steps=DEFAULT_MAX_STEPS, jobs=2,
-                  progress=None, protocol_search=False) -> list:
-    """:func:`check_mutant` for each of ``mutations``, ``jobs`` Yosys processes at a time;
-    ``progress(done, total)`` is called as verdicts arrive."""
+def in_parallel(check, items, jobs=2, progress=None) -> list:
+    """``check(*item)`` for each of ``items`` (argument tuples), ``jobs`` Yosys processes at a
+    time, results in order; ``progress(done, total)`` is called as they arrive."""
     check_int("jobs", jobs, 1, 64)
-    verdicts = []
+    results = []
     with ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(check_mutant, folder, top, m, widths, max_steps,
-                               protocol_search) for m in mutations]
+        futures = [pool.submit(check, *item) for item in items]
         for i, f in enumerate(futures, 1):
-            verdicts.append(f.result())
+            results.append(f.result())
             if progress:
                 progress(i, len(futures))
-    return verdicts
+    return results
