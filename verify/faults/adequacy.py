@@ -127,7 +127,7 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
     widths = (len(unit.acc), len(unit.a), len(unit.b))
     bound = (AccumulatorBound(unit.quire.width_bits, unit.quire_term_bits)
              if hasattr(unit, "quire_term_bits") else None)
-    verdicts = in_parallel(check_mutant, [(r_full.folder, name, m, max_steps, bound)
+    verdicts = in_parallel(check_mutant, [(r_full.folder, name, m, widths, max_steps, bound)
                                           for m in missed],
                            jobs, progress=lambda d, n: say(f"  proofs {d}/{n}"))
     confirmed = _replay_kills(unit, name, verdicts, out / "mutation_counterexamples.json",

@@ -18,14 +18,13 @@ every cycle. In order:
    clear stays in. The largest such ``B`` tried that holds gives ``equivalent_below``: no run
    shorter than ``2**ops_log2`` operations since a clear can expose the mutant (a fault in the
    quire's top carry bits needs an astronomically long sum before those bits mix).
-3. **Register-matched induction** (``sat -tempinduct`` from all-zero registers on a miter whose
-   outputs include every register, ``expose -dff``): a closed induction proves ``equivalent``;
-   a failed base case is a trace from reset that becomes operations: a clearing operation on
-   zero codes, then the trace's steps with ``valid`` high. When its replay does not expose the
-   mutant, a bounded search (``sat -seq``) constrained to exactly the test protocol, on a miter
-   whose ``trigger`` is what a testbench sees (``out_valid`` differs, or both are valid and
-   ``acc`` differs), finds operations that do. They become a directed vector set (golden
-   computes its expected codes, never the netlist).
+3. **Output induction** (``sat -tempinduct`` from all-zero registers on a miter of the
+   outputs, any difference first, then what a testbench sees: ``out_valid`` differs, or both
+   are valid and ``acc`` differs): a closed induction proves ``equivalent``; a failed base case
+   is a trace from reset that becomes operations: a clearing operation on zero codes, then the
+   trace's steps with ``valid`` high. When its replay does not expose the mutant, a bounded
+   search (``sat -seq``) constrained to exactly the test protocol finds operations that do.
+   They become a directed vector set (golden computes its expected codes, never the netlist).
 
 (``-set-at`` is never used under ``-tempinduct``: it constrains the induction windows as well,
 which is not a proof.) A mutant none of these decides is ``unknown``, and is reported as such
@@ -109,10 +108,12 @@ class Verdict:
 
 
 def miter_verilog(top: str, acc_bits: int, a_bits: int, b_bits: int) -> str:
-    """The wrapper comparing ``gold`` and ``gate`` as a MAC testbench does: ``trigger`` when
-    ``out_valid`` differs, or both are valid and ``acc`` differs (for the protocol search)."""
+    """The wrapper comparing ``gold`` and ``gate``: ``trigger`` as a MAC testbench does
+    (``out_valid`` differs, or both are valid and ``acc`` differs), ``differ`` on any output
+    difference (a stronger property whose induction closes sooner)."""
     return f"""module miter(input clk, input rst, input valid, input clear,
-             input [{a_bits - 1}:0] a, input [{b_bits - 1}:0] b, output trigger);
+             input [{a_bits - 1}:0] a, input [{b_bits - 1}:0] b, output trigger,
+             output differ);
   wire [{acc_bits - 1}:0] acc_gold, acc_gate;
   wire ov_gold, ov_gate;
   gold u_gold(.clk(clk), .rst(rst), .valid(valid), .clear(clear), .a(a), .b(b),
@@ -120,6 +121,7 @@ def miter_verilog(top: str, acc_bits: int, a_bits: int, b_bits: int) -> str:
   gate u_gate(.clk(clk), .rst(rst), .valid(valid), .clear(clear), .a(a), .b(b),
               .out_valid(ov_gate), .acc(acc_gate));
   assign trigger = (ov_gold != ov_gate) || (ov_gold && acc_gold != acc_gate);
+  assign differ = (ov_gold != ov_gate) || (acc_gold != acc_gate);
 endmodule
 """
 
@@ -131,27 +133,28 @@ def _copies(top, mutation) -> str:
             f"-port {mutation.port} -portbit {mutation.port_bit}\n")
 
 
-def _equiv_miter(expose) -> str:
-    """Yosys lines: ``expose`` the flip-flops of both copies (``-evert-dff``: shared state
-    inputs and next-state outputs; ``-dff``: registers as outputs), then a miter whose
-    ``trigger`` is any output of the two copies differing."""
-    return (f"expose {expose} gold gate\n"
+def _shared_state_miter() -> str:
+    """Yosys lines: the flip-flops of both copies become shared state inputs and next-state
+    outputs (``expose -evert-dff``), then a miter whose ``trigger`` is any output of the two
+    copies differing (next states included)."""
+    return ("expose -evert-dff -dff gold gate\n"
             "miter -equiv -flatten -make_outputs -ignore_gold_x gold gate miter\n"
             "hierarchy -top miter\nopt -fast\n")
 
 
-def check_mutant(folder, top, mutation, max_steps=DEFAULT_MAX_STEPS,
+def check_mutant(folder, top, mutation, widths, max_steps=DEFAULT_MAX_STEPS,
                  accumulator=None) -> Verdict:
     """Prove ``mutation`` (a :class:`~lowbit.verify.mutation.Mutation`) of the netlist
     ``folder/synth.il`` equivalent, or find a trace from reset exposing it, turned into
     operations (stages 1-3 of the module docstring). ``accumulator``: an
-    :class:`AccumulatorBound` enabling stage 2; ``max_steps``: the induction length limit.
+    :class:`AccumulatorBound` enabling stage 2; ``max_steps``: the induction length limit;
+    ``widths``: ``(acc, a, b)`` port widths in bits.
     """
     check_int("max_steps", max_steps, 2, 64)
     bound = f"_acc{accumulator.register_bits}t{accumulator.term_bits}" if accumulator else ""
     return _cached(folder, f"{mutation.id}_{max_steps}{bound}", lambda work: (
         _matched_state(work, top, mutation, accumulator)
-        or _register_induction(work, top, mutation, max_steps)))
+        or _output_induction(work, top, mutation, widths, max_steps)))
 
 
 def search_protocol(folder, top, mutation, widths, steps) -> Verdict:
@@ -184,7 +187,7 @@ def _matched_state(work, top, mutation, accumulator) -> Verdict | None:
     """Stages 1 and 2: ``equivalent`` when equal shared states always give equal outputs and
     next states, else ``equivalent_below`` for the widest accumulator bound that does; None
     when neither holds."""
-    head = _copies(top, mutation) + _equiv_miter("-evert-dff -dff")
+    head = _copies(top, mutation) + _shared_state_miter()
     prove = f"sat -prove trigger 0 -timeout {SAT_TIMEOUT_S} miter\n"
     script = head + prove
     if accumulator:
@@ -219,24 +222,30 @@ def _matched_state(work, top, mutation, accumulator) -> Verdict | None:
     return None
 
 
-def _register_induction(work, top, mutation, max_steps) -> Verdict:
-    """Stage 3: temporal induction over outputs and registers from all-zero registers."""
-    (work / "induct.ys").write_text(
-        _copies(top, mutation) + _equiv_miter("-dff") +
-        f"sat -tempinduct -prove trigger 0 -set-init-zero -maxsteps {max_steps} "
-        f"-timeout {SAT_TIMEOUT_S} -show-inputs miter\n")
-    log = run_yosys(work, "induct.ys", "induct.log",
-                    what=f"{top} mutant {mutation.id} induction").read_text()
-    proved = _induction_length(log)
-    if proved is not None:
-        return Verdict(mutation.id, "equivalent", proved)
+def _output_induction(work, top, mutation, widths, max_steps) -> Verdict:
+    """Stage 3: temporal induction from all-zero registers on the outputs, ``differ`` first
+    (it closes sooner), then ``trigger`` when ``differ`` found a difference only."""
+    (work / "miter.v").write_text(miter_verilog(top, *widths))
+    for prop in ("differ", "trigger"):
+        (work / "induct.ys").write_text(
+            _copies(top, mutation) + _verilog_miter() +
+            f"sat -tempinduct -prove {prop} 0 -set-init-zero -maxsteps {max_steps} "
+            f"-timeout {SAT_TIMEOUT_S} -show-inputs -show-outputs\n")
+        log = run_yosys(work, "induct.ys", "induct.log",
+                        what=f"{top} mutant {mutation.id} induction").read_text()
+        proved = _induction_length(log)
+        if proved is not None:
+            return Verdict(mutation.id, "equivalent", proved)
+        if _exposing_length(log) is None:  # trigger implies differ: no need to look again
+            return Verdict(mutation.id, "unknown", max_steps)
     exposed = _exposing_length(log)
-    if exposed is None:  # no difference within max_steps, and no induction
-        return Verdict(mutation.id, "unknown", max_steps)
-    trace = {(t, name.removeprefix("in_")): v for (t, name), v in
-             _parse_trace(log.split("model found for base case", 1)[1]).items()}
-    ops = _ops_from_zero_state(trace, exposed)
-    return Verdict(mutation.id, "detectable", exposed, ops)
+    trace = _parse_trace(log.split("model found for base case", 1)[1])
+    return Verdict(mutation.id, "detectable", exposed, _ops_from_zero_state(trace, exposed))
+
+
+def _verilog_miter() -> str:
+    """Yosys lines: the :func:`miter_verilog` wrapper over ``gold`` and ``gate``, flattened."""
+    return "read_verilog miter.v\nhierarchy -top miter\nflatten\nopt_merge\nopt_clean\n"
 
 
 def _induction_length(log_text) -> int | None:
@@ -288,8 +297,7 @@ def _protocol_counterexample(work, top, mutation, widths, steps) -> Verdict:
     sets = ["-set-at 1 rst 1", "-set-at 1 valid 0", "-set-at 2 clear 1"]
     sets += [f"-set-at {t} rst 0 -set-at {t} valid 1" for t in range(2, steps + 1)]
     (work / "cex.ys").write_text(
-        _copies(top, mutation) +
-        "read_verilog miter.v\nhierarchy -top miter\nflatten\nopt_merge\nopt_clean\n"
+        _copies(top, mutation) + _verilog_miter() +
         f"sat -seq {steps} -prove trigger 0 -set-init-zero {' '.join(sets)} "
         f"-timeout {SAT_TIMEOUT_S} -show-inputs -show-outputs\n")
     text = run_yosys(work, "cex.ys", "cex.log",
