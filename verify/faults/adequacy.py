@@ -60,14 +60,17 @@ class AdequacyResult:
     survivors: list = field(default_factory=list)  # rows for mutants no set kills
     seconds: float = 0.0
 
+    def _count(self, verdict) -> int:
+        return sum(v == verdict for v in self.verdicts.values())
+
     @property
     def equivalent(self) -> int:
-        return sum(v == "equivalent" for v in self.verdicts.values())
+        return self._count("equivalent")
 
     @property
     def equivalent_below(self) -> int:
         """Mutants no run shorter than ``2**UNREACHABLE_OPS_LOG2`` operations exposes."""
-        return sum(v == "equivalent_below" for v in self.verdicts.values())
+        return self._count("equivalent_below")
 
     @property
     def detectable(self) -> int:
@@ -76,11 +79,11 @@ class AdequacyResult:
     @property
     def directed_killed(self) -> int:
         """Mutants only a replayed counterexample kills (not yet in the committed set)."""
-        return sum(v == "killed_by_counterexample" for v in self.verdicts.values())
+        return self._count("killed_by_counterexample")
 
     @property
     def unknown(self) -> int:
-        return sum(v == "unknown" for v in self.verdicts.values())
+        return self._count("unknown")
 
     def score(self, which="full") -> float:
         """Killed / detectable for the ``quick`` or ``full`` sets (counterexamples included in

@@ -40,7 +40,7 @@ import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lowbit.errors import check_int
@@ -177,8 +177,7 @@ def _cached(folder, key, decide) -> Verdict:
     with tempfile.TemporaryDirectory(prefix=f"eq{key}-", dir=folder) as tmp:
         shutil.copyfile(folder / "synth.il", Path(tmp) / "synth.il")
         v = decide(Path(tmp))
-    v = Verdict(v.mutant, v.verdict, v.steps, v.ops, round(time.perf_counter() - start, 2),
-                v.ops_log2)
+    v = replace(v, seconds=round(time.perf_counter() - start, 2))
     write_atomic(cache, json.dumps(v.to_dict()) + "\n")
     return v
 
@@ -225,14 +224,9 @@ def _matched_state(work, top, mutation, accumulator) -> Verdict | None:
 def _output_induction(work, top, mutation, widths, max_steps) -> Verdict:
     """Stage 3: temporal induction from all-zero registers on the outputs, ``differ`` first
     (it closes sooner), then ``trigger`` when ``differ`` found a difference only."""
-    (work / "miter.v").write_text(miter_verilog(top, *widths))
     for prop in ("differ", "trigger"):
-        (work / "induct.ys").write_text(
-            _copies(top, mutation) + _verilog_miter() +
-            f"sat -tempinduct -prove {prop} 0 -set-init-zero -maxsteps {max_steps} "
-            f"-timeout {SAT_TIMEOUT_S} -show-inputs -show-outputs\n")
-        log = run_yosys(work, "induct.ys", "induct.log",
-                        what=f"{top} mutant {mutation.id} induction").read_text()
+        log = _sat_on_outputs(work, top, mutation, widths, "induct",
+                              f"-tempinduct -prove {prop} 0 -maxsteps {max_steps}")
         proved = _induction_length(log)
         if proved is not None:
             return Verdict(mutation.id, "equivalent", proved)
@@ -243,9 +237,16 @@ def _output_induction(work, top, mutation, widths, max_steps) -> Verdict:
     return Verdict(mutation.id, "detectable", exposed, _ops_from_zero_state(trace, exposed))
 
 
-def _verilog_miter() -> str:
-    """Yosys lines: the :func:`miter_verilog` wrapper over ``gold`` and ``gate``, flattened."""
-    return "read_verilog miter.v\nhierarchy -top miter\nflatten\nopt_merge\nopt_clean\n"
+def _sat_on_outputs(work, top, mutation, widths, name, options) -> str:
+    """The log of ``sat <options>`` from all-zero registers on the :func:`miter_verilog`
+    wrapper over ``gold`` and the mutated ``gate`` (script ``<name>.ys`` in ``work``)."""
+    (work / "miter.v").write_text(miter_verilog(top, *widths))
+    (work / f"{name}.ys").write_text(
+        _copies(top, mutation) +
+        "read_verilog miter.v\nhierarchy -top miter\nflatten\nopt_merge\nopt_clean\n"
+        f"sat {options} -set-init-zero -timeout {SAT_TIMEOUT_S} -show-inputs -show-outputs\n")
+    return run_yosys(work, f"{name}.ys", f"{name}.log",
+                     what=f"{top} mutant {mutation.id} {name}").read_text()
 
 
 def _induction_length(log_text) -> int | None:
@@ -293,15 +294,10 @@ def _ops_from_zero_state(trace, exposed) -> tuple:
 def _protocol_counterexample(work, top, mutation, widths, steps) -> Verdict:
     """Bounded search for a trace in the test protocol (reset, then one op per cycle) on the
     miter of :func:`miter_verilog`."""
-    (work / "miter.v").write_text(miter_verilog(top, *widths))
     sets = ["-set-at 1 rst 1", "-set-at 1 valid 0", "-set-at 2 clear 1"]
     sets += [f"-set-at {t} rst 0 -set-at {t} valid 1" for t in range(2, steps + 1)]
-    (work / "cex.ys").write_text(
-        _copies(top, mutation) + _verilog_miter() +
-        f"sat -seq {steps} -prove trigger 0 -set-init-zero {' '.join(sets)} "
-        f"-timeout {SAT_TIMEOUT_S} -show-inputs -show-outputs\n")
-    text = run_yosys(work, "cex.ys", "cex.log",
-                     what=f"mutant {mutation.id} counterexample").read_text()
+    text = _sat_on_outputs(work, top, mutation, widths, "counterexample",
+                           f"-seq {steps} -prove trigger 0 {' '.join(sets)}")
     if "SAT proof finished - no model found: SUCCESS!" in text or "TIMEOUT" in text:
         return Verdict(mutation.id, "unknown", steps)
     values = _parse_trace(text)
