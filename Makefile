@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gemm.py
 	$(BIN)/python benchmarks/bench_rtl_sim.py
 	$(BIN)/python benchmarks/bench_sim.py
+	$(BIN)/python benchmarks/bench_prefix_dot.py
 
 clean:
 	rm -rf build

@@ -12,25 +12,16 @@ Usage: ``python benchmarks/bench_formats.py [--elements N]``. Times are the best
 """
 
 import argparse
-import time
 
 import ml_dtypes
 import numpy as np
 import softposit
 from rich.console import Console
 from rich.table import Table
+from timing import best_of
 
 from lowbit.golden import formats
 
-
-def best_of(fn, repeat=3):
-    """Return the best wall time in seconds of ``repeat`` calls and the last result."""
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def bench_minifloat(x, name, dtype, overflow):

@@ -10,24 +10,16 @@ Usage: ``python benchmarks/bench_gemm.py [--size 512]``. Times are the best of 3
 """
 
 import argparse
-import time
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from timing import best_of
 
 from lowbit.golden import arith, formats
 from lowbit.golden import gemm as G
 from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator
 
-
-def best_of(fn, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def main():
@@ -40,20 +32,20 @@ def main():
     A = f.encode(rng.standard_normal((n, n)))
     B = f.encode(rng.standard_normal((n, n)))
     a32, b32 = f.decode(A).astype(np.float32), f.decode(B).astype(np.float32)
-    t_np = best_of(lambda: a32 @ b32)
+    t_np, _ = best_of(lambda: a32 @ b32)
     table = Table(title=f"golden GEMM, fp8_e4m3 {n}x{n}x{n}, vs numpy float32 matmul "
                         f"({t_np * 1e3:.1f} ms)")
     for col in ("accumulator", "time", "ratio to numpy fp32", "goal"):
         table.add_column(col)
     for label, acc, goal in (("FP32 sequential (RNE)", FloatAccumulator(fp32), "<= 20x"),
                              ("exact (Kulisch) -> FP32", ExactAccumulator(fp32), "-")):
-        t = best_of(lambda: G.gemm(A, B, f, f, acc))
+        t, _ = best_of(lambda: G.gemm(A, B, f, f, acc))
         table.add_row(label, f"{t * 1e3:.1f} ms", f"{t / t_np:.1f}x", goal)
     m = 64
     small = A[:m, :], B[:, :m]
     acc = FloatAccumulator(fp32)
-    t_gen = best_of(lambda: acc.reduce(arith.exact_mul(small[0][:, None, :], small[1].T[None],
-                                                        f, f)), repeat=1)
+    t_gen, _ = best_of(lambda: acc.reduce(arith.exact_mul(small[0][:, None, :], small[1].T[None],
+                                                           f, f)), repeat=1)
     table.add_row(f"FP32 sequential, general model ({m}x{n}x{m})", f"{t_gen * 1e3:.0f} ms",
                   f"{t_gen / (m * n * m) * 1e9:.0f} ns per MAC", "-")
     Console().print(table)

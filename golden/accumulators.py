@@ -73,6 +73,14 @@ class _Accumulator:
             codes = self._reduce_split(products)
         else:
             codes = self._reduce(products)
+        return self.finish(codes)
+
+    #: A class with ``round_sum(total)``: its result is one rounding of the exact sum, so the
+    #: results after every product of a run stream from :class:`~.exact.PrefixSum`.
+    rounds_exact_sum = False
+
+    def finish(self, codes) -> np.ndarray:
+        """Codes as :attr:`out_fmt`'s dtype, any NaN as the format's canonical NaN code."""
         codes = codes.astype(self.out_fmt.code_dtype)
         nan_code = getattr(self.out_fmt, "nan_code", None)
         if nan_code is not None:
@@ -97,6 +105,7 @@ class ExactAccumulator(_Accumulator):
     out_fmt: object
     rounding: str = "rne"
     kind = "exact"
+    rounds_exact_sum = True
 
     def __post_init__(self):
         check_rounding(self.rounding)
@@ -108,7 +117,11 @@ class ExactAccumulator(_Accumulator):
         return int(np.ceil(hi - lo)) + 1 + int(np.ceil(np.log2(max(terms, 2)))) + 1
 
     def _reduce(self, products):
-        return self.out_fmt.round_exact(exact_sum(products), self.rounding)
+        return self.round_sum(exact_sum(products))
+
+    def round_sum(self, total: Exact) -> np.ndarray:
+        """Codes of :attr:`out_fmt` for exact sums ``total`` (one rounding)."""
+        return self.out_fmt.round_exact(total, self.rounding)
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,7 @@ class Quire(_Accumulator):
     posit_fmt: PositFormat
     standard: str = "2022"
     kind = "quire"
+    rounds_exact_sum = True
 
     def __post_init__(self):
         if not isinstance(self.posit_fmt, PositFormat):
@@ -146,7 +160,10 @@ class Quire(_Accumulator):
         return -2 * (self.posit_fmt.n - 2) * self.posit_fmt.useed_log2
 
     def _reduce(self, products):
-        total = exact_sum(products)
+        return self.round_sum(exact_sum(products))
+
+    def round_sum(self, total: Exact) -> np.ndarray:
+        """Posit codes for exact sums ``total``; raises if one overflows the quire."""
         # The two's complement quire holds |sum| < 2**(width - 1) LSBs; beyond that the register
         # wraps (SoftPosit's quire8 returns garbage). Say so instead of modelling a wrap.
         lead = total.exp + highest_bit(total.sig)

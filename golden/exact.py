@@ -124,19 +124,70 @@ def exact_sum(x: Exact, axis=-1) -> Exact:
     """
     x = Exact(*(np.moveaxis(getattr(x, f), axis, -1)
                 for f in ("negative", "sig", "exp", "nan", "inf")))
-    nan = x.nan.any(-1) | ((x.inf & x.negative).any(-1) & (x.inf & ~x.negative).any(-1))
-    inf = x.inf.any(-1) & ~nan
-    inf_negative = (x.inf & x.negative).any(-1)
+    pos_inf = (x.inf & ~x.negative).any(-1)
+    neg_inf = (x.inf & x.negative).any(-1)
     live = (x.sig != 0) & ~x.nan & ~x.inf
     # An exact zero sum is -0 only when every term is -0 (an empty sum is +0).
     all_negative_zero = (~live).all(-1) & x.negative.all(-1) & (x.sig.shape[-1] > 0)
+    flags = (x.nan.any(-1), pos_inf, neg_inf, all_negative_zero)
     if not live.any():
+        nan = flags[0] | (pos_inf & neg_inf)
+        inf = (pos_inf | neg_inf) & ~nan
         zeros = np.zeros(nan.shape, _U64)
-        return Exact(np.where(inf, inf_negative, all_negative_zero), zeros,
+        return Exact(np.where(inf, neg_inf, all_negative_zero), zeros,
                      np.zeros(nan.shape, np.int64), nan, inf)
     base = int(x.exp[live].min())
     top = int((x.exp + highest_bit(x.sig))[live].max()) + 1
     n_limbs = (top - base) // _LIMB + 2  # one spare limb for carries and the sign
+    limbs = [np.sum(part, axis=-1) for part in _term_limbs(x, live, base, n_limbs)]
+    return _from_limbs(limbs, base, *flags)
+
+
+class PrefixSum:
+    """Exact running sum of a stream of terms: :meth:`extend` returns every prefix sum.
+
+    ``base`` is the weight of the smallest term LSB the stream may hold and ``top`` one above
+    the highest bit a sum may reach, so the 32-bit limbs of the running sum are fixed; their
+    raw int64 totals are carried from chunk to chunk, exact for fewer than 2**31 terms. A run of
+    ``L`` terms costs O(L) time and O(chunk) memory, where prefixes of :func:`exact_sum` would
+    cost O(L**2).
+    """
+
+    def __init__(self, base: int, top: int):
+        self.base = base
+        self.n_limbs = (top - base) // _LIMB + 2  # one spare limb for carries and the sign
+        self._limbs = np.zeros(self.n_limbs, np.int64)
+        self._flags = np.array([False, False, False, True])  # nan, +inf, -inf, all -0 so far
+        self.terms = 0
+
+    def extend(self, x: Exact) -> Exact:
+        """Sums of the stream up to and including each term of 1-D ``x``."""
+        if x.sig.ndim != 1:
+            raise ValueError(f"PrefixSum.extend takes a 1-D run of terms, not shape {x.shape}")
+        live = (x.sig != 0) & ~x.nan & ~x.inf
+        if live.any():
+            lo = int(x.exp[live].min())
+            hi = int((x.exp + highest_bit(x.sig))[live].max()) + 1
+            if lo < self.base or hi + int(np.log2(self.terms + x.shape[0] + 1)) + 1 > \
+                    self.base + _LIMB * (self.n_limbs - 1):
+                raise ValueError(f"PrefixSum terms span 2**{lo}..2**{hi}, outside its limbs "
+                                 f"2**{self.base}.. for {self.n_limbs} limbs")
+        parts = _term_limbs(x, live, self.base, self.n_limbs)
+        limbs = [np.cumsum(p) + self._limbs[j] for j, p in enumerate(parts)]
+        nan, pos_inf, neg_inf, all_neg_zero = self._flags
+        flags = (np.logical_or.accumulate(x.nan) | nan,
+                 np.logical_or.accumulate(x.inf & ~x.negative) | pos_inf,
+                 np.logical_or.accumulate(x.inf & x.negative) | neg_inf,
+                 np.logical_and.accumulate(~live & x.negative) & all_neg_zero)
+        if x.shape[0]:
+            self._limbs = np.array([limb[-1] for limb in limbs], np.int64)
+            self._flags = np.array([f[-1] for f in flags])
+            self.terms += x.shape[0]
+        return _from_limbs(limbs, self.base, *flags)
+
+
+def _term_limbs(x: Exact, live, base: int, n_limbs: int) -> list:
+    """Per term, its signed 32-bit limbs ``j`` of ``sig * 2**(exp - base)`` (0 unless live)."""
     shift = np.where(live, x.exp - base, 0)
     sign = np.where(x.negative, -1, 1)
     limbs = []
@@ -145,7 +196,18 @@ def exact_sum(x: Exact, axis=-1) -> Exact:
         up = np.where(t >= 64, _U64(0), x.sig << np.clip(t, 0, 63).astype(_U64))
         down = np.where(-t >= 64, _U64(0), x.sig >> np.clip(-t, 0, 63).astype(_U64))
         part = (np.where(t >= 0, up, down) & _U64(_LIMB_MASK)).astype(np.int64)
-        limbs.append(np.sum(np.where(live, part * sign, 0), axis=-1))
+        limbs.append(np.where(live, part * sign, 0))
+    return limbs
+
+
+def _from_limbs(limbs, base, nan, pos_inf, neg_inf, all_negative_zero) -> Exact:
+    """The Exact value of raw int64 limb totals (limb ``j`` weighs ``2**(base + 32 j)``), with
+    a jammed sticky bit; NaN, +-Inf and the sign of a zero sum from the flags: any NaN term,
+    any +Inf term, any -Inf term, every term -0."""
+    nan = nan | (pos_inf & neg_inf)
+    inf = (pos_inf | neg_inf) & ~nan
+    n_limbs = len(limbs)
+    limbs = list(limbs)
     carry = np.zeros(nan.shape, np.int64)
     for j in range(n_limbs):
         total = limbs[j] + carry
@@ -178,7 +240,7 @@ def exact_sum(x: Exact, axis=-1) -> Exact:
     exp = (base - 2 * _LIMB) + _LIMB * (h - 1) - up + 2
     zero = sig == 0
     negative = np.where(zero, all_negative_zero, negative)
-    negative = np.where(inf, inf_negative, negative)
+    negative = np.where(inf, neg_inf, negative)
     sig = np.where(nan | inf, _U64(0), sig)
     return Exact(negative, sig, exp.astype(np.int64), nan, inf)
 

@@ -1,7 +1,8 @@
 """Dot products and GEMM on codes, with the accumulator modelled exactly.
 
 ``dot(a, b, a_fmt, b_fmt, acc)`` reduces the last axis; ``gemm(A, B, a_fmt, b_fmt, acc)``
-computes ``C[m, n] = sum_k A[m, k] B[k, n]``. Products are exact (:func:`arith.exact_mul`);
+computes ``C[m, n] = sum_k A[m, k] B[k, n]``; ``prefix_dot(a, b, ...)`` gives the result after
+every product of one run (a MAC register's codes). Products are exact (:func:`arith.exact_mul`);
 the accumulator model (:mod:`lowbit.golden.accumulators`) sums them in K order.
 
 Block formats (A blocked along K, i.e. its last axis; B blocked along K, i.e. its axis 0):
@@ -26,7 +27,8 @@ import numpy as np
 from lowbit.errors import OperationError
 from lowbit.golden import arith
 from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator
-from lowbit.golden.exact import Exact, exact_sum_split
+from lowbit.golden.binary import highest_bit
+from lowbit.golden.exact import Exact, PrefixSum, exact_sum_split
 from lowbit.golden.formats import BlockArray, get
 
 _CHUNK_PRODUCTS = 1 << 22  # products materialized at once by the general path
@@ -66,6 +68,63 @@ def dot(a, b, a_fmt, b_fmt, acc, out_fmt=None):
     if a.shape[-1] != b.shape[-1]:
         raise OperationError(f"dot needs equal lengths, got {a.shape[-1]} and {b.shape[-1]}")
     return _finish(acc.reduce(arith.exact_mul(a, b, a_fmt, b_fmt)), acc, out_fmt)
+
+
+def prefix_dot(a, b, a_fmt, b_fmt, acc, chunk=1 << 16):
+    """What a MAC register holds after each product of one run: element ``i`` of the result is
+    ``dot(a[:i + 1], b[:i + 1])`` (1-D codes of scalar formats, returns accumulator codes).
+
+    Accumulators that round the exact sum once (Kulisch, quire) stream the run through
+    :class:`~lowbit.golden.exact.PrefixSum`: O(L) time, O(``chunk``) memory, so runs of
+    millions of products are cheap. The others evaluate every prefix as a :func:`dot` padded
+    with neutral products, ``_CHUNK_PRODUCTS // len`` prefixes per call: O(L**2) time.
+    """
+    _check(a_fmt, b_fmt, acc)
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim != 1 or a.shape != b.shape or a_fmt.kind == "block":
+        raise OperationError(f"prefix_dot takes one run: equal-length 1-D codes of scalar "
+                             f"formats, got shapes {a.shape} and {b.shape}")
+    out = np.empty(a.size, dtype=acc.out_fmt.code_dtype)
+    if acc.rounds_exact_sum:
+        def products(s):  # exact products of operations s .. s + chunk
+            return arith.exact_mul(a[s:s + chunk], b[s:s + chunk], a_fmt, b_fmt)
+
+        base, top = 0, None
+        for s in range(0, a.size, chunk):  # first pass: the weights the run's sums span
+            p = products(s)
+            live = (p.sig != 0) & ~p.nan & ~p.inf
+            if live.any():
+                lo, hi = int(p.exp[live].min()), int((p.exp + highest_bit(p.sig))[live].max())
+                base, top = (lo, hi) if top is None else (min(base, lo), max(top, hi))
+        sums = PrefixSum(base, (base if top is None else top) + a.size.bit_length() + 2)
+        for s in range(0, a.size, chunk):
+            out[s:s + chunk] = acc.finish(acc.round_sum(sums.extend(products(s))))
+        return out
+    pad_a, pad_b = _neutral_codes(a_fmt, b_fmt, acc)
+    idx = np.arange(a.size)
+    rows_per_call = max(1, _CHUNK_PRODUCTS // max(1, a.size))
+    for r in range(0, a.size, rows_per_call):  # rows in blocks: memory O(rows * length)
+        rows = idx[r:r + rows_per_call]
+        cols = idx[:rows[-1] + 1]
+        mask = cols[None, :] <= rows[:, None]  # prefix i covers elements 0..i
+        av = np.where(mask, a[None, :cols.size], pad_a)
+        bv = np.where(mask, b[None, :cols.size], pad_b)
+        out[rows] = dot(av, bv, a_fmt, b_fmt, acc)
+    return out
+
+
+def _neutral_codes(a_fmt, b_fmt, acc) -> tuple:
+    """Codes ``(a, b)`` whose product leaves every accumulator's result unchanged.
+
+    Prefix sums are dots padded with them. Integer, fixed point and posit: 0. Floats: a
+    product of -0 (``a = -0``, ``b = +0``): an exact sum ignores it (its sign rule, -0 only when
+    every term is -0, too) and a rounded sum has ``x + (-0) == x`` for every ``x``, +0
+    included, except under ``rdn``, where +0 is the neutral product.
+    """
+    sequential_rdn = acc.kind == "float" and acc.rounding == "rdn"
+    if a_fmt.kind == "float" and a_fmt.signed and not sequential_rdn:
+        return 1 << (a_fmt.bits - 1), 0
+    return 0, 0
 
 
 # --- gemm -----------------------------------------------------------------------------------

@@ -372,16 +372,17 @@ def _cmd_adequacy(console, args) -> int:
         table.add_column(col, justify="left" if col == "vector sets" else "right")
     table.add_row("quick: " + ", ".join(res.quick_sets), str(res.quick_killed),
                   str(res.detectable), f"{d['quick_score']:.1%}")
-    table.add_row("full: " + ", ".join(res.full_sets), str(res.full_killed),
+    table.add_row("full: " + ", ".join(res.full_sets + res.deep_sets), str(res.full_killed),
                   str(res.detectable), f"{d['full_score']:.1%}")
     console.print(table)
     console.print(f"equivalent (proved): {res.equivalent}; equivalent below "
                   f"2**{d['unreachable_ops_log2']} operations since a clear: "
-                  f"{res.equivalent_below}; killed only by a SAT counterexample: "
-                  f"{res.directed_killed}; unknown: {res.unknown}")
+                  f"{res.equivalent_below}; killed only by a deep set: {res.deep_killed}; "
+                  f"killed only by a SAT counterexample: {res.directed_killed}; "
+                  f"unknown: {res.unknown}")
     rows = io.StringIO()
     writer = csv.DictWriter(rows, ("id", "description", "verdict", "proof_steps", "ops_log2",
-                                   "ops"))
+                                   "ops", "deep_kill"))
     writer.writeheader()
     for r in res.survivors:
         writer.writerow({**r, "ops": " ".join(f"{c}:{a:#x}:{b:#x}" for c, a, b in r["ops"])})

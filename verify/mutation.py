@@ -249,32 +249,58 @@ _REPLAY_CAMPAIGNS = {}
 
 def replay(unit, name, mutant, vectors, *, mutants=200, seed=1) -> dict | None:
     """Run mutant ``mutant`` of the campaign ``(name, mutants, seed)`` on one vector set;
-    return its first detection ``{"op", "kind", "got", "expected"}`` or None (masked).
+    return its first detection ``{"op", "kind", "got", "expected", "mutation"}`` or None
+    (masked). The campaign's simulator is built on first use, as :func:`run_mutation` builds
+    it."""
+    return replay_many(unit, name, [mutant], vectors, mutants=mutants, seed=seed)[mutant]
 
-    The campaign's simulator is built on first use, as :func:`run_mutation` builds it.
-    """
+
+def replay_many(unit, name, ids, vectors, *, mutants=200, seed=1, jobs=1,
+                check_baseline=False) -> dict:
+    """:func:`replay` of each mutant in ``ids`` on one vector set, ``jobs`` simulator processes
+    at a time: ``{mutant: first detection or None}``. For a long set run on a few mutants (the
+    set is written once). ``check_baseline``: mutant 0 runs too and must match golden on every
+    operation, else :class:`~lowbit.verify.runner.SimulationFailed`."""
     check_int("mutants", mutants, 1, MAX_MUTANTS, MutationError)
-    check_int("fault", mutant, 0, mutants, MutationError)
+    check_int("jobs", jobs, 1, MAX_JOBS, MutationError)
+    for mutant in ids:
+        check_int("fault", mutant, 0, mutants, MutationError)
     width = _check_ports(unit)
     key = (id(unit), name, mutants, seed)
     if key not in _REPLAY_CAMPAIGNS:  # export and look up once per unit object and draw
         _REPLAY_CAMPAIGNS[key] = _Campaign.prepare(export(unit, name), mutants, seed, False)
     campaign = _REPLAY_CAMPAIGNS[key]
+    run = ([0] if check_baseline else []) + [m for m in ids if not (check_baseline and m == 0)]
+    lines = {}
     with tempfile.TemporaryDirectory(prefix="lowbit-replay-") as tmp:
-        stim, out = Path(tmp) / "vectors.bin", Path(tmp) / "detections.txt"
+        stim = Path(tmp) / "vectors.bin"
         _write_vectors(stim, [vectors], unit.latency, width)
-        r = subprocess.run([str(campaign.simulator), str(stim), str(out), str(mutants),
-                            str(mutant), str(mutants + 1)], capture_output=True, text=True)
-        if r.returncode:
-            raise SimulationFailed(f"{name}: mutant simulator exited {r.returncode}: "
-                                   f"{r.stderr.strip()[-300:]}")
-        lines = out.read_text().split()
-    if not lines:
-        return None
-    _, _, op, kind, got = (int(x) for x in lines)
-    want = int(vectors.expected[op]) & ((1 << width) - 1) if op < len(vectors) else None
-    return {"op": op, "kind": DETECTION_KINDS[kind], "got": got, "expected": want,
-            "mutation": campaign.mutations[mutant - 1] if mutant else None}
+        for first in range(0, len(run), jobs):
+            procs = {}
+            for mutant in run[first:first + jobs]:
+                out = Path(tmp) / f"detections-{mutant}.txt"
+                procs[mutant] = (out, subprocess.Popen(
+                    [str(campaign.simulator), str(stim), str(out), str(mutants), str(mutant),
+                     str(mutants + 1)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    text=True))
+            for mutant, (out, proc) in procs.items():
+                err = proc.communicate()[1]
+                if proc.returncode:
+                    raise SimulationFailed(f"{name}: mutant simulator exited {proc.returncode}: "
+                                           f"{err.strip()[-300:]}")
+                lines[mutant] = out.read_text().split()
+    found = {}
+    for mutant, words in lines.items():
+        if not words:
+            found[mutant] = None
+            continue
+        _, _, op, kind, got = (int(x) for x in words)
+        if check_baseline and mutant == 0:
+            _baseline_failed(name, vectors, op, kind, got, width)
+        want = int(vectors.expected[op]) & ((1 << width) - 1) if op < len(vectors) else None
+        found[mutant] = {"op": op, "kind": DETECTION_KINDS[kind], "got": got, "expected": want,
+                         "mutation": campaign.mutations[mutant - 1] if mutant else None}
+    return {m: found[m] for m in ids}
 
 
 def _vector_sets(unit, names, prebuilt) -> list:

@@ -56,6 +56,9 @@ class Entry:
     testbench: str
     full_only: bool = False
     full_sets: tuple = ()
+    #: Sets of millions of operations (:data:`~lowbit.verify.vectors.DEEP_SETS`): too long for
+    #: a cocotb testbench, so only adequacy campaigns run them, on the C++ mutant driver.
+    deep_sets: tuple = ()
 
     def sets(self, full: bool) -> tuple:
         """Vector sets to run: ``vector_sets``, plus ``full_sets`` in the full regression."""
@@ -100,12 +103,12 @@ def _posit_vectors(unit, kind):
                       expected_codes(clear, stimulus.a, stimulus.b, fmt, fmt, quire))
 
 
-def _posit_mac_entry(fmt, standard, sets, full_only=False, full_sets=()):
+def _posit_mac_entry(fmt, standard, sets, full_only=False, full_sets=(), deep_sets=()):
     posit = F.get(fmt)
     quire = Quire(posit, standard)
     return Entry(
         "PositMac", f"{fmt}_q{standard}", lambda: PositMac(posit, quire=quire), sets,
-        full_sets=full_sets,
+        full_sets=full_sets, deep_sets=deep_sets,
         vectors=_posit_vectors,
         env=lambda u: {"LOWBIT_ACC_BITS": u.fmt.n, "LOWBIT_ACC_FMT": json.dumps(u.fmt.to_dict())},
         testbench="lowbit.verify.testbenches.mac_tb", full_only=full_only)
@@ -203,7 +206,7 @@ MATRIX = (
     _float_mac_entry("fp4_e2m1", "fp4_e2m1", FloatAccumulator(_FP32), ALL_SETS),
     _float_mac_entry("fp8_e4m3", "fp8_e4m3", ExactAccumulator(_FP32),
                      ("corners", "random", "sequences")),
-    _posit_mac_entry("posit8_0", "2022", ALL_SETS, full_sets=("walk",)),
+    _posit_mac_entry("posit8_0", "2022", ALL_SETS, full_sets=("walk",), deep_sets=("climb",)),
     _posit_mac_entry("posit4_1", "2022", ALL_SETS, full_sets=("walk",)),
     _mx_dot_entry("mxfp8_e4m3", FloatAccumulator(_FP32)),
     _mx_dot_entry("nvfp4", FloatAccumulator(_FP32)),

@@ -19,6 +19,11 @@ VECTOR_SETS = ("exhaustive", "corners", "random", "sequences")
 #: Sets for the full regression only: ``walk`` is two runs of ``2**13`` largest products.
 LONG_SETS = ("walk",)
 WALK_OPS = 1 << 13
+#: Sets too long for a cocotb testbench, for the C++ mutant driver only (adequacy campaigns,
+#: which check the unmutated netlist against golden on every operation): ``climb`` is one run
+#: of ``2**24`` largest products, a quire's sum climbing to ``2**24 * maxpos**2``.
+DEEP_SETS = ("climb",)
+CLIMB_OPS = 1 << 24
 #: Committed fault-directed operation runs, one JSON file per exported MAC configuration.
 DIRECTED = Path(__file__).with_name("data") / "directed"
 
@@ -41,25 +46,9 @@ class MacVectors:
         np.savez(path, **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "name"})
 
 
-def _neutral_codes(a_fmt, b_fmt, acc) -> tuple:
-    """Codes ``(a, b)`` whose product leaves every accumulator's result unchanged.
-
-    Prefix sums are dots padded with them. Integer, fixed point and posit: 0. Floats: a
-    product of -0 (``a = -0``, ``b = +0``): an exact sum ignores it (its sign rule, -0 only when
-    every term is -0, too) and a rounded sum has ``x + (-0) == x`` for every ``x``, +0
-    included, except under ``rdn``, where +0 is the neutral product.
-    """
-    sequential_rdn = acc.kind == "float" and acc.rounding == "rdn"
-    if a_fmt.kind == "float" and a_fmt.signed and not sequential_rdn:
-        return 1 << (a_fmt.bits - 1), 0
-    return 0, 0
-
-
-_PREFIX_ROWS = 256  # prefixes of a run golden evaluates per call (bounds the memory)
-
-
 def expected_codes(clear, a, b, a_fmt, b_fmt, acc) -> np.ndarray:
-    """Register code after each operation: golden dot of the run since the last clear.
+    """Register code after each operation: golden's dot of the run since the last clear
+    (:func:`~lowbit.golden.gemm.prefix_dot`).
 
     Codes are returned as integers: signed for integer and fixed-point registers (``to_int``),
     the unsigned code otherwise.
@@ -69,20 +58,11 @@ def expected_codes(clear, a, b, a_fmt, b_fmt, acc) -> np.ndarray:
     ends = np.append(starts[1:], len(a))
     fmt = acc.out_fmt
     as_int = fmt.to_int if fmt.kind in ("int", "fixed") else (lambda c: c.astype(np.int64))
-    pad_a, pad_b = _neutral_codes(a_fmt, b_fmt, acc)
     single = starts[ends - starts == 1]  # one-operation runs: all in one call
     out[single] = as_int(gemm.dot(a[single, None], b[single, None], a_fmt, b_fmt, acc))
     for s, e in zip(starts, ends):  # longer runs: every prefix
-        if e - s == 1:
-            continue
-        idx = np.arange(e - s)
-        for r in range(0, e - s, _PREFIX_ROWS):  # rows in blocks: memory O(rows * length)
-            rows = idx[r:r + _PREFIX_ROWS]
-            cols = idx[:rows[-1] + 1]
-            mask = cols[None, :] <= rows[:, None]  # prefix i covers elements 0..i
-            av = np.where(mask, a[s:s + cols.size][None, :], pad_a)
-            bv = np.where(mask, b[s:s + cols.size][None, :], pad_b)
-            out[s + r:s + r + rows.size] = as_int(gemm.dot(av, bv, a_fmt, b_fmt, acc))
+        if e - s > 1:
+            out[s:e] = as_int(gemm.prefix_dot(a[s:e], b[s:e], a_fmt, b_fmt, acc))
     return out
 
 
@@ -149,9 +129,14 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
         b = np.concatenate([np.full(WALK_OPS, ext_b[0]), np.full(WALK_OPS, ext_b[1])])
         clear = np.zeros(a.size, bool)
         clear[::WALK_OPS] = True
+    elif kind == "climb":
+        ext_a, ext_b = extreme_codes(a_fmt), extreme_codes(b_fmt)
+        a, b = np.full(CLIMB_OPS, ext_a[0]), np.full(CLIMB_OPS, ext_b[0])
+        clear = np.zeros(a.size, bool)
+        clear[0] = True
     else:
-        raise LowbitError(f"vector set must be one of {', '.join(VECTOR_SETS + LONG_SETS)}, "
-                          f"not {kind!r}")
+        raise LowbitError(f"vector set must be one of "
+                          f"{', '.join(VECTOR_SETS + LONG_SETS + DEEP_SETS)}, not {kind!r}")
     a, b = a.astype(np.int64), b.astype(np.int64)
     return MacVectors(kind, clear, a, b, expected_codes(clear, a, b, a_fmt, b_fmt, acc))
 

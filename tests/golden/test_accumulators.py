@@ -739,6 +739,77 @@ def test_dot_matches_fraction_oracle(name, acc, case):
     compare(got, expected, _describe_rows(name, a, b), f"{name} {_acc_id(acc)} {case}")
 
 
+# Every prefix of one run (what a MAC register holds after each operation): the streaming
+# exact path (Kulisch, quire) and the padded-dot path (the others), against the oracle per prefix.
+PREFIX_ACCS = [ExactAccumulator(FP["fp32"]), ExactAccumulator(FP["fp16"], "rtz"),
+               FloatAccumulator(FP["fp16"], "rne", "sequential"),
+               FloatAccumulator(FP["fp16"], "rdn", "sequential"),
+               FloatAccumulator(FP["bf16"], "rne", tree(4))]
+
+
+def _prefix_params():
+    out = []
+    for name in ("fp8_e4m3", "fp4_e2m1", "int8", "posit8_0", "posit16_1"):
+        accs = PREFIX_ACCS + [FixedAccumulator(*FIXED_WIDTH[name], "saturate", "rne")]
+        accs += [Quire(formats.get(name))] if name in POSITS else []
+        for acc in accs:
+            for case in ("cancel", "zeros", "specials", "overflow"):
+                if case == "specials" and (isinstance(acc, FixedAccumulator)
+                                           or not catalog(name)["nan"]):
+                    continue
+                out.append(pytest.param(name, acc, case, id=f"{name}-{_acc_id(acc)}-{case}"))
+    return out
+
+
+@pytest.mark.parametrize("name,acc,case", _prefix_params())
+def test_prefix_dot_matches_fraction_oracle_on_every_prefix(name, acc, case):
+    """The rows of a stimulus case joined into one run; ``chunk=5`` streams the exact path
+    through several chunks."""
+    fmt = formats.get(name)
+    a, b = stimulus(name, case)
+    a, b = a.ravel()[:160], b.ravel()[:160]
+    got = gemm.prefix_dot(a.astype(fmt.code_dtype), b.astype(fmt.code_dtype), fmt, fmt, acc,
+                          chunk=5)
+    assert got.shape == a.shape and got.dtype == acc.out_fmt.code_dtype
+    terms = products(name, name, a, b)
+    expected = [oracle_code(acc, terms[:i + 1]) for i in range(a.size)]
+    compare(got, expected, lambda i: f"prefix {i}: a=[{_hex(a[:i + 1])}] b=[{_hex(b[:i + 1])}]",
+            f"{name} {_acc_id(acc)} {case} prefixes")
+
+
+@pytest.mark.parametrize("name", ["posit8_0", "posit16_1"])
+def test_quire_prefix_dot_matches_softposit_step_by_step(name):
+    """Runs of random codes (one with a NaR) and runs of +-maxpos**2 that climb and come back
+    (as far as SoftPosit's 32-bit quire8 holds: 127 steps), SoftPosit's quire read after
+    every ``qma``."""
+    fmt = formats.get(name)
+    rng = _rng("quire prefixes", name)
+    n = 1 << fmt.bits
+    rand_a, rand_b = rng.integers(0, n, 8000), rng.integers(0, n, 8000)
+    rand_b[4000] = n // 2  # one NaR: every later prefix is NaR
+    top, bottom = fmt.max_code, fmt.min_code
+    steps = 100 if name == "posit8_0" else 3000
+    walk_a = np.full(4 * steps, top)
+    walk_b = np.repeat([top, bottom, bottom, top], steps)
+    for a, b in ((rand_a[:4000], rand_b[:4000]), (rand_a, rand_b), (walk_a, walk_b)):
+        got = gemm.prefix_dot(a.astype(fmt.code_dtype), b.astype(fmt.code_dtype), fmt, fmt,
+                              Quire(fmt), chunk=4096)
+        posit, quire = SOFTPOSIT[name]
+        q = quire()
+        for i, (x, y) in enumerate(zip(a, b)):
+            q.qma(posit(bits=int(x)), posit(bits=int(y)))
+            want = int(q.toPosit().v.v)
+            assert int(got[i]) == want, (f"{name} prefix {i}: lowbit 0x{int(got[i]):x} "
+                                         f"softposit 0x{want:x}")
+
+
+def test_prefix_dot_rejects_what_is_not_one_run():
+    e4 = formats.get("fp8_e4m3")
+    acc = ExactAccumulator(FP["fp32"])
+    with pytest.raises(OperationError, match="prefix_dot takes one run"):
+        gemm.prefix_dot(np.zeros((2, 3), np.uint8), np.zeros((2, 3), np.uint8), e4, e4, acc)
+
+
 def test_fixed_accumulator_nan_product_raises():
     """A NaN cannot enter a two's complement register: the dot product raises."""
     e4 = formats.get("fp8_e4m3")

@@ -7,13 +7,15 @@ the detectable mutants is reported per set. The campaigns of the acceptance (Int
 FloatMac fp8_e4m3, PositMac posit8_0, 320 faults each) are behind ``--full``.
 """
 
+import dataclasses
 import json
 
 import pytest
 
 from lowbit.verify.faults import adequacy
 from lowbit.verify.faults.equivalence import AccumulatorBound, check_mutant, miter_verilog
-from lowbit.verify.mutation import run_mutation
+from lowbit.verify.mutation import replay_many, run_mutation
+from lowbit.verify.runner import SimulationFailed
 from lowbit.verify.vectors import directed_path, directed_vectors, ops_vectors
 
 pytestmark = pytest.mark.xdist_group("rtl")
@@ -44,6 +46,20 @@ def test_killed_mutants_are_never_proved_equivalent(small_campaign):
     for m in killed:
         v = check_mutant(result.folder, SMALL, m, _widths(unit), max_steps=6)
         assert v.verdict != "equivalent", m.describe()
+
+
+def test_replay_many_agrees_with_the_campaign_and_checks_the_baseline(small_campaign):
+    """The deep-set path (a set replayed on a few mutants, mutant 0 checked) kills exactly
+    what the campaign's run of the same set kills, and a wrong expected code fails mutant 0."""
+    unit, result = small_campaign
+    vectors = adequacy.entry(SMALL).vectors(unit, "random")
+    ids = [m.id for m in result.mutations][:12]
+    found = replay_many(unit, SMALL, ids, vectors, mutants=40, seed=3, jobs=2,
+                        check_baseline=True)
+    assert {m for m, d in found.items() if d} == set(ids) & result.killed_by(["random"])
+    wrong = dataclasses.replace(vectors, expected=vectors.expected ^ (vectors.a == 1))
+    with pytest.raises(SimulationFailed, match="mutant 0 \\(no mutation\\) fails"):
+        replay_many(unit, SMALL, ids[:1], wrong, mutants=40, seed=3, check_baseline=True)
 
 
 def test_counterexamples_kill_their_mutant_in_simulation(small_campaign):
@@ -101,14 +117,11 @@ def test_committed_directed_sets_load_with_golden_expectations(name):
 
 
 @pytest.mark.full
-@pytest.mark.parametrize("name", [
-    "intmac_int8xint8_wrap20", "floatmac_fp8_e4m3xfp8_e4m3_acc_fp32",
-    pytest.param("positmac_posit8_0_q2022", marks=pytest.mark.xfail(
-        strict=True, reason="mutant 235 (a quire carry) is proved to need a run of at least "
-                            "2**21 operations since a clear; no vector set has one"))])
+@pytest.mark.parametrize("name", ["intmac_int8xint8_wrap20",
+                                  "floatmac_fp8_e4m3xfp8_e4m3_acc_fp32", "positmac_posit8_0_q2022"])
 def test_full_sets_detect_every_detectable_fault(name, tmp_path):
-    """Acceptance 1: 320 faults; full sets (with the directed set) kill every mutant that is
-    not proved equivalent."""
+    """Acceptance 1: 320 faults; full sets (with the directed set, and PositMac's deep
+    ``climb``) kill every mutant that is not proved equivalent."""
     r = adequacy.run_adequacy(name, mutants=320, seed=1, jobs=2, out_dir=tmp_path,
                               progress=False, say=None)
     assert r.unknown == 0, r.survivors

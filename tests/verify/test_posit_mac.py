@@ -124,10 +124,14 @@ def test_walk_saturates_at_plus_and_minus_maxpos():
     assert (v.expected[half:] == fmt.min_code).all()
 
 
-def test_prefix_blocks_do_not_change_expected_codes(monkeypatch):
-    fmt = F.get("posit8_0")
-    v = mac_vectors("sequences", fmt, fmt, Quire(fmt, "2022"))
+def test_climb_is_one_run_of_the_largest_product(monkeypatch):
+    """The deep ``climb`` set (``2**24`` operations in adequacy campaigns; 4,096 here): one
+    clear, then maxpos x maxpos every operation; every prefix rounds to maxpos (independent
+    of golden's streaming prefix sums)."""
     from lowbit.verify import vectors
-    monkeypatch.setattr(vectors, "_PREFIX_ROWS", 7)
-    again = expected_codes(v.clear, v.a, v.b, fmt, fmt, Quire(fmt, "2022"))
-    assert np.array_equal(again, v.expected)
+    monkeypatch.setattr(vectors, "CLIMB_OPS", 1 << 12)
+    fmt = F.get("posit8_0")
+    v = mac_vectors("climb", fmt, fmt, Quire(fmt, "2022"))
+    assert len(v) == 1 << 12 and v.clear[0] and v.clear.sum() == 1
+    assert (v.a == fmt.max_code).all() and (v.b == fmt.max_code).all()
+    assert (v.expected == fmt.max_code).all()

@@ -13,7 +13,10 @@ Steps, for one configuration of the regression matrix (``intmac_int8xint8_wrap20
    counterexample in the test protocol. Counterexamples are replayed on the mutant netlist as
    a candidate directed set; only a replay that kills counts. ``write_directed=True`` adds
    the killing runs to the committed directed set.
-3. Score = killed / detectable, detectable = mutants - equivalent - equivalent below. The full
+3. Mutants still undecided run the configuration's ``deep_sets`` (runs of millions of
+   operations, such as ``climb``: a quire summing ``2**24`` largest products), on the C++
+   driver and on those mutants alone, mutant 0 checked against golden on every operation.
+4. Score = killed / detectable, detectable = mutants - equivalent - equivalent below. The full
    sets are adequate when it is 100%.
 """
 
@@ -26,7 +29,7 @@ from lowbit.paths import build_dir, write_atomic
 from lowbit.verify import regression
 from lowbit.verify.faults.equivalence import (DEFAULT_MAX_STEPS, AccumulatorBound,
                                               check_mutant, in_parallel, search_protocol)
-from lowbit.verify.mutation import MAX_MUTANTS, run_mutation
+from lowbit.verify.mutation import MAX_MUTANTS, replay_many, run_mutation
 from lowbit.verify.vectors import directed_path, mac_formats, ops_vectors
 
 
@@ -56,6 +59,7 @@ class AdequacyResult:
     full_sets: tuple
     quick_killed: int
     full_killed: int
+    deep_sets: tuple = ()
     verdicts: dict = field(default_factory=dict)  # mutant id -> equivalent(_below)/killed/..
     survivors: list = field(default_factory=list)  # rows for mutants no set kills
     seconds: float = 0.0
@@ -82,6 +86,11 @@ class AdequacyResult:
         return self._count("killed_by_counterexample")
 
     @property
+    def deep_killed(self) -> int:
+        """Mutants only the deep sets kill (counted in ``full_killed``)."""
+        return self._count("killed_by_deep_set")
+
+    @property
     def unknown(self) -> int:
         return self._count("unknown")
 
@@ -95,6 +104,7 @@ class AdequacyResult:
     def to_dict(self) -> dict:
         return {"name": self.name, "mutants": self.mutants, "seed": self.seed,
                 "quick_sets": list(self.quick_sets), "full_sets": list(self.full_sets),
+                "deep_sets": list(self.deep_sets), "deep_killed": self.deep_killed,
                 "quick_killed": self.quick_killed, "full_killed": self.full_killed,
                 "equivalent": self.equivalent, "equivalent_below": self.equivalent_below,
                 "unreachable_ops_log2": UNREACHABLE_OPS_LOG2, "detectable": self.detectable,
@@ -123,7 +133,7 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
     r_full = run_mutation(unit, name, vector_sets=full, vectors=vectors,
                           json_path=out / "mutation.json", **common)
     result = AdequacyResult(name, mutants, seed, quick, full, len(r_full.killed_by(quick)),
-                            len(r_full.killed_quick))
+                            len(r_full.killed_quick), e.deep_sets)
     missed = r_full.survivors
     say(f"{name}: SAT proofs of {len(missed)} mutants the full sets miss "
         f"(induction up to {max_steps} steps)")
@@ -157,14 +167,38 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
         else:
             verdict = "unknown"
         result.verdicts[m.id] = verdict
-        result.survivors.append({"id": m.id, "description": m.describe(), "verdict": verdict,
-                                 "proof_steps": v.steps, "ops_log2": v.ops_log2,
-                                 "ops": [list(op) for op in v.ops]})
+    undecided = [m for m, verdict in result.verdicts.items() if verdict == "unknown"]
+    deep = _deep_kills(unit, e, name, undecided, common, say)
+    for m in deep:
+        result.verdicts[m] = "killed_by_deep_set"
+    result.full_killed += result.deep_killed
+    for m, v in zip(missed, verdicts):
+        result.survivors.append({"id": m.id, "description": m.describe(),
+                                 "verdict": result.verdicts[m.id], "proof_steps": v.steps,
+                                 "ops_log2": v.ops_log2, "ops": [list(op) for op in v.ops],
+                                 "deep_kill": deep.get(m.id, "")})
     if write_directed and runs:
         _add_directed(name, runs, seed, mutants)
     result.seconds = round(time.perf_counter() - start, 1)
     write_atomic(out / "adequacy.json", json.dumps(result.to_dict(), indent=1) + "\n")
     return result
+
+
+def _deep_kills(unit, e, name, ids, common, say) -> dict:
+    """Mutants among ``ids`` the entry's deep sets kill (run on those mutants alone), each with
+    the set and operation that exposed it: ``{id: "climb op 16777215"}``."""
+    killed = {}
+    for kind in e.deep_sets:
+        left = [m for m in ids if m not in killed]
+        if not left:
+            break
+        vectors = e.vectors(unit, kind)
+        say(f"{name}: deep set {kind} ({len(vectors):,} operations) on {len(left)} undecided "
+            f"mutants and the unmutated netlist")
+        found = replay_many(unit, name, left, vectors, mutants=common["mutants"],
+                            seed=common["seed"], jobs=common["jobs"], check_baseline=True)
+        killed |= {m: f"{kind} op {d['op']}" for m, d in found.items() if d}
+    return killed
 
 
 def _replay_kills(unit, name, verdicts, json_path, common) -> set:
