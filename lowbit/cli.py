@@ -12,6 +12,9 @@
                                             mutation score of a MAC's vector sets over the
                                             detectable faults, or masked/SDC/hang rates of an
                                             engine (see :mod:`lowbit.verify.faults`)
+``lowbit sweep FILE.py|FILE.toml [--out DIR] [--scheduler ADDR] [--workers N]``
+                                            a design-space sweep, resumable, with CSV, plots
+                                            and an HTML report (see :mod:`lowbit.explore`)
 ``lowbit demo [--out DIR]``                 the main job (see :mod:`lowbit.demo`)
 
 User errors print one line on stderr and exit with status 2; no traceback.
@@ -501,9 +504,47 @@ def build_parser():
                        help="operations to replay: clear flag and operand codes (0x.. ok)")
     p_flt.add_argument("--out", default=None, help="report folder (default build/faults/UNIT)")
 
+    p_swp = sub.add_parser("sweep", help="a design-space sweep from a .py or .toml file: "
+                                         "resumable, local pool or Dask cluster, HTML report")
+    p_swp.add_argument("file", help="sweep file (.py defining sweep = Sweep(...), or .toml)")
+    p_swp.add_argument("--out", default=None,
+                       help="folder for the database and reports (default build/sweeps)")
+    p_swp.add_argument("--scheduler", default=None, metavar="ADDR",
+                       help="Dask scheduler address, e.g. tcp://host:8786 (default: local pool)")
+    p_swp.add_argument("--workers", type=int, default=None,
+                       help="local worker processes (default: CPU count)")
+    p_swp.add_argument("--retry-errors", action="store_true",
+                       help="evaluate failed points again (finished ones are always skipped)")
+
     p_demo = sub.add_parser("demo", help="the main job: format study into build/demo/")
     p_demo.add_argument("--out", default=None, help="output folder (default build/demo)")
     return parser
+
+
+def cmd_sweep(console, args) -> int:
+    """Run a sweep file, then print the Pareto front and where the report is."""
+    from pathlib import Path
+
+    from lowbit.explore import load_sweep, run_sweep, write_report
+    from lowbit.explore.runner import database_path
+    sweep = load_sweep(args.file)
+    out = Path(args.out) if args.out else database_path(sweep).parent
+    console.print(f"sweep {sweep.name}: {len(sweep.space)} points, stages "
+                  f"{', '.join(sweep.stages)}; results in {database_path(sweep, out)}")
+    run = run_sweep(args.file, out=out, scheduler=args.scheduler, workers=args.workers,
+                    retry_errors=args.retry_errors)
+    rows = run.rows()
+    paths = write_report(sweep, rows, out)
+    console.print(f"{run.evaluated} points evaluated now, {run.skipped} already done, "
+                  f"{run.failed} failed, in {run.seconds:.1f} s")
+    if sweep.objectives:
+        from lowbit.explore import pareto_front
+        front = pareto_front([r for r in rows if r["status"] == "ok"], sweep.objectives)
+        cols = list(sweep.space.axes) + [m for m in sweep.objectives]
+        console.print(rows_table(f"Pareto front of {sweep.name}", front, cols,
+                                 right=list(sweep.objectives)))
+    console.print(f"HTML report: {paths['html']}")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -526,6 +567,8 @@ def main(argv=None) -> int:
             return cmd_sim(console, args)
         elif args.command == "faults":
             return cmd_faults(console, args)
+        elif args.command == "sweep":
+            return cmd_sweep(console, args)
         elif args.command == "demo":
             from lowbit import demo
 

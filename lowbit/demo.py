@@ -67,9 +67,37 @@ def run(out_dir=None, console=None) -> dict:
     paths["array"] = array_gemm(out, console)
     paths.update(area_comparisons(out, console))
     paths.update(decode_energy(out, console))
+    paths["sweep_html"] = formats_sweep(out, console)
     for kind, p in paths.items():
         console.print(f"wrote {kind.upper()}: {p}")
+    console.print(f"open the sweep report in a browser: {paths['sweep_html']}")
     return paths
+
+
+#: The first example sweep, whose small variant the demo runs.
+SWEEP_EXAMPLE = Path(__file__).parents[1] / "examples" / "formats_llm_decode.py"
+
+
+def formats_sweep(out, console) -> Path:
+    """Run the small formats-for-LLM-decode sweep (7 formats, resumable, in
+    ``<out>/sweep``); print its Pareto front; return its HTML report."""
+    import os
+
+    from lowbit.explore import load_sweep, pareto_front, run_sweep, write_report
+
+    os.environ["LOWBIT_SWEEP_SMALL"] = "1"
+    try:
+        sweep = load_sweep(SWEEP_EXAMPLE)
+    finally:
+        del os.environ["LOWBIT_SWEEP_SMALL"]
+    folder = out / "sweep"
+    run = run_sweep(sweep, out=folder, progress=True)
+    rows = run.rows()
+    front = pareto_front([r for r in rows if r["status"] == "ok"], sweep.objectives)
+    cols = ["format", "sqnr_db", "mlp_accuracy", "array_area_ge", "energy_per_token_uj"]
+    console.print(rows_table(f"Pareto front of {sweep.name}: energy per token vs GEMM SQNR",
+                             front, cols, right=cols[1:]))
+    return write_report(sweep, rows, folder)["html"]
 
 
 ARRAY_SHAPE = (6, 37, 10)  # M, K, N: ragged against the 4x4 array, K many tiles deep

@@ -1,9 +1,17 @@
-"""Design-space sweeps: a :class:`~lowbit.explore.space.Space` of named axes, results stored
-per point in SQLite as they finish (:class:`~lowbit.explore.store.Store`), and Pareto fronts
-(:func:`~lowbit.explore.pareto.pareto_front`)."""
+"""Design-space sweeps: a :class:`~lowbit.explore.space.Space` of named axes, the
+:func:`~lowbit.explore.evaluate.evaluate` pipeline (golden quality, Yosys area, SimPy cycles
+and energy, user metrics), :func:`~lowbit.explore.runner.run_sweep` on a process pool or a Dask
+cluster with results stored per point in SQLite (:class:`~lowbit.explore.store.Store`), Pareto
+fronts (:func:`~lowbit.explore.pareto.pareto_front`) and the CSV / PNG / HTML report
+(:func:`~lowbit.explore.report.write_report`)."""
 
+from lowbit.explore.evaluate import STAGES, evaluate
 from lowbit.explore.pareto import pareto_front
+from lowbit.explore.report import write_report
+from lowbit.explore.runner import run_sweep
 from lowbit.explore.space import Space, point_key
 from lowbit.explore.store import Store
+from lowbit.explore.sweep import Sweep, load_sweep
 
-__all__ = ["Space", "Store", "pareto_front", "point_key"]
+__all__ = ["STAGES", "Space", "Store", "Sweep", "evaluate", "load_sweep", "pareto_front",
+           "point_key", "run_sweep", "write_report"]

@@ -42,9 +42,13 @@ def point_key(point: dict) -> str:
 
 
 class Space:
-    """Named axes; their cartesian product, filtered by ``where``, is the set of points."""
+    """Named axes; their cartesian product, filtered by ``where``, is the set of points.
 
-    def __init__(self, axes: dict, where=None):
+    ``derive(point) -> dict`` adds fields computed from the axes to every point (one
+    ``format`` axis setting ``a_fmt``, ``w_fmt`` and ``accumulator``, say); they are part of
+    the point, its key and its row."""
+
+    def __init__(self, axes: dict, where=None, derive=None):
         if not isinstance(axes, dict) or not axes:
             raise SpaceError(f"axes must be a non-empty mapping of axis name to values, not "
                              f"{axes!r}")
@@ -66,11 +70,20 @@ class Space:
             raise SpaceError(f"where must be a function of a point returning True to keep it, "
                              f"not {where!r}")
         self.where = where
+        if derive is not None and not callable(derive):
+            raise SpaceError(f"derive must be a function of a point returning a dict of extra "
+                             f"fields, not {derive!r}")
+        self.derive = derive
 
     def __iter__(self):
         names = list(self.axes)
         for values in itertools.product(*self.axes.values()):
             point = dict(zip(names, values))
+            if self.derive is not None:
+                extra = self.derive(dict(point))
+                if not isinstance(extra, dict):
+                    raise SpaceError(f"derive must return a dict, not {type(extra).__name__}")
+                point |= {k: _canonical(v, k) for k, v in extra.items()}
             if self.where is None or self.where(point):
                 yield point
 

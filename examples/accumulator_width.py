@@ -1,0 +1,31 @@
+"""How narrow can the FP8 MAC accumulator be for K = 4096? fp8_e4m3 x fp8_e4m3 products summed
+in float registers with 8 exponent bits and 23 down to 4 mantissa bits (plus the exact Kulisch
+accumulator as the reference): GEMM SQNR at K = 4096 against the FloatMac's synthesized area.
+
+Run: ``lowbit sweep examples/accumulator_width.py``.
+"""
+
+from lowbit.explore import Space, Sweep
+
+MANTISSA_BITS = (23, 16, 12, 10, 8, 7, 6, 5, 4)
+
+
+def accumulator_bits(point, metrics):
+    """Register width in bits (sign + 8 exponent bits + mantissa; exact: the FloatMac's)."""
+    acc = point["accumulator"]
+    return {"acc_mantissa_bits": 23 if acc == "fp32" else
+            (int(acc.split("m")[-1]) if acc.startswith("fp_e8m") else None)}
+
+
+sweep = Sweep(
+    name="accumulator-width",
+    title="FP8 MAC accumulator width at K = 4096",
+    space=Space({"a_fmt": "fp8_e4m3", "w_fmt": "fp8_e4m3", "k": 4096, "tokens": 16, "n": 16,
+                 "accumulator": ["exact"] + ["fp32" if m == 23 else f"fp_e8m{m}"
+                                             for m in MANTISSA_BITS]}),
+    stages=("gemm", "area"),
+    metrics=(accumulator_bits,),
+    objectives={"mac_area_ge": "min", "sqnr_db": "max"},
+    plots=[("mac_area_ge", "sqnr_db", "accumulator"),
+           ("acc_mantissa_bits", "sqnr_db", None)],
+)

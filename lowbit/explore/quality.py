@@ -1,0 +1,149 @@
+"""Numerical quality of a design point, from the golden model.
+
+Two measurements, both on codes through :mod:`lowbit.golden` (never float emulation):
+
+* :func:`gemm_quality`: ``Y = X @ W`` with LLM-like activations ``X`` (tokens x K, N(0, 1)
+  with 0.1% outlier channels scaled by 50, :func:`lowbit.golden.tensors.synthetic`) and
+  N(0, 1/K) weights ``W`` (K x N), both quantized to the point's formats, multiplied by
+  ``golden.gemm`` with the point's accumulator; SQNR (dB) and max absolute error against the
+  float64 product.
+* :func:`mlp_accuracy`: a 64-32-10 ReLU MLP trained in float64 NumPy on scikit-learn's bundled
+  8x8 digits (seeded, the same weights every run), evaluated on the held-out third with
+  weights and activations quantized and both layers run through ``golden.gemm``.
+
+Element formats are lowbit format names (``int8``, ``fp8_e4m3``, ``mxfp4``, ``nvfp4``, ...) or
+``lut2``: 2-bit offset weights through the LUT GEMM (``golden.lut_gemm``, groups of
+``lut_group``) with int8 activations. Scalar formats take one absmax (posits: rms) scale per
+tensor; block formats carry their own scales (blocked along K).
+"""
+
+from functools import lru_cache
+
+import numpy as np
+
+from lowbit.errors import LowbitError
+from lowbit.golden import formats, gemm, lut_gemm, metrics, tensors
+from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
+                                        Quire)
+from lowbit.golden.quantize import default_scaling, tensor_scale
+
+LUT_FORMAT = "lut2"
+ACCUMULATORS = ("exact", "int<bits>", "quire", "a float format name (fp32, bf16, fp_e8m10, ...)")
+
+
+class QualityError(LowbitError, ValueError):
+    """A format or accumulator name the quality stage cannot evaluate."""
+
+
+def accumulator(name: str, a_fmt, w_fmt):
+    """The golden accumulator called ``name`` for products of these formats: ``exact``
+    (Kulisch, rounded once to fp32), ``int<bits>`` (a two's complement register whose LSB is
+    one product LSB), ``quire`` (posits), or a float format name (``fp32``, ``bf16``,
+    ``fp_e8m10``, ...): a register rounding every addition (RNE, sequential)."""
+    elements = [f.element if f.kind == "block" else f for f in (a_fmt, w_fmt)]
+    if name == "exact":
+        return ExactAccumulator(formats.get("fp32"))
+    if name == "quire":
+        return Quire(elements[0])
+    if name.startswith("int") and name[3:].isdigit():
+        return FixedAccumulator.for_products(int(name[3:]), *elements)
+    try:
+        fmt = formats.get(name)
+    except LowbitError:
+        fmt = None
+    if fmt is None or fmt.kind != "float":
+        raise QualityError(f"accumulator must be one of {', '.join(ACCUMULATORS)}, not "
+                           f"{name!r}")
+    return FloatAccumulator(fmt)
+
+
+def element_format(name: str):
+    """The lowbit format called ``name`` (``lut2`` has none: it is handled by the LUT path)."""
+    try:
+        return formats.get(name)
+    except LowbitError as err:
+        raise QualityError(f"element format {name!r}: {err}") from None
+
+
+def quantized_matmul(x, w, a_name, w_name, acc_name, lut_group=4) -> np.ndarray:
+    """``x @ w`` (float64 arrays, (M, K) and (K, N)) with ``x`` quantized to ``a_name``,
+    ``w`` to ``w_name`` and the products summed by golden's accumulator ``acc_name``;
+    returns the float64 result."""
+    if w_name == LUT_FORMAT:
+        return _lut_matmul(x, w, a_name, lut_group)
+    a_fmt, w_fmt = element_format(a_name), element_format(w_name)
+    acc = accumulator(acc_name, a_fmt, w_fmt)
+    if (a_fmt.kind == "block") != (w_fmt.kind == "block"):
+        raise QualityError(f"a_fmt and w_fmt must both be block formats or both scalar, not "
+                           f"{a_name} and {w_name}")
+    if a_fmt.kind == "block":
+        codes = gemm.gemm(a_fmt.encode(x, axis=1), w_fmt.encode(w, axis=0), a_fmt, w_fmt, acc)
+        return acc.out_fmt.decode(codes).astype(np.float64)
+    sa = tensor_scale(x, a_fmt, default_scaling(a_fmt))
+    sw = tensor_scale(w, w_fmt, default_scaling(w_fmt))
+    ca = a_fmt.encode(x / sa, overflow="saturate", on_nan="zero")
+    cw = w_fmt.encode(w / sw, overflow="saturate", on_nan="zero")
+    codes = gemm.gemm(ca, cw, a_fmt, w_fmt, acc)
+    return acc.out_fmt.decode(codes).astype(np.float64) * (sa * sw)
+
+
+def _lut_matmul(x, w, a_name, group):
+    """2-bit offset weights (codes 0..3 for -2..1 steps of ``sw``), int8 activations."""
+    if a_name != "int8":
+        raise QualityError(f"a_fmt for {LUT_FORMAT} weights must be int8, not {a_name!r}")
+    int8 = formats.get("int8")
+    sa = tensor_scale(x, int8, "absmax")
+    ca = np.clip(np.rint(x / sa), -128, 127).astype(np.int64)
+    sw = max(float(np.max(np.abs(w))) / 2.0, 1e-300)
+    cw = (np.clip(np.rint(w / sw), -2, 1) + 2).astype(np.uint8)
+    out, _ = lut_gemm.lut_gemm(ca, cw, lut_gemm.LutGemmConfig(2, group))
+    return out.astype(np.float64) * (sa * sw)
+
+
+def gemm_quality(a_fmt, w_fmt, accumulator="fp32", k=512, tokens=32, n=32, seed=0,
+                 lut_group=4) -> dict:
+    """``sqnr_db`` and ``max_abs_error`` of a quantized (tokens x k) @ (k x n) GEMM on
+    outlier-channel activations (module docstring)."""
+    x = tensors.synthetic("outlier_channels", (tokens, k), seed).astype(np.float64)
+    w = np.random.default_rng([seed, 7]).standard_normal((k, n)) / np.sqrt(k)
+    ref = x @ w
+    got = quantized_matmul(x, w, a_fmt, w_fmt, accumulator, lut_group)
+    return {"sqnr_db": round(metrics.sqnr_db(ref, got), 4),
+            "max_abs_error": float(metrics.max_abs_error(ref, got))}
+
+
+@lru_cache(maxsize=1)
+def _digits_mlp():
+    """Digits split 2/3 train, 1/3 test (seeded), and a 64-32-10 MLP trained on it (float64)."""
+    from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
+    data = load_digits()
+    x, y = data.data / 16.0, data.target
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(y))
+    cut = 2 * len(y) // 3
+    tr, te = order[:cut], order[cut:]
+    w1 = rng.standard_normal((64, 32)) * np.sqrt(2 / 64)
+    w2 = rng.standard_normal((32, 10)) * np.sqrt(2 / 32)
+    onehot = np.eye(10)[y[tr]]
+    for _ in range(300):  # full-batch gradient descent on softmax cross-entropy
+        h = np.maximum(x[tr] @ w1, 0)
+        logits = h @ w2
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        g = (p - onehot) / len(tr)
+        gw2 = h.T @ g
+        gw1 = x[tr].T @ ((g @ w2.T) * (h > 0))
+        w1 -= 0.5 * gw1
+        w2 -= 0.5 * gw2
+    return x[te], y[te], w1, w2
+
+
+def mlp_accuracy(a_fmt, w_fmt, accumulator="fp32", lut_group=4) -> dict:
+    """Test accuracy of the digits MLP with both layers quantized (``mlp_accuracy``), and the
+    float64 model's (``mlp_accuracy_fp64``) for reference."""
+    x, y, w1, w2 = _digits_mlp()
+    reference = float(np.mean(np.argmax(np.maximum(x @ w1, 0) @ w2, 1) == y))
+    h = np.maximum(quantized_matmul(x, w1, a_fmt, w_fmt, accumulator, lut_group), 0)
+    logits = quantized_matmul(h, w2, a_fmt, w_fmt, accumulator, lut_group)
+    return {"mlp_accuracy": round(float(np.mean(np.argmax(logits, 1) == y)), 4),
+            "mlp_accuracy_fp64": round(reference, 4)}
