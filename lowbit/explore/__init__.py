@@ -5,7 +5,7 @@ cluster with results stored per point in SQLite (:class:`~lowbit.explore.store.S
 fronts (:func:`~lowbit.explore.pareto.pareto_front`) and the CSV / PNG / HTML report
 (:func:`~lowbit.explore.report.write_report`)."""
 
-from lowbit.explore.evaluate import STAGES, evaluate
+from lowbit.explore.evaluate import DEFAULT_STAGES, STAGES, evaluate
 from lowbit.explore.pareto import pareto_front
 from lowbit.explore.report import write_report
 from lowbit.explore.runner import run_sweep
@@ -13,5 +13,5 @@ from lowbit.explore.space import Space, point_key
 from lowbit.explore.store import Store
 from lowbit.explore.sweep import Sweep, load_sweep
 
-__all__ = ["STAGES", "Space", "Store", "Sweep", "evaluate", "load_sweep", "pareto_front",
+__all__ = ["DEFAULT_STAGES", "STAGES", "Space", "Store", "Sweep", "evaluate", "load_sweep", "pareto_front",
            "point_key", "run_sweep", "write_report"]

@@ -13,6 +13,11 @@ Stages (:data:`STAGES`), each the existing layer that knows the answer:
   ``workload`` (default ``llama2-7b-decode``, axes ``batch``, ``context`` and ``attention``:
   False keeps the weight GEMMs only, as a LUT engine runs): ``cycles``,
   ``energy_pj``, ``energy_per_token_uj``, ``tops``, ``tops_per_w``, ``utilization``.
+* ``rtl`` (optional): the point's MAC design on Verilator, golden's ``random`` vector set
+  (2,048 operations) through the unmutated netlist of the mutation driver: ``rtl_check`` is
+  ``pass`` or the point fails with the first mismatch; ``n/a`` for designs other than the
+  scalar MACs (:data:`SCALAR_MACS`; block dot units and LUT cores have their own
+  regressions).
 
 A user metric is a function ``f(point, metrics) -> dict`` run after the stages, seeing the
 metrics so far. An exception in any stage fails the point (the runner records the error).
@@ -23,7 +28,9 @@ import numpy as np
 from lowbit.errors import LowbitError
 from lowbit.explore import hardware, quality
 
-STAGES = ("gemm", "mlp", "area", "sim")
+STAGES = ("gemm", "mlp", "area", "sim", "rtl")
+DEFAULT_STAGES = STAGES[:4]  # rtl is optional: a Verilator build per new MAC design
+SCALAR_MACS = ("IntMac", "FloatMac", "PositMac")  # what the rtl stage checks
 DEFAULT_WORKLOAD = {"workload": "llama2-7b-decode", "batch": 1, "context": 512,
                     "attention": True}
 
@@ -73,7 +80,23 @@ def sim_stage(point: dict) -> dict:
             "utilization": float(t["utilization"]), "bound": t["bound"]}
 
 
-_STAGE_FUNCTIONS = {"gemm": gemm_stage, "mlp": mlp_stage, "area": area_stage, "sim": sim_stage}
+def rtl_stage(point: dict) -> dict:
+    from lowbit.reports.catalogue import design_name, get_unit
+    from lowbit.verify.mutation import replay_many
+    from lowbit.verify.vectors import mac_formats, mac_vectors
+    unit_name, params, _ = hardware.mac_design(point)
+    if unit_name not in SCALAR_MACS:
+        return {"rtl_check": "n/a"}
+    entry = get_unit(unit_name)
+    unit = entry.build(entry.parse(params))
+    vectors = mac_vectors("random", *mac_formats(unit), count=2048)
+    replay_many(unit, design_name(entry, params), [0], vectors, mutants=1, seed=1,
+                check_baseline=True)  # raises SimulationFailed on the first mismatch
+    return {"rtl_check": "pass", "rtl_operations": len(vectors)}
+
+
+_STAGE_FUNCTIONS = {"gemm": gemm_stage, "mlp": mlp_stage, "area": area_stage, "sim": sim_stage,
+                    "rtl": rtl_stage}
 
 
 def check_stages(stages) -> tuple:
@@ -85,8 +108,9 @@ def check_stages(stages) -> tuple:
     return stages
 
 
-def evaluate(point: dict, stages=STAGES, metrics=()) -> dict:
-    """Run ``stages`` (in :data:`STAGES` order) and then the user ``metrics`` on ``point``;
+def evaluate(point: dict, stages=DEFAULT_STAGES, metrics=()) -> dict:
+    """Run ``stages`` (names from :data:`STAGES`, in the order given), then the user
+    ``metrics``, on ``point``;
     return every metric in one flat dict (floats, ints, strings)."""
     out = {}
     for s in check_stages(stages):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lowbit.errors import LowbitError
-from lowbit.explore.evaluate import STAGES, check_stages
+from lowbit.explore.evaluate import DEFAULT_STAGES, check_stages
 from lowbit.explore.pareto import SENSES
 from lowbit.explore.space import Space, SpaceError
 
@@ -48,7 +48,7 @@ class Sweep:
 
     name: str
     space: Space
-    stages: tuple = STAGES
+    stages: tuple = DEFAULT_STAGES
     metrics: tuple = ()
     objectives: dict = field(default_factory=dict)
     plots: list = field(default_factory=list)
@@ -139,6 +139,6 @@ def _from_toml(path) -> Sweep:
         space = Space(data["axes"])
     except SpaceError as err:
         raise SweepError(f"{path.name} [axes]: {err}") from None
-    return Sweep(head.get("name", path.stem), space, tuple(head.get("stages", STAGES)),
+    return Sweep(head.get("name", path.stem), space, tuple(head.get("stages", DEFAULT_STAGES)),
                  objectives=data.get("objectives", {}), plots=data.get("plot", []),
                  title=head.get("title", ""))

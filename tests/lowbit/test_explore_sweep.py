@@ -148,7 +148,7 @@ BAD_FILES = [
     ("bad.toml", "[sweep]\nname='x'\nstage=['gemm']\n[axes]\na_fmt='int8'\n",
      "unknown key 'stage'"),
     ("bad.toml", "[sweep]\nname='x'\nstages=['gemm', 'power']\n[axes]\na_fmt='int8'\n",
-     "stage must be one of gemm, mlp, area, sim, not 'power'"),
+     "stage must be one of gemm, mlp, area, sim, rtl, not 'power'"),
     ("bad.toml", "[sweep]\nname='x'\n", "needs an [axes] table"),
     ("bad.toml", "[sweep]\nname='x'\n[axes]\nrows=[]\n", "axis rows must have at least one"),
     ("bad.toml", "[sweep\n", "is not valid TOML"),
@@ -202,3 +202,11 @@ def test_space_derive_adds_fields_to_every_point():
                   derive=lambda p: {"a_fmt": p["format"], "w_fmt": p["format"]})
     assert space.points()[1] == {"format": "mxfp4", "a_fmt": "mxfp4", "w_fmt": "mxfp4"}
     assert Sweep("s", space, ("gemm",)).name == "s"
+
+
+@pytest.mark.xdist_group("rtl")
+def test_rtl_stage_checks_the_mac_on_verilator():
+    """int4 x int4 into int32: golden's random set through the Verilated MAC, bit for bit."""
+    out = evaluate({"a_fmt": "int4"}, ("rtl",))
+    assert out == {"rtl_check": "pass", "rtl_operations": 2048}
+    assert evaluate({"a_fmt": "mxfp4"}, ("rtl",)) == {"rtl_check": "n/a"}
