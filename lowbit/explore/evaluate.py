@@ -8,7 +8,8 @@ Stages (:data:`STAGES`), each the existing layer that knows the answer:
 * ``area``: the point's MAC design synthesized by Yosys (:func:`lowbit.reports.synthesis.synth`,
   cached under ``build/synth``): ``mac_area_ge`` (generic gate equivalents),
   ``area_per_mac_ge`` (per multiply-accumulate per cycle) and ``array_area_ge``
-  (``area_per_mac_ge`` x the engine's MACs per cycle; the MAC array only, no buffers).
+  (``area_per_mac_ge`` x the engine's peak MACs per cycle as :mod:`lowbit.sim` counts them:
+  a systolic array of MX PEs does a block per PE per cycle; the MAC array only, no buffers).
 * ``sim``: the SimPy cycle and energy model (:func:`lowbit.sim.run`) on the point's
   ``workload`` (default ``llama2-7b-decode``, axes ``batch``, ``context`` and ``attention``:
   False keeps the weight GEMMs only, as a LUT engine runs): ``cycles``,
@@ -59,7 +60,10 @@ def area_stage(point: dict) -> dict:
     row = synth(design, ("generic",), jobs=1)[0]
     per_mac = row["area_ge"] / macs_per_cycle
     arch = hardware.arch_dict(point)["engine"]
-    engine_macs = {"systolic": arch.get("rows", 0) * arch.get("cols", 0),
+    # Peak MACs per cycle as the cycle model counts them: a systolic array has rows x cols
+    # PEs of the MAC design (an MX PE does a block per cycle), an adder tree ``lanes``
+    # multipliers, a LUT core is the design itself.
+    engine_macs = {"systolic": arch.get("rows", 0) * arch.get("cols", 0) * macs_per_cycle,
                    "adder_tree": arch.get("lanes", 0)}.get(arch["kind"], macs_per_cycle)
     return {"mac_design": design.name, "mac_area_ge": row["area_ge"],
             "area_per_mac_ge": round(per_mac, 3), "array_area_ge": round(per_mac * engine_macs, 1)}

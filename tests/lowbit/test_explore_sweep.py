@@ -210,3 +210,16 @@ def test_rtl_stage_checks_the_mac_on_verilator():
     out = evaluate({"a_fmt": "int4"}, ("rtl",))
     assert out == {"rtl_check": "pass", "rtl_operations": 2048}
     assert evaluate({"a_fmt": "mxfp4"}, ("rtl",)) == {"rtl_check": "n/a"}
+
+
+def test_array_area_counts_the_engine_macs_the_cycle_model_counts(monkeypatch):
+    """A systolic array has rows x cols PEs of the MAC design, each doing the design's MACs
+    per cycle (an MX dot unit: a 32-element block), as ``lowbit.sim`` peaks count them; the
+    design here is a small IntMac standing in for a 32-MAC block unit."""
+    from lowbit.explore import hardware
+    from lowbit.explore.evaluate import area_stage
+    monkeypatch.setattr(hardware, "mac_design", lambda point: (
+        "IntMac", {"a": "int4", "b": "int4", "acc_bits": "32"}, 32))
+    out = area_stage({"a_fmt": "int4", "rows": 2, "cols": 3})
+    assert out["array_area_ge"] == round(out["mac_area_ge"] * 6, 1)
+    assert out["area_per_mac_ge"] == round(out["mac_area_ge"] / 32, 3)
