@@ -89,14 +89,13 @@ def prefix_dot(a, b, a_fmt, b_fmt, acc, chunk=1 << 16):
         def products(s):  # exact products of operations s .. s + chunk
             return arith.exact_mul(a[s:s + chunk], b[s:s + chunk], a_fmt, b_fmt)
 
-        base, top = 0, None
-        for s in range(0, a.size, chunk):  # first pass: the weights the run's sums span
-            p = products(s)
-            live = (p.sig != 0) & ~p.nan & ~p.inf
-            if live.any():
-                lo, hi = int(p.exp[live].min()), int((p.exp + highest_bit(p.sig))[live].max())
-                base, top = (lo, hi) if top is None else (min(base, lo), max(top, hi))
-        sums = PrefixSum(base, (base if top is None else top) + a.size.bit_length() + 2)
+        # The weights the run's products span, from its distinct operand codes: a product's
+        # LSB weighs exp_a + exp_b, its leading one at most one above the operands' summed.
+        spans = [_weight_span(a, a_fmt), _weight_span(b, b_fmt)]
+        base, top = 0, 0
+        if None not in spans:
+            base, top = spans[0][0] + spans[1][0], spans[0][1] + spans[1][1] + 1
+        sums = PrefixSum(base, top + a.size.bit_length() + 2)
         for s in range(0, a.size, chunk):
             out[s:s + chunk] = acc.finish(acc.round_sum(sums.extend(products(s))))
         return out
@@ -111,6 +110,16 @@ def prefix_dot(a, b, a_fmt, b_fmt, acc, chunk=1 << 16):
         bv = np.where(mask, b[None, :cols.size], pad_b)
         out[rows] = dot(av, bv, a_fmt, b_fmt, acc)
     return out
+
+
+def _weight_span(codes, fmt):
+    """``(lowest LSB exponent, highest leading-one exponent)`` of the nonzero finite values
+    among ``codes``, or None when there are none."""
+    x = fmt.to_exact(np.unique(codes))
+    live = (x.sig != 0) & ~x.nan & ~x.inf
+    if not live.any():
+        return None
+    return int(x.exp[live].min()), int((x.exp + highest_bit(x.sig))[live].max())
 
 
 def _neutral_codes(a_fmt, b_fmt, acc) -> tuple:
