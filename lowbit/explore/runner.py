@@ -10,6 +10,7 @@ pickles it with cloudpickle). On a cluster, workers need lowbit installed and, f
 file, the same path readable.
 """
 
+import sys
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -130,7 +131,6 @@ def _results(source, todo, scheduler, workers):
 
 
 def _progress(show):
-    import sys
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                     disable=not (sys.stderr.isatty() if show is None else show))
