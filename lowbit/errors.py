@@ -53,5 +53,31 @@ def check_choice(field: str, value, allowed, error=FormatParameterError):
     """Return ``value`` if it is one of ``allowed``; raise ``error`` naming ``field``."""
     if value not in allowed:
         listed = ", ".join(repr(a) for a in allowed)
-        raise error(f"{field} must be one of {listed}, not {value!r}")
+        raise error(f"{field} must be one of {listed}, not {value!r}{did_you_mean(value, allowed)}")
     return value
+
+
+def did_you_mean(value, known) -> str:
+    """``"; did you mean 'x'?"`` naming the known names closest to ``value`` (or ``''``).
+
+    Append it to an error message about an unknown name: ``f"... not {value!r}{did_you_mean(
+    value, names)}"``. Closeness is :class:`difflib.SequenceMatcher`'s ratio, case-insensitive,
+    at least 0.75 (one or two characters off in a name of ten); names tied for the best ratio
+    are all given (``'fp8_e4m3' or 'fp8_e5m2'``), at most three.
+    """
+    import difflib
+
+    if not isinstance(value, str):
+        return ""
+    scored = []
+    for name in dict.fromkeys(str(k) for k in known):
+        if name == value:
+            return ""
+        ratio = difflib.SequenceMatcher(None, value.lower(), name.lower()).ratio()
+        if ratio >= 0.75:
+            scored.append((ratio, name))
+    if not scored:
+        return ""
+    best = max(r for r, _ in scored)
+    names = [repr(n) for r, n in scored if r == best][:3]
+    return f"; did you mean {' or '.join(names)}?"
