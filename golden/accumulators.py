@@ -24,11 +24,12 @@ The same objects parameterize the RTL generators. Each model reduces exact produ
                                    wrapping.
 """
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from lowbit.errors import OperationError, check_choice, check_int
+from lowbit.errors import LowbitError, OperationError, check_choice, check_int
 from lowbit.golden.arith import add_exact_values
 from lowbit.golden.binary import highest_bit
 from lowbit.golden.exact import Exact, exact_sum, stack
@@ -74,6 +75,15 @@ class _Accumulator:
         else:
             codes = self._reduce(products)
         return self.finish(codes)
+
+    @property
+    def name(self) -> str:
+        """The canonical name (grammar: :data:`GRAMMAR`); ``get(name)`` rebuilds it."""
+        return name_of(self)
+
+    def to_dict(self) -> dict:
+        """Plain data for results and sidecars (:func:`from_dict` rebuilds it)."""
+        return to_dict(self)
 
     #: A class with ``round_sum(total)``: its result is one rounding of the exact sum, so the
     #: results after every product of a run stream from :class:`~.exact.PrefixSum`.
@@ -315,3 +325,147 @@ class FloatAccumulator(_Accumulator):
 def _concat(x: Exact, y: Exact) -> Exact:
     return Exact(*(np.concatenate([getattr(x, f), getattr(y, f)], axis=-1)
                    for f in ("negative", "sig", "exp", "nan", "inf")))
+
+
+# --- canonical names ------------------------------------------------------------------------
+GRAMMAR = ("{fp}[_{overflow}][_{rounding}]", "tree{K}_{fp}[_{overflow}][_{rounding}]",
+           "exact_{fmt}[_{rounding}]", "int{B}[_sat][_{rounding}]",
+           "fixed{I}_{F}[_sat][_{rounding}]", "quire", "quire_draft")
+"""The accumulator name grammar (:func:`get`), one pattern per accumulator kind.
+
+``{fp}`` is a float format name (``fp32``, ``fp16``, ``bf16``, ``fp_e8m10``, ...), ``{fmt}`` any
+format name; ``{rounding}``, always the last part, is ``rna rtz rup rdn rto`` (``rne``, the
+default, is never written); ``{overflow}`` is ``inf``, ``sat`` or ``nan`` (omitted: the format's default policy);
+``tree{K}`` sums groups of ``K`` products in a balanced tree (``K`` a power of two);
+``int{B}`` is a ``B``-bit integer register (``fixed{B}_0``); ``_sat`` saturates after every
+add (omitted: wraps; ``_wrap`` is accepted and dropped); ``quire`` is the 2022 posit quire of
+the operands' posit format (``quire_draft``: the older draft's width).
+"""
+
+_ROUNDING_NAMES = ("rna", "rtz", "rup", "rdn", "rto")
+_FLOAT_OVERFLOW = {"inf": "inf", "sat": "saturate", "nan": "nan"}
+_FIXED_OVERFLOW = {"sat": "saturate", "wrap": "wrap"}
+
+
+class AccumulatorNameError(OperationError):
+    """A text that names no accumulator (the message gives the grammar)."""
+
+
+def _suffixes(text: str, table: dict) -> tuple:
+    """``(stem, value)``: ``text`` without a trailing ``_<key>`` of ``table`` and its value
+    (``None`` when it has none)."""
+    for key, value in table.items():
+        if text.endswith("_" + key):
+            return text[: -len(key) - 1], value
+    return text, None
+
+
+def _unknown(name, why=""):
+    from lowbit.errors import did_you_mean
+
+    hint = did_you_mean(name, _EXAMPLES)
+    return AccumulatorNameError(
+        f"unknown accumulator {name!r}{f' ({why})' if why else ''}{hint}; accumulator names "
+        f"are {', '.join(GRAMMAR)}")
+
+
+_EXAMPLES = ("fp32", "fp16", "bf16", "fp16_rtz", "exact_fp32", "exact_fp16", "exact_bf16",
+             "int32", "int24", "int16", "int32_sat", "tree8_fp32", "tree16_fp32", "quire",
+             "quire_draft")
+
+
+def get(name: str, operands=None):
+    """The accumulator called ``name`` (grammar: :data:`GRAMMAR`).
+
+    ``operands`` (a format, or the pair of operand formats) is needed by names that depend on
+    the products they sum: ``quire`` and ``quire_draft`` take the operands' posit format.
+    Raises :class:`AccumulatorNameError` naming the value and the grammar.
+    """
+    from lowbit.golden import formats
+
+    if not isinstance(name, str) or not name.strip():
+        raise _unknown(name, "a name is a non-empty string")
+    text = name.strip().lower()
+    if text in ("quire", "quire_draft"):
+        posits = [f for f in (operands if isinstance(operands, (tuple, list)) else [operands])
+                  if f is not None]
+        fmt = posits[0] if posits else None
+        if not isinstance(fmt, PositFormat):
+            raise AccumulatorNameError(
+                f"accumulator {name!r} is the quire of posit operands; it needs their posit "
+                f"format, not {getattr(fmt, 'name', fmt)!r} (accumulators.get({text!r}, "
+                f"operands=posit_format))")
+        return Quire(fmt, "draft" if text.endswith("draft") else "2022")
+    stem, rounding = _suffixes(text, {r: r for r in _ROUNDING_NAMES})
+    rounding = rounding or "rne"
+    m = re.fullmatch(r"int(\d+)|fixed(-?\d+)_(\d+)", _suffixes(stem, _FIXED_OVERFLOW)[0])
+    if m:
+        stem, overflow = _suffixes(stem, _FIXED_OVERFLOW)
+        int_bits, frac_bits = ((int(m[1]), 0) if m[1] is not None else (int(m[2]), int(m[3])))
+        try:
+            return FixedAccumulator(int_bits, frac_bits, overflow or "wrap", rounding)
+        except OperationError as err:
+            raise _unknown(name, str(err)) from None
+    if stem.startswith("exact_"):
+        return ExactAccumulator(_format(name, stem[len("exact_"):]), rounding)
+    stem, overflow = _suffixes(stem, _FLOAT_OVERFLOW)
+    order = "sequential"
+    m = re.fullmatch(r"tree(\d+)_(.+)", stem)
+    if m:
+        try:
+            order = tree(int(m[1]))
+        except OperationError as err:
+            raise _unknown(name, str(err)) from None
+        stem = m[2]
+    fmt = _format(name, stem)
+    if fmt.kind != "float":
+        raise _unknown(name, f"{fmt.name} is not a float format; integer registers are "
+                             f"int{{B}} or fixed{{I}}_{{F}}")
+    return FloatAccumulator(fmt, rounding, order, overflow)
+
+
+def _format(name, text):
+    """The format ``text`` inside accumulator name ``name``; an unknown one names both."""
+    from lowbit.errors import UnknownFormatError
+    from lowbit.golden import formats
+
+    try:
+        return formats.get(text)
+    except UnknownFormatError:
+        raise _unknown(name, f"no format {text!r}") from None
+    except LowbitError as err:
+        raise _unknown(name, str(err)) from None
+
+
+def name_of(acc) -> str:
+    """The canonical name of accumulator ``acc`` (:func:`get` of it gives an equal object)."""
+    if isinstance(acc, Quire):
+        return "quire" if acc.standard == "2022" else "quire_draft"
+    rounding = "" if acc.rounding == "rne" else f"_{acc.rounding}"
+    if isinstance(acc, ExactAccumulator):
+        return f"exact_{acc.out_fmt.name}{rounding}"
+    if isinstance(acc, FixedAccumulator):
+        base = (f"int{acc.int_bits}" if acc.frac_bits == 0
+                else f"fixed{acc.int_bits}_{acc.frac_bits}")
+        return base + ("_sat" if acc.overflow == "saturate" else "") + rounding
+    order = "" if acc.order == "sequential" else f"tree{acc.order.fan_in}_"
+    overflow = {v: f"_{k}" for k, v in _FLOAT_OVERFLOW.items()}.get(acc.overflow, "")
+    return f"{order}{acc.fmt.name}{overflow}{rounding}"
+
+
+def to_dict(acc) -> dict:
+    """``acc`` as plain data: its canonical name, plus the posit format a quire sums."""
+    d = {"name": name_of(acc)}
+    if isinstance(acc, Quire):
+        d["operands"] = acc.posit_fmt.name
+    return d
+
+
+def from_dict(d: dict):
+    """The accumulator :func:`to_dict` described."""
+    from lowbit.golden import formats
+
+    if not isinstance(d, dict) or "name" not in d:
+        raise AccumulatorNameError(f"accumulator dict must have a 'name' key, not {d!r}")
+    operands = formats.get(d["operands"]) if d.get("operands") else None
+    return get(d["name"], operands)

@@ -58,6 +58,7 @@ from lowbit.hdl.gemm_engine import (Feedback, GemmEngine, check_dimension, check
 from lowbit.hdl.mac_unit import MacUnit
 from lowbit.hdl.mx_dot import MxDotUnit
 from lowbit.hdl.simd_mac import SimdMac
+from lowbit.hdl.systolic_schedule import systolic_cycles, systolic_peak_macs
 
 DATAFLOWS = ("os", "ws")
 
@@ -74,38 +75,6 @@ def _result_ports(pe):
     if isinstance(pe, SimdMac):
         return tuple(f"acc{k}" for k in range(pe.lanes))
     return ("acc",)
-
-
-def systolic_cycles(M, K, N, *, rows, cols, dataflow, pe_latency=1, block_size=1,
-                    simd_lanes=1) -> int:
-    """Cycles of an ``M x K`` by ``K x N`` GEMM on an ``R x C`` array, first input beat to
-    last output beat, both included (the :class:`SystolicArray` RTL's count, any size).
-
-    ``os``: ``T (Kb + R + C - 2) + R + L - 1`` with ``T = ceil(M/R) ceil(N/(C S))`` output
-    tiles (``S``: ``simd_lanes`` of a SIMD PE, else 1), ``Kb = ceil(K / block_size)`` beats
-    per tile (``block_size`` 1 for scalar PEs) and ``L`` the PE latency: each tile takes its
-    ``Kb`` beats plus the bubble, and the last tile's copy (``R + C - 2 + L`` edges after its
-    last beat) is followed by ``R`` drain beats.
-
-    ``ws``: ``T (R + M + C - 1) + R - 1`` with ``T = ceil(K/R) ceil(N/C)`` weight tiles:
-    each takes ``R`` preload beats, ``M`` row beats and the ``C - 1`` bubble; the last row's
-    results leave ``R + C - 2`` edges after its beat.
-
-    ``is`` (input-stationary; the cycle model's, no RTL): the ``ws`` array run on the
-    transposed product ``C^T = B^T A^T``, so ``A`` tiles are preloaded and ``B``'s columns
-    stream: ``ws`` with ``M`` and ``N`` exchanged.
-    """
-    check_shape(M, K, N)
-    R, C = rows, cols
-    if dataflow == "os":
-        T = tiles(M, R) * tiles(N, C * simd_lanes)
-        return T * (tiles(K, block_size) + R + C - 2) + R + pe_latency - 1
-    if dataflow == "is":
-        M, N = N, M
-    elif dataflow != "ws":
-        check_choice("systolic dataflow", dataflow, ("os", "ws", "is"), OperationError)
-    T = tiles(K, R) * tiles(N, C)
-    return T * (R + M + C - 1) + R - 1
 
 
 class SystolicArray(GemmEngine):
@@ -260,7 +229,8 @@ class SystolicArray(GemmEngine):
     @property
     def peak_macs_per_cycle(self) -> int:
         """``R C`` products per cycle, times the block size (MX) or lane count (SIMD)."""
-        return self._rows * self._tile_cols * self._block_size
+        return systolic_peak_macs(self._rows, self._cols,
+                                  self._block_size * len(self._results))
 
     @property
     def bubble(self) -> int:

@@ -14,6 +14,9 @@ Families (any N, E, M, ES, K within each class's limits):
 ``e8m0``                  MX scale: unsigned, bias 127, 2**-127..2**127, 0xFF = NaN, no zero
 ``ue4m3``                 unsigned E4M3 (NVFP4 block scales): 7 bits, max 448, 0x7F = NaN
 ``fp_e{E}m{M}``           IEEE-style generic: bias 2**(E-1)-1, Inf, NaN, subnormals
+``fp_e{E}m{M}_b{B}_{S}``  any other FloatFormat, as its ``name`` spells it: bias ``B``,
+                          specials ``S`` = ``ieee`` (Inf and NaN), ``fn`` (NaN only) or
+                          ``finite``, then ``_ftz``, ``_unsigned``, ``_nozero`` flags
 ``posit{N}_{ES}``         posit (N, ES), e.g. posit8_0, posit16_1, posit32_2
 ``mxfp8_e4m3 mxfp8_e5m2 mxfp6_e3m2 mxfp6_e2m3 mxfp4 mxint8``
                           OCP MX v1.0: 32 elements + E8M0 scale, FLOOR rule; append
@@ -80,6 +83,10 @@ _PATTERNS = (
     (r"(u?)fixed(-?\d+)_(-?\d+)",
      lambda m: FixedFormat(int(m[2]), int(m[3]), signed=not m[1], name=m[0])),
     (r"fp_e(\d+)m(\d+)", lambda m: FloatFormat(int(m[1]), int(m[2]), name=m[0])),
+    (r"fp_e(\d+)m(\d+)_b(-?\d+)_(ieee|fn|finite)(_ftz)?(_unsigned)?(_nozero)?",
+     lambda m: FloatFormat(int(m[1]), int(m[2]), int(m[3]), inf=m[4] == "ieee",
+                           nan=m[4] != "finite", subnormals=not m[5], signed=not m[6],
+                           zero=not m[7])),
     (r"posit(\d+)_(\d+)", lambda m: PositFormat(int(m[1]), int(m[2]), name=m[0])),
     (r"bfp(\d+)_b(\d+)", lambda m: BlockFormat(
         IntFormat(int(m[1])), int(m[2]), get("e8m0"), name=m[0])),
