@@ -14,7 +14,7 @@ comparisons need.
 import re
 from dataclasses import dataclass
 
-from lowbit.errors import LowbitError
+from lowbit.errors import LowbitError, did_you_mean
 from lowbit.golden import formats as F
 from lowbit.golden.accumulators import ExactAccumulator, FixedAccumulator, FloatAccumulator, Quire
 from lowbit.hdl.adder_tree_engine import AdderTreeEngine
@@ -76,7 +76,7 @@ class Unit:
         unknown = [k for k in params if k not in allowed]
         if unknown:
             raise CatalogueError(f"{self.name} has no parameter {unknown[0]!r}; it takes "
-                                 f"{', '.join(allowed)}")
+                                 f"{', '.join(allowed)}{did_you_mean(unknown[0], allowed)}")
         values = {}
         for key, default in allowed.items():
             text = str(params.get(key, default))
@@ -100,7 +100,7 @@ class Unit:
         if pe is None or "pe" in pe.defaults:
             macs = ", ".join(n for n, u in UNITS.items() if "pe" not in u.defaults)
             raise CatalogueError(f"{self.name} parameter pe must be one of {macs}, not "
-                                 f"{params.get('pe')!r}")
+                                 f"{params.get('pe')!r}{did_you_mean(params.get('pe'), UNITS)}")
         return pe
 
 
@@ -160,7 +160,8 @@ def get_unit(name: str) -> Unit:
     for key, unit in UNITS.items():
         if key.lower() == str(name).lower():
             return unit
-    raise CatalogueError(f"unit must be one of {', '.join(UNITS)}, not {name!r}")
+    raise CatalogueError(f"unit must be one of {', '.join(UNITS)}, not {name!r}"
+                         f"{did_you_mean(name, UNITS)}")
 
 
 def design_name(unit: Unit, params: dict) -> str:
