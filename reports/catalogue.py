@@ -57,7 +57,8 @@ def _float_acc(out, kind, rounding):
         return ExactAccumulator(fmt, rounding)
     if kind == "float":
         return FloatAccumulator(fmt, rounding)
-    raise CatalogueError(f"accumulator must be one of 'float', 'exact', not {kind!r}")
+    raise CatalogueError(f"accumulator must be one of 'float', 'exact', not {kind!r}"
+                         f"{did_you_mean(kind, ('float', 'exact'))}")
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,8 @@ def build_design(unit_name: str, params: dict | None = None) -> Design:
     try:
         component = unit.build(values)
     except LowbitError as err:
+        if str(err).startswith(unit.name):  # names the unit already: "SystolicArray dataflow ..."
+            raise CatalogueError(str(err)) from None
         raise CatalogueError(f"{unit.name} {_text(params)}: {err}") from None
     return design_from_component(component, design_name(unit, params), unit.name,
                                  unit.allowed(params) | params)
