@@ -137,7 +137,8 @@ class Sweep:
                 continue
             if name in axis_rules.AXES:
                 readers = [s for s in STAGES if name in STAGES[s].axes]
-                raise SweepError(f"axis {name!r} is read by stage {', '.join(readers)}, not by "
+                which = "stage" if len(readers) == 1 else "stages"
+                raise SweepError(f"axis {name!r} is read by {which} {', '.join(readers)}, not by "
                                  f"this sweep's stages {', '.join(self.stages)}; add the stage "
                                  f"or remove the axis")
             raise SweepError(f"axis {name!r} is read by no stage"

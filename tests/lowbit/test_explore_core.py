@@ -316,7 +316,10 @@ BAD_SWEEPS = [  # (axes, keyword arguments, the one-line message)
      "axis 'row' is read by no stage; did you mean 'rows'? (an axis that derive or a user "
      "metric reads goes in extra_axes or @metric(reads=...))"),
     ({**GEMM, "rows": [8, 16]}, {"stages": ("gemm",)},
-     "axis 'rows' is read by stage area, sim, not by this sweep's stages gemm; add the stage or "
+     "axis 'rows' is read by stages area, sim, not by this sweep's stages gemm; add the stage "
+     "or remove the axis"),
+    ({**GEMM, "workload": "resnet50"}, {"stages": ("gemm",)},
+     "axis 'workload' is read by stage sim, not by this sweep's stages gemm; add the stage or "
      "remove the axis"),
     ({**GEMM, "a_fmt": ["int8", "fp8_e4m2"]}, {"stages": ("gemm",)},
      "axis a_fmt must be a format name (lowbit formats lists them), not 'fp8_e4m2'; did you "
@@ -376,6 +379,15 @@ def test_axes_declared_by_extra_axes_or_a_metric_are_accepted():
     assert sweep.metric_names() == ["sqnr_db", "max_abs_error", "weight_bits"]
     with pytest.raises(SweepError, match="axis 'label' is read by no stage"):
         Sweep("s", space, ("gemm",), metrics=(bits,))
+
+    @metric("k")
+    def shadow(point, metrics):
+        return {"k": 1}
+    with pytest.raises(SweepError) as err:
+        Sweep("s", space, ("gemm",), metrics=(bits, shadow), extra_axes=("label",))
+    assert str(err.value) == ("metric test_axes_declared_by_extra_axes_or_a_metric_are_accepted."
+                              "<locals>.shadow declares 'k', which is already an axis; give it "
+                              "another name")
 
 
 def test_fingerprint_and_recipe_follow_the_definition():
