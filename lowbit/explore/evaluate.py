@@ -74,13 +74,13 @@ def area_stage(point: dict) -> dict:
     from lowbit.reports.catalogue import build_design
     from lowbit.reports.synthesis import synth
     unit, params, macs_per_cycle = hardware.mac_design(point)
-    hardware.arch(point)  # the engine's settings, checked before Yosys runs
+    engine_macs = hardware.engine_macs(point, macs_per_cycle)  # before Yosys: it checks too
     design = build_design(unit, params)
     row = synth(design, ("generic",), jobs=1)[0]
     per_mac = row["area_ge"] / macs_per_cycle
     return {"mac_design": design.name, "mac_area_ge": row["area_ge"],
             "area_per_mac_ge": round(per_mac, 3),
-            "array_area_ge": round(per_mac * hardware.engine_macs(point, macs_per_cycle), 1)}
+            "array_area_ge": round(per_mac * engine_macs, 1)}
 
 
 def sim_stage(point: dict) -> dict:

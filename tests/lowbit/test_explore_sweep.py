@@ -431,3 +431,15 @@ def test_cli_jobs_fresh_and_left_out_points(tmp_path):
     assert r.returncode == 0 and "2 points evaluated now, 0 already done" in r.stdout
     r = _cli("--help")
     assert "--jobs" in r.stdout and "--workers" not in r.stdout
+
+
+def test_area_takes_any_float_accumulator_the_cycle_model_does_not(monkeypatch):
+    """The accumulator-width example: a FloatMac accumulating in fp_e8m10 has an area though
+    the cycle model prices only fp32/fp16/bf16 accumulators (Yosys stubbed: this is about
+    which settings the area stage checks)."""
+    monkeypatch.setattr("lowbit.reports.synthesis.synth",
+                        lambda design, targets, **kw: [{"area_ge": 1000.0}])
+    out = evaluate({"a_fmt": "fp8_e4m3", "accumulator": "fp_e8m10"}, ("area",))
+    assert out["mac_area_ge"] == 1000.0 and out["array_area_ge"] == 256000.0
+    with pytest.raises(HardwareMapError, match="accumulator must be int<bits>, fp32, fp16"):
+        evaluate({"a_fmt": "fp8_e4m3", "accumulator": "fp_e8m10"}, ("sim",))
