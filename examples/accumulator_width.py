@@ -5,16 +5,18 @@ accumulator as the reference): GEMM SQNR at K = 4096 against the FloatMac's synt
 Run: ``lowbit sweep examples/accumulator_width.py``.
 """
 
-from lowbit.explore import Space, Sweep
+from lowbit.explore import Space, Sweep, metric, na
 
 MANTISSA_BITS = (23, 16, 12, 10, 8, 7, 6, 5, 4)
 
 
+@metric("acc_mantissa_bits")
 def accumulator_bits(point, metrics):
-    """Register width in bits (sign + 8 exponent bits + mantissa; exact: the FloatMac's)."""
+    """Mantissa bits of the float accumulator register (n/a for the exact accumulator)."""
     acc = point["accumulator"]
-    return {"acc_mantissa_bits": 23 if acc == "fp32" else
-            (int(acc.split("m")[-1]) if acc.startswith("fp_e8m") else None)}
+    if acc == "exact":
+        return {"acc_mantissa_bits": na("the exact (Kulisch) accumulator has no mantissa")}
+    return {"acc_mantissa_bits": 23 if acc == "fp32" else int(acc.split("m")[-1])}
 
 
 sweep = Sweep(

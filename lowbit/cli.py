@@ -12,9 +12,10 @@
                                             mutation score of a MAC's vector sets over the
                                             detectable faults, or masked/SDC/hang rates of an
                                             engine (see :mod:`lowbit.verify.faults`)
-``lowbit sweep FILE.py|FILE.toml [--out DIR] [--scheduler ADDR] [--workers N]``
+``lowbit sweep FILE.py|FILE.toml [--out DIR] [--scheduler ADDR] [--jobs N] [--fresh]``
                                             a design-space sweep, resumable, with CSV, plots
-                                            and an HTML report (see :mod:`lowbit.explore`)
+                                            and an HTML report (see :mod:`lowbit.explore`);
+                                            Ctrl-C exits 130 saying how to resume
 ``lowbit demo [--out DIR]``                 the main job (see :mod:`lowbit.demo`)
 ``lowbit --version``                        ``lowbit <version>``
 
@@ -577,10 +578,13 @@ def build_parser():
                        help="folder for the database and reports (default build/sweeps)")
     p_swp.add_argument("--scheduler", default=None, metavar="ADDR",
                        help="Dask scheduler address, e.g. tcp://host:8786 (default: local pool)")
-    p_swp.add_argument("--workers", type=int, default=None,
+    p_swp.add_argument("--jobs", type=int, default=None,
                        help="local worker processes (default: CPU count)")
+    p_swp.add_argument("--workers", dest="jobs", type=int, help=argparse.SUPPRESS)  # old name
     p_swp.add_argument("--retry-errors", action="store_true",
                        help="evaluate failed points again (finished ones are always skipped)")
+    p_swp.add_argument("--fresh", action="store_true",
+                       help="delete this sweep's stored rows first and evaluate every point")
 
     p_demo = sub.add_parser("demo", help="the main job: format study into build/demo/")
     p_demo.add_argument("--out", default=None, help="output folder (default build/demo)")
@@ -588,27 +592,45 @@ def build_parser():
 
 
 def cmd_sweep(console, args) -> int:
-    """Run a sweep file, then print the Pareto front and where the report is."""
+    """Run a sweep file, then print the Pareto front, the points left out of it and where the
+    report is. Ctrl-C: one line saying how to resume, exit 130."""
     from pathlib import Path
 
-    from lowbit.explore import load_sweep, run_sweep, write_report
+    from lowbit.explore import SweepInterrupted, load_sweep, run_sweep, write_report
     from lowbit.explore.runner import database_path
     sweep = load_sweep(args.file)
     out = Path(args.out) if args.out else database_path(sweep).parent
     console.print(f"sweep {sweep.name}: {len(sweep.space)} points, stages "
                   f"{', '.join(sweep.stages)}; results in {database_path(sweep, out)}")
-    run = run_sweep(args.file, out=out, scheduler=args.scheduler, workers=args.workers,
-                    retry_errors=args.retry_errors)
+    def line(text):  # one line, as is: no wrapping, no [markup] (notes hold "[mac_area]")
+        console.print(text, soft_wrap=True, markup=False, highlight=False)
+
+    try:
+        run = run_sweep(args.file, out=out, scheduler=args.scheduler, workers=args.jobs,
+                        retry_errors=args.retry_errors, fresh=args.fresh, log=line)
+    except SweepInterrupted as stop:
+        print(f"lowbit: {stop}", file=sys.stderr)
+        return 130
     rows = run.rows()
-    paths = write_report(sweep, rows, out)
-    console.print(f"{run.evaluated} points evaluated now, {run.skipped} already done, "
+    try:
+        paths = write_report(sweep, rows, out)
+    except OSError as err:
+        raise LowbitError(f"cannot write the sweep report into {out} ({err.strerror or err}); "
+                          f"the results are kept in {run.database}: free space or fix the "
+                          f"folder and run the same command to write it") from None
+    others = f", {run.by_others} by another run" if run.by_others else ""
+    console.print(f"{run.evaluated} points evaluated now, {run.skipped} already done{others}, "
                   f"{run.failed} failed, in {run.seconds:.1f} s")
     if sweep.objectives:
-        from lowbit.explore import pareto_front
-        front = pareto_front([r for r in rows if r["status"] == "ok"], sweep.objectives)
+        from lowbit.explore import left_out, pareto_front
+        ok = [r for r in rows if r["status"] == "ok"]
+        front = pareto_front(ok, sweep.objectives)
         cols = list(sweep.space.axes) + [m for m in sweep.objectives]
         console.print(rows_table(f"Pareto front of {sweep.name}", front, cols,
                                  right=list(sweep.objectives)))
+        for row, why in left_out(ok, sweep.objectives):
+            label = ", ".join(f"{a}={row.get(a)}" for a in sweep.space.axes)
+            line(f"left out of the Pareto front: {label}: {why}")
     console.print(f"HTML report: {paths['html']}")
     return 0
 

@@ -83,7 +83,7 @@ def formats_sweep(out, console) -> Path:
     ``<out>/sweep``); print its Pareto front; return its HTML report."""
     import os
 
-    from lowbit.explore import load_sweep, pareto_front, run_sweep, write_report
+    from lowbit.explore import left_out, load_sweep, pareto_front, run_sweep, write_report
 
     os.environ["LOWBIT_SWEEP_SMALL"] = "1"
     try:
@@ -97,6 +97,9 @@ def formats_sweep(out, console) -> Path:
     cols = ["format", "sqnr_db", "mlp_accuracy", "array_area_ge", "energy_per_token_uj"]
     console.print(rows_table(f"Pareto front of {sweep.name}: energy per token vs GEMM SQNR",
                              front, cols, right=cols[1:]))
+    for row, why in left_out([r for r in rows if r["status"] == "ok"], sweep.objectives):
+        console.print(f"left out of the Pareto front: {row['format']}: {why}", markup=False,
+                      soft_wrap=True)
     return write_report(sweep, rows, folder)["html"]
 
 

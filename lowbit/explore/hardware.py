@@ -1,20 +1,17 @@
 """The hardware a design point describes: its MAC design (for area) and its accelerator (for
 cycles and energy).
 
-Point axes read here, with defaults: ``a_fmt`` (activations, ``int8``), ``w_fmt`` (weights,
-``a_fmt``), ``accumulator`` (``int32`` when both element formats are integers, or for ``lut2``
-weights; else ``fp32``), ``engine``
-(``systolic``, ``adder_tree`` or ``lut``), ``rows`` x ``cols`` (16 x 16), ``dataflow``
-(``os``/``ws``), ``lanes`` (adder tree, 16), ``lut_group`` (4), ``clock_mhz`` (1000) and
-``dram_gbps`` (102.4).
+Point axes read here (defaults in :data:`lowbit.explore.axes.AXES`): ``a_fmt`` (activations),
+``w_fmt`` (weights, default ``a_fmt``), ``accumulator`` (``int32`` when both element formats
+are integers, or for ``lut2`` weights; else ``fp32``), ``engine`` (``systolic``,
+``adder_tree`` or ``lut``), ``rows`` x ``cols``, ``dataflow`` (``os``/``ws``/``is``),
+``lanes`` (adder tree), ``lut_group``, ``clock_mhz`` and ``dram_gbps``.
 """
 
 from lowbit.errors import LowbitError
-from lowbit.explore.quality import LUT_FORMAT
+from lowbit.explore import axes
+from lowbit.explore.axes import LUT_FORMAT
 from lowbit.golden import formats
-
-DEFAULTS = {"engine": "systolic", "rows": 16, "cols": 16, "dataflow": "os", "lanes": 16,
-            "lut_group": 4, "clock_mhz": 1000, "dram_gbps": 102.4}
 
 
 class HardwareMapError(LowbitError, ValueError):
@@ -23,7 +20,7 @@ class HardwareMapError(LowbitError, ValueError):
 
 def formats_of(point: dict) -> tuple:
     """``(a_fmt, w_fmt, accumulator)`` names of a point, defaults filled in."""
-    a = point.get("a_fmt", "int8")
+    a = setting(point, "a_fmt")
     w = point.get("w_fmt", a)
     if "accumulator" in point:
         return a, w, point["accumulator"]
@@ -32,8 +29,8 @@ def formats_of(point: dict) -> tuple:
 
 
 def setting(point: dict, name: str):
-    """Axis ``name`` of the point, or its default (:data:`DEFAULTS`)."""
-    return point.get(name, DEFAULTS[name])
+    """Axis ``name`` of the point, or its default (:data:`lowbit.explore.axes.AXES`)."""
+    return point[name] if name in point else axes.default(name)
 
 
 def mac_design(point: dict) -> tuple:
@@ -41,6 +38,8 @@ def mac_design(point: dict) -> tuple:
     multiplies the point's formats, and how many multiply-accumulates it does per cycle."""
     a, w, acc = formats_of(point)
     if w == LUT_FORMAT:
+        if a != "int8":
+            raise HardwareMapError(f"a_fmt for {LUT_FORMAT} weights must be int8, not {a!r}")
         group = setting(point, "lut_group")
         return ("LutTensorCore", {"weight_bits": "2", "group": str(group), "act": a},
                 2 * 16 * group // 2)
@@ -50,27 +49,26 @@ def mac_design(point: dict) -> tuple:
             raise HardwareMapError(f"a block-format MAC needs a_fmt == w_fmt, not {a} x {w}")
         return "MxDotUnit", {"block": a, "acc": _float_acc(acc)}, fa.block_size
     if fa.kind == "int" and fw.kind == "int":
-        bits = int(acc[3:]) if acc.startswith("int") and acc[3:].isdigit() else None
-        if bits is None:
-            raise HardwareMapError(f"an integer MAC needs an int<bits> accumulator, not {acc!r}")
-        return "IntMac", {"a": a, "b": w, "acc_bits": str(bits)}, 1
+        if axes.accumulator_kind(acc) != "int":
+            raise HardwareMapError(f"an integer MAC needs an int<bits> accumulator, not "
+                                   f"{acc!r}")
+        return "IntMac", {"a": a, "b": w, "acc_bits": acc[3:]}, 1
     if fa.kind == "float" and fw.kind == "float":
         params = {"a": a, "b": w}
         params |= {"accumulator": "exact"} if acc == "exact" else {"acc": _float_acc(acc)}
         return "FloatMac", params, 1
     if fa.kind == "posit" and a == w:
         return "PositMac", {"fmt": a}, 1
-    raise HardwareMapError(f"no MAC design multiplies {a} x {w} into {acc}")
+    raise HardwareMapError(f"no MAC design multiplies a_fmt {a} x w_fmt {w} into accumulator "
+                           f"{acc} (lowbit has int x int, float x float, posit x the same "
+                           f"posit, block x the same block and int8 x lut2 MACs)")
 
 
 def _float_acc(acc: str) -> str:
     """A float MAC's register format: any float format name (``fp32``, ``fp_e8m10``, ...)."""
-    try:
-        if formats.get(acc).kind == "float":
-            return acc
-    except LowbitError:
-        pass
-    raise HardwareMapError(f"a float MAC accumulates into a float format (fp32, bf16, "
+    if axes.accumulator_kind(acc) == "float":
+        return acc
+    raise HardwareMapError(f"a float MAC's accumulator must be a float format (fp32, bf16, "
                            f"fp_e8m10, ...) or exact, not {acc!r}")
 
 
@@ -78,7 +76,10 @@ def arch_dict(point: dict) -> dict:
     """The :func:`lowbit.sim.hardware.arch_from_dict` description of the point's accelerator."""
     a, w, acc = formats_of(point)
     engine = setting(point, "engine")
-    if w == LUT_FORMAT:
+    if engine == "lut" and w != LUT_FORMAT:
+        raise HardwareMapError(f"engine lut runs {LUT_FORMAT} weights (w_fmt {LUT_FORMAT}), not "
+                               f"w_fmt {w}")
+    if w == LUT_FORMAT:  # whatever the engine axis says: only a LUT core runs lut2 weights
         spec = {"kind": "lut", "weight_bits": 2, "lut_group": setting(point, "lut_group"),
                 "a_fmt": a, "b_fmt": "int2"}
     elif engine == "adder_tree":
@@ -90,3 +91,33 @@ def arch_dict(point: dict) -> dict:
                 "accumulator": "exact_fp32" if acc == "exact" else acc}
     return {"name": "sweep point", "clock_mhz": setting(point, "clock_mhz"), "engine": spec,
             "dram": {"dram_gbps": setting(point, "dram_gbps")}}
+
+
+def arch(point: dict):
+    """The point's accelerator as a :class:`lowbit.sim.hardware.ArchConfig` (its errors name
+    the point's axis: ``accumulator``, not the engine's ``engine accumulator``)."""
+    from lowbit.sim.hardware import arch_from_dict
+    try:
+        return arch_from_dict(arch_dict(point), "sweep point")
+    except LowbitError as err:
+        raise HardwareMapError(in_point_terms(str(err))) from None
+
+
+def in_point_terms(text: str) -> str:
+    """A cycle-model message in the point's axis names (``engine b_fmt`` is ``w_fmt``)."""
+    for engine_term, axis in (("engine a_fmt/b_fmt", "a_fmt/w_fmt"), ("engine a_fmt", "a_fmt"),
+                              ("engine b_fmt", "w_fmt"), ("engine accumulator", "accumulator")):
+        text = text.replace(engine_term, axis)
+    return text
+
+
+def engine_macs(point: dict, macs_per_cycle: int) -> int:
+    """Peak MACs per cycle of the point's engine as the cycle model counts them: a systolic
+    array has rows x cols PEs of the MAC design (an MX PE does a block per cycle), an adder
+    tree ``lanes`` multipliers, a LUT core is the design itself."""
+    spec = arch_dict(point)["engine"]
+    if spec["kind"] == "systolic":
+        return spec["rows"] * spec["cols"] * macs_per_cycle
+    if spec["kind"] == "adder_tree":
+        return spec["lanes"]
+    return macs_per_cycle
