@@ -45,7 +45,7 @@ def formats_of(point, metrics):
 def expand(point):
     """The axes the stages read, from the one ``format`` axis."""
     w, acc = FORMATS[point["format"]]
-    return {"a_fmt": "int8" if w == "lut2" else w, "w_fmt": w, "accumulator": acc}
+    return {"a_fmt": "int8" if w == "lut2" else w, "b_fmt": w, "accumulator": acc}
 
 
 sweep = Sweep(

@@ -390,11 +390,14 @@ def get(name: str, operands=None):
         posits = [f for f in (operands if isinstance(operands, (tuple, list)) else [operands])
                   if f is not None]
         fmt = posits[0] if posits else None
-        if not isinstance(fmt, PositFormat):
+        if fmt is None:
             raise AccumulatorNameError(
-                f"accumulator {name!r} is the quire of posit operands; it needs their posit "
-                f"format, not {getattr(fmt, 'name', fmt)!r} (accumulators.get({text!r}, "
-                f"operands=posit_format))")
+                f"accumulator {name!r} is the quire of its operands' posit format; give it "
+                f"(accumulators.get({text!r}, operands=posit_format))")
+        if not isinstance(fmt, PositFormat) or any(f != fmt for f in posits):
+            raise AccumulatorNameError(
+                f"accumulator {name!r} sums products of one posit format, not "
+                f"{' x '.join(getattr(f, 'name', str(f)) for f in posits)}")
         return Quire(fmt, "draft" if text.endswith("draft") else "2022")
     stem, rounding = _suffixes(text, {r: r for r in _ROUNDING_NAMES})
     rounding = rounding or "rne"

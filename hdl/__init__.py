@@ -14,7 +14,7 @@ _PUBLIC = {
     "IntMac": "int_mac", "FloatMac": "float_mac", "PositMac": "posit_mac",
     "MxDotUnit": "mx_dot", "SimdMac": "simd_mac", "SimdMode": "simd_mac",
     "SystolicArray": "systolic_array", "AdderTreeEngine": "adder_tree_engine",
-    "LutTensorCore": "lut_tensor_core", "ExportedRtl": "export", "export": "export",
+    "LutTensorCore": "lut_tensor_core", "ExportedRtl": "rtl_export", "export": "rtl_export",
 }
 
 __all__ = sorted([*_PUBLIC, "designs"])

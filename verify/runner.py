@@ -63,7 +63,7 @@ def verilator_opt() -> str:
 
 
 def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator") -> SimulationResult:
-    """Build ``rtl`` (an :class:`~lowbit.hdl.export.ExportedRtl`) and run ``test_module``.
+    """Build ``rtl`` (an :class:`~lowbit.hdl.rtl_export.ExportedRtl`) and run ``test_module``.
 
     ``sim="icarus"`` needs ``iverilog`` on PATH (``apt-get install iverilog``).
     """

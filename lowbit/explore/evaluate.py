@@ -37,7 +37,7 @@ from lowbit.explore import hardware, quality
 from lowbit.explore.metric import NOTES, collect, declared_names, function_name, na
 
 SCALAR_MACS = ("IntMac", "FloatMac", "PositMac")  # what the rtl stage checks
-_FORMATS = ("a_fmt", "w_fmt", "accumulator")
+_FORMATS = ("a_fmt", "b_fmt", "accumulator")
 
 
 class EvaluateError(LowbitError, ValueError):
@@ -57,8 +57,8 @@ class Stage:
 
 
 def gemm_stage(point: dict) -> dict:
-    a, w, acc = hardware.formats_of(point)
-    return quality.gemm_quality(a, w, acc, k=hardware.setting(point, "k"),
+    a, b, acc = hardware.formats_of(point)
+    return quality.gemm_quality(a, b, acc, k=hardware.setting(point, "k"),
                                 tokens=hardware.setting(point, "tokens"),
                                 n=hardware.setting(point, "n"),
                                 seed=hardware.setting(point, "seed"),
@@ -66,19 +66,18 @@ def gemm_stage(point: dict) -> dict:
 
 
 def mlp_stage(point: dict) -> dict:
-    a, w, acc = hardware.formats_of(point)
-    return quality.mlp_accuracy(a, w, acc, lut_group=hardware.setting(point, "lut_group"))
+    a, b, acc = hardware.formats_of(point)
+    return quality.mlp_accuracy(a, b, acc, lut_group=hardware.setting(point, "lut_group"))
 
 
 def area_stage(point: dict) -> dict:
-    from lowbit.reports.catalogue import build_design
+    from lowbit.reports.catalogue import design_of
     from lowbit.reports.synthesis import synth
-    unit, params, macs_per_cycle = hardware.mac_design(point)
-    engine_macs = hardware.engine_macs(point, macs_per_cycle)  # before Yosys: it checks too
-    design = build_design(unit, params)
-    row = synth(design, ("generic",), jobs=1)[0]
-    per_mac = row["area_ge"] / macs_per_cycle
-    return {"mac_design": design.name, "mac_area_ge": row["area_ge"],
+    mac = hardware.mac_design(point)
+    engine_macs = hardware.engine_design(point).peak_macs_per_cycle  # before Yosys
+    row = synth(design_of(mac), ("generic",), jobs=1)[0]
+    per_mac = row["area_ge"] / mac.peak_macs_per_cycle
+    return {"mac_design": mac.name, "mac_area_ge": row["area_ge"],
             "area_per_mac_ge": round(per_mac, 3),
             "array_area_ge": round(per_mac * engine_macs, 1)}
 
@@ -92,9 +91,9 @@ def sim_stage(point: dict) -> dict:
         res = run(arch, work["workload"], batch=work["batch"], context=work["context"],
                   attention=work["attention"])
     except LowbitError as err:
-        a, w, acc = hardware.formats_of(point)
+        a, b, acc = hardware.formats_of(point)
         raise hardware.HardwareMapError(
-            f"sim of a_fmt {a} x w_fmt {w} into accumulator {acc} on {work['workload']}: "
+            f"sim of a_fmt {a} x b_fmt {b} into accumulator {acc} on {work['workload']}: "
             f"{hardware.in_point_terms(str(err))}") from None
     t = res.total
     out = {"cycles": float(t["cycles"]), "energy_pj": float(t["energy_pj"]),
@@ -108,18 +107,16 @@ def sim_stage(point: dict) -> dict:
 
 
 def rtl_stage(point: dict) -> dict:
-    from lowbit.reports.catalogue import design_name, get_unit
     from lowbit.verify.mutation import replay_many
     from lowbit.verify.vectors import mac_formats, mac_vectors
-    unit_name, params, _ = hardware.mac_design(point)
-    if unit_name not in SCALAR_MACS:
-        why = na(f"{unit_name} is not a scalar MAC; the rtl stage checks "
-                 f"{', '.join(SCALAR_MACS)} (its own regression covers {unit_name})")
+    mac = hardware.mac_design(point)
+    if mac.unit not in SCALAR_MACS:
+        why = na(f"{mac.unit} is not a scalar MAC; the rtl stage checks "
+                 f"{', '.join(SCALAR_MACS)} (its own regression covers {mac.name})")
         return {"rtl_check": why, "rtl_operations": why}
-    entry = get_unit(unit_name)
-    unit = entry.build(entry.parse(params))
+    unit = mac.build()
     vectors = mac_vectors("random", *mac_formats(unit), count=2048)
-    replay_many(unit, design_name(entry, params), [0], vectors, mutants=1, seed=1,
+    replay_many(unit, mac.name, [0], vectors, mutants=1, seed=1,
                 check_baseline=True)  # raises SimulationFailed on the first mismatch
     return {"rtl_check": "pass", "rtl_operations": len(vectors)}
 

@@ -22,14 +22,10 @@ from functools import lru_cache
 import numpy as np
 
 from lowbit.errors import LowbitError
-from lowbit.explore.axes import LUT_FORMAT, accumulator_kind
+from lowbit.explore.axes import LUT_FORMAT
 from lowbit.explore.metric import na
-from lowbit.golden import formats, gemm, lut_gemm, metrics, tensors
-from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
-                                        Quire)
+from lowbit.golden import accumulators, formats, gemm, lut_gemm, metrics, tensors
 from lowbit.golden.quantize import default_scaling, tensor_scale
-
-ACCUMULATORS = ("exact", "int<bits>", "quire", "a float format name (fp32, bf16, fp_e8m10, ...)")
 
 
 class QualityError(LowbitError, ValueError):
@@ -37,35 +33,30 @@ class QualityError(LowbitError, ValueError):
     accumulator cannot hold."""
 
 
-def accumulator(name: str, a_fmt, w_fmt):
-    """The golden accumulator called ``name`` for products of these formats: ``exact``
-    (Kulisch, rounded once to fp32), ``int<bits>`` (a two's complement register whose LSB is
-    one product LSB: integer and fixed-point elements only), ``quire`` (posits), or a float
-    format name (``fp32``, ``bf16``, ``fp_e8m10``, ...): a register rounding every addition
-    (RNE, sequential)."""
+def accumulator(name: str, a_fmt, b_fmt):
+    """The golden accumulator called ``name`` (:func:`lowbit.golden.accumulators.get`) for
+    products of these formats (block formats: of their elements). An integer or fixed-point
+    register must keep every product bit: its LSB is the product's (``int32`` for int8 x int8,
+    ``fixed20_12`` for MXINT8's 2**-6 x 2**-6 elements), as the RTL's IntMac requires."""
+    elements = [f.element if f.kind == "block" else f for f in (a_fmt, b_fmt)]
     try:
-        kind = accumulator_kind(name)
-    except LowbitError:
-        raise QualityError(f"accumulator must be one of {', '.join(ACCUMULATORS)}, not "
-                           f"{name!r}") from None
-    elements = [f.element if f.kind == "block" else f for f in (a_fmt, w_fmt)]
-    if kind == "exact":
-        return ExactAccumulator(formats.get("fp32"))
-    if kind == "quire":
-        if any(e.kind != "posit" for e in elements) or a_fmt != w_fmt:
-            raise QualityError(f"accumulator quire sums products of one posit format, not "
-                               f"a_fmt {a_fmt.name} x w_fmt {w_fmt.name}")
-        return Quire(elements[0])
-    if kind == "int":
+        acc = accumulators.get(name, elements)
+    except LowbitError as err:
+        raise QualityError(str(err)) from None
+    if acc.kind == "fixed":
         if any(e.kind not in ("int", "fixed") for e in elements):
             raise QualityError(f"accumulator {name} sums integer or fixed-point products, not "
-                               f"a_fmt {a_fmt.name} x w_fmt {w_fmt.name}; use exact or a float "
-                               f"format")
-        try:
-            return FixedAccumulator.for_products(int(name[3:]), *elements)
-        except LowbitError as err:
-            raise QualityError(f"accumulator {name}: {err}") from None
-    return FloatAccumulator(formats.get(name))
+                               f"a_fmt {a_fmt.name} x b_fmt {b_fmt.name}; use exact_fp32 or a "
+                               f"float format")
+        frac = sum(e.frac_bits for e in elements)
+        if acc.frac_bits != frac:
+            bits = acc.int_bits + acc.frac_bits
+            fix = f"int{bits}" if frac == 0 else f"fixed{bits - frac}_{frac}"
+            raise QualityError(f"accumulator {name} has LSB 2**-{acc.frac_bits}, but products "
+                               f"of a_fmt {a_fmt.name} x b_fmt {b_fmt.name} have LSB "
+                               f"2**-{frac}; a {bits}-bit register keeping every product bit "
+                               f"is {fix}")
+    return acc
 
 
 def element_format(name: str):
@@ -76,13 +67,13 @@ def element_format(name: str):
         raise QualityError(f"element format {name!r}: {err}") from None
 
 
-def headroom_targets(a_fmt, w_fmt, acc, k: int, scaled=(True, True)) -> tuple:
+def headroom_targets(a_fmt, b_fmt, acc, k: int, scaled=(True, True)) -> tuple:
     """The magnitudes an absmax scale maps each tensor's largest value to: the format's max,
     or lower where ``k`` products of the two largest values could overflow the accumulator
     (``t_a * t_w * k <= acc max``; worst case, so no sum ever overflows). Only the tensors
     ``scaled`` (absmax-scaled) are lowered; another keeps its format's max. Wide formats need
     this: absmax-scaling bf16 or fp32 to their max makes every product infinite."""
-    t_a, t_w = a_fmt.max_value, w_fmt.max_value
+    t_a, t_w = a_fmt.max_value, b_fmt.max_value
     budget = acc.out_fmt.max_value / k
     if t_a * t_w <= budget:
         return t_a, t_w
@@ -96,47 +87,47 @@ def headroom_targets(a_fmt, w_fmt, acc, k: int, scaled=(True, True)) -> tuple:
     return t_a, t_w
 
 
-def quantized_matmul(x, w, a_name, w_name, acc_name, lut_group=4) -> np.ndarray:
+def quantized_matmul(x, w, a_name, b_name, acc_name, lut_group=4) -> np.ndarray:
     """``x @ w`` (float64 arrays, (M, K) and (K, N)) with ``x`` quantized to ``a_name``,
-    ``w`` to ``w_name`` and the products summed by golden's accumulator ``acc_name``;
+    ``w`` to ``b_name`` and the products summed by golden's accumulator ``acc_name``;
     returns the float64 result. Scalar formats scale by absmax (posits: rms) with the
     accumulator's headroom (:func:`headroom_targets`); block formats carry their own scales.
     A result the accumulator cannot hold (an infinity or NaN) raises :class:`QualityError`."""
-    if w_name == LUT_FORMAT:
+    if b_name == LUT_FORMAT:
         out = _lut_matmul(x, w, a_name, acc_name, lut_group)
     else:
         try:
-            out = _format_matmul(x, w, a_name, w_name, acc_name)
+            out = _format_matmul(x, w, a_name, b_name, acc_name)
         except QualityError:
             raise
         except LowbitError as err:  # from golden: say which point fields it is about
-            raise QualityError(f"a_fmt {a_name} x w_fmt {w_name} into accumulator {acc_name}: "
+            raise QualityError(f"a_fmt {a_name} x b_fmt {b_name} into accumulator {acc_name}: "
                                f"{err}") from None
     bad = int(np.count_nonzero(~np.isfinite(out)))
     if bad:
         raise QualityError(f"accumulator {acc_name} overflows: {bad} of {out.size} outputs of "
-                           f"a_fmt {a_name} x w_fmt {w_name} (K = {x.shape[1]}) are not finite")
+                           f"a_fmt {a_name} x b_fmt {b_name} (K = {x.shape[1]}) are not finite")
     return out
 
 
-def _format_matmul(x, w, a_name, w_name, acc_name) -> np.ndarray:
-    a_fmt, w_fmt = element_format(a_name), element_format(w_name)
-    if (a_fmt.kind == "block") != (w_fmt.kind == "block"):
-        raise QualityError(f"a_fmt and w_fmt must both be block formats or both scalar, not "
-                           f"{a_name} and {w_name}")
-    acc = accumulator(acc_name, a_fmt, w_fmt)
+def _format_matmul(x, w, a_name, b_name, acc_name) -> np.ndarray:
+    a_fmt, b_fmt = element_format(a_name), element_format(b_name)
+    if (a_fmt.kind == "block") != (b_fmt.kind == "block"):
+        raise QualityError(f"a_fmt and b_fmt must both be block formats or both scalar, not "
+                           f"{a_name} and {b_name}")
+    acc = accumulator(acc_name, a_fmt, b_fmt)
     if a_fmt.kind == "block":
-        codes = gemm.gemm(a_fmt.encode(x, axis=1), w_fmt.encode(w, axis=0), a_fmt, w_fmt, acc)
+        codes = gemm.gemm(a_fmt.encode(x, axis=1), b_fmt.encode(w, axis=0), a_fmt, b_fmt, acc)
         return acc.out_fmt.decode(codes).astype(np.float64)
-    scaling = (default_scaling(a_fmt), default_scaling(w_fmt))
+    scaling = (default_scaling(a_fmt), default_scaling(b_fmt))
     absmax = tuple(s == "absmax" for s in scaling)
-    targets = headroom_targets(a_fmt, w_fmt, acc, x.shape[1], absmax)
+    targets = headroom_targets(a_fmt, b_fmt, acc, x.shape[1], absmax)
     sa, sw = (_absmax(v) / t if by_absmax else tensor_scale(v, f, how)
-              for v, t, by_absmax, f, how in zip((x, w), targets, absmax, (a_fmt, w_fmt),
+              for v, t, by_absmax, f, how in zip((x, w), targets, absmax, (a_fmt, b_fmt),
                                                  scaling))
     ca = a_fmt.encode(x / sa, overflow="saturate", on_nan="zero")
-    cw = w_fmt.encode(w / sw, overflow="saturate", on_nan="zero")
-    codes = gemm.gemm(ca, cw, a_fmt, w_fmt, acc)
+    cw = b_fmt.encode(w / sw, overflow="saturate", on_nan="zero")
+    codes = gemm.gemm(ca, cw, a_fmt, b_fmt, acc)
     return acc.out_fmt.decode(codes).astype(np.float64) * (sa * sw)
 
 
@@ -151,8 +142,12 @@ def _lut_matmul(x, w, a_name, acc_name, group):
     exact, the core wraps)."""
     if a_name != "int8":
         raise QualityError(f"a_fmt for {LUT_FORMAT} weights must be int8, not {a_name!r}")
-    if accumulator_kind(acc_name) != "int" or \
-            x.shape[1] * 256 > (1 << (int(acc_name[3:]) - 1)) - 1:
+    try:
+        acc = accumulators.get(acc_name)
+    except LowbitError:
+        acc = None
+    if acc is None or acc.kind != "fixed" or acc.frac_bits or \
+            x.shape[1] * 256 > (1 << (acc.int_bits - 1)) - 1:
         raise QualityError(f"accumulator for {LUT_FORMAT} weights must be int<bits> holding "
                            f"{x.shape[1]} products of int8 x int2 (up to {x.shape[1] * 256}), "
                            f"not {acc_name!r}")
@@ -165,7 +160,7 @@ def _lut_matmul(x, w, a_name, acc_name, group):
     return out.astype(np.float64) * (sa * sw)
 
 
-def gemm_quality(a_fmt, w_fmt, accumulator="fp32", k=512, tokens=32, n=32, seed=0,
+def gemm_quality(a_fmt, b_fmt, accumulator="fp32", k=512, tokens=32, n=32, seed=0,
                  lut_group=4) -> dict:
     """``sqnr_db`` and ``max_abs_error`` of a quantized (tokens x k) @ (k x n) GEMM on
     outlier-channel activations (module docstring). ``sqnr_db`` is n/a when the result is
@@ -173,7 +168,7 @@ def gemm_quality(a_fmt, w_fmt, accumulator="fp32", k=512, tokens=32, n=32, seed=
     x = tensors.synthetic("outlier_channels", (tokens, k), seed).astype(np.float64)
     w = np.random.default_rng([seed, 7]).standard_normal((k, n)) / np.sqrt(k)
     ref = x @ w
-    got = quantized_matmul(x, w, a_fmt, w_fmt, accumulator, lut_group)
+    got = quantized_matmul(x, w, a_fmt, b_fmt, accumulator, lut_group)
     sqnr = metrics.sqnr_db(ref, got)
     return {"sqnr_db": round(sqnr, 4) if np.isfinite(sqnr) else
             na("the quantized GEMM equals the float64 product exactly: no noise to measure"),
@@ -206,12 +201,12 @@ def _digits_mlp():
     return x[te], y[te], w1, w2
 
 
-def mlp_accuracy(a_fmt, w_fmt, accumulator="fp32", lut_group=4) -> dict:
+def mlp_accuracy(a_fmt, b_fmt, accumulator="fp32", lut_group=4) -> dict:
     """Test accuracy of the digits MLP with both layers quantized (``mlp_accuracy``), and the
     float64 model's (``mlp_accuracy_fp64``) for reference."""
     x, y, w1, w2 = _digits_mlp()
     reference = float(np.mean(np.argmax(np.maximum(x @ w1, 0) @ w2, 1) == y))
-    h = np.maximum(quantized_matmul(x, w1, a_fmt, w_fmt, accumulator, lut_group), 0)
-    logits = quantized_matmul(h, w2, a_fmt, w_fmt, accumulator, lut_group)
+    h = np.maximum(quantized_matmul(x, w1, a_fmt, b_fmt, accumulator, lut_group), 0)
+    logits = quantized_matmul(h, w2, a_fmt, b_fmt, accumulator, lut_group)
     return {"mlp_accuracy": round(float(np.mean(np.argmax(logits, 1) == y)), 4),
             "mlp_accuracy_fp64": round(reference, 4)}

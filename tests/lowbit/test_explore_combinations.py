@@ -25,7 +25,7 @@ FORMATS = ["int2", "int4", "int8", "int16", "uint8", "fixed4_4", "fp32", "fp16",
            "fp8_e4m3", "fp8_e5m2", "fp6_e3m2", "fp6_e2m3", "fp4_e2m1", "fp_e5m6", "e8m0",
            "ue4m3", "posit8_0", "posit8_2", "posit16_1", "mxfp8_e4m3", "mxfp6_e3m2", "mxfp4",
            "mxint8", "nvfp4", "bfp8_b16", "fp64"]
-ACCUMULATORS = [None, "exact", "quire", "int12", "int16", "int24", "int32", "fp32", "fp16",
+ACCUMULATORS = [None, "exact_fp32", "quire", "int12", "int16", "int24", "int32", "fp32", "fp16",
                 "bf16", "fp_e8m10", "fp8_e4m3"]
 ENGINES = [None, "systolic", "adder_tree", "lut"]
 FAST_STAGES = ("gemm", "area", "sim", "rtl")
@@ -41,12 +41,12 @@ def _stub_tools(mp):
     mp.setattr("lowbit.verify.mutation.replay_many", lambda *a, **kw: {0: None})
 
 
-def _point(a_fmt, w_fmt, accumulator, engine, stages):
+def _point(a_fmt, b_fmt, accumulator, engine, stages):
     """The point, with the axes the stages read (a sweep refuses an axis no stage reads)."""
     point = {"a_fmt": a_fmt, **(QUALITY if "gemm" in stages else {})}
     if engine is not None and {"area", "sim"} & set(stages):
         point["engine"] = engine
-    for name, value in (("w_fmt", w_fmt), ("accumulator", accumulator)):
+    for name, value in (("b_fmt", b_fmt), ("accumulator", accumulator)):
         if value is not None:
             point[name] = value
     return point
@@ -61,8 +61,8 @@ def check_point(point, stages):
         return
     try:
         out = evaluate(point, sweep.stages, sweep.metrics)
-    except LowbitError as err:  # w_fmt and accumulator may be defaults the point omits
-        names = [*point, "w_fmt", "accumulator"]
+    except LowbitError as err:  # b_fmt and accumulator may be defaults the point omits
+        names = [*point, "b_fmt", "accumulator"]
         assert any(name in str(err) for name in names), f"{point} {stages}: {err}"
         return
     notes = out.pop("notes", "")
@@ -78,41 +78,41 @@ def check_point(point, stages):
 def strategies(stages) -> dict:
     """Points over the axes' accepted values (and some they refuse), and stage lists."""
     return {"a_fmt": st.sampled_from(FORMATS),
-            "w_fmt": st.one_of(st.none(), st.sampled_from(FORMATS + ["lut2"])),
+            "b_fmt": st.one_of(st.none(), st.sampled_from(FORMATS + ["lut2"])),
             "accumulator": st.sampled_from(ACCUMULATORS), "engine": st.sampled_from(ENGINES),
             "stages": st.lists(st.sampled_from(stages), min_size=1, max_size=len(stages),
                                unique=True)}
 
 
-def run_case(a_fmt, w_fmt, accumulator, engine, stages):
+def run_case(a_fmt, b_fmt, accumulator, engine, stages):
     with pytest.MonkeyPatch.context() as mp:
         _stub_tools(mp)
-        check_point(_point(a_fmt, w_fmt, accumulator, engine, stages), tuple(stages))
+        check_point(_point(a_fmt, b_fmt, accumulator, engine, stages), tuple(stages))
 
 
 # Pinned: bf16/fp32 (infinite products before), an int accumulator with float operands
 # (AttributeError before), NVFP4 without an energy entry (NaN before), a LUT point, a fp16
 # accumulator overflowing, a posit quire on every fast stage.
-@example(a_fmt="bf16", w_fmt=None, accumulator="fp32", engine=None, stages=["gemm", "sim"])
-@example(a_fmt="fp32", w_fmt=None, accumulator="exact", engine=None, stages=["gemm"])
-@example(a_fmt="fp8_e4m3", w_fmt=None, accumulator="int32", engine=None, stages=["gemm"])
-@example(a_fmt="nvfp4", w_fmt=None, accumulator=None, engine=None, stages=["sim", "area"])
-@example(a_fmt="int8", w_fmt="lut2", accumulator=None, engine="lut", stages=list(FAST_STAGES))
-@example(a_fmt="nvfp4", w_fmt=None, accumulator="fp16", engine=None, stages=["gemm"])
-@example(a_fmt="posit8_0", w_fmt=None, accumulator="quire", engine="adder_tree",
+@example(a_fmt="bf16", b_fmt=None, accumulator="fp32", engine=None, stages=["gemm", "sim"])
+@example(a_fmt="fp32", b_fmt=None, accumulator="exact_fp32", engine=None, stages=["gemm"])
+@example(a_fmt="fp8_e4m3", b_fmt=None, accumulator="int32", engine=None, stages=["gemm"])
+@example(a_fmt="nvfp4", b_fmt=None, accumulator=None, engine=None, stages=["sim", "area"])
+@example(a_fmt="int8", b_fmt="lut2", accumulator=None, engine="lut", stages=list(FAST_STAGES))
+@example(a_fmt="nvfp4", b_fmt=None, accumulator="fp16", engine=None, stages=["gemm"])
+@example(a_fmt="posit8_0", b_fmt=None, accumulator="quire", engine="adder_tree",
          stages=["rtl", "area", "sim", "gemm"])
 @given(**strategies(FAST_STAGES))
 @settings(max_examples=30, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
-def test_every_point_evaluates_or_fails_naming_a_field(a_fmt, w_fmt, accumulator, engine,
+def test_every_point_evaluates_or_fails_naming_a_field(a_fmt, b_fmt, accumulator, engine,
                                                        stages):
-    run_case(a_fmt, w_fmt, accumulator, engine, stages)
+    run_case(a_fmt, b_fmt, accumulator, engine, stages)
 
 
 @pytest.mark.full
 @given(**strategies(FAST_STAGES + ("mlp",)))
 @settings(max_examples=600, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
-def test_every_point_evaluates_or_fails_naming_a_field_full(a_fmt, w_fmt, accumulator, engine,
+def test_every_point_evaluates_or_fails_naming_a_field_full(a_fmt, b_fmt, accumulator, engine,
                                                             stages):
-    run_case(a_fmt, w_fmt, accumulator, engine, stages)
+    run_case(a_fmt, b_fmt, accumulator, engine, stages)

@@ -324,8 +324,8 @@ BAD_SWEEPS = [  # (axes, keyword arguments, the one-line message)
     ({**GEMM, "a_fmt": ["int8", "fp8_e4m2"]}, {"stages": ("gemm",)},
      "axis a_fmt must be a format name (lowbit formats lists them), not 'fp8_e4m2'; did you "
      "mean 'fp8_e4m3' or 'fp8_e5m2'?"),
-    ({**GEMM, "w_fmt": ["lut3"]}, {"stages": ("gemm",)},
-     "axis w_fmt must be a format name (lowbit formats lists them) or lut2, not 'lut3'; did you "
+    ({**GEMM, "b_fmt": ["lut3"]}, {"stages": ("gemm",)},
+     "axis b_fmt must be a format name (lowbit formats lists them) or lut2, not 'lut3'; did you "
      "mean 'lut2'?"),
     ({**GEMM, "a_fmt": ["int0"]}, {"stages": ("gemm",)},
      "axis a_fmt: format 'int0': bits must be an integer from 1 to 64, not 0"),
@@ -334,8 +334,10 @@ BAD_SWEEPS = [  # (axes, keyword arguments, the one-line message)
     ({"a_fmt": "int8", "dataflow": "xs"}, {"stages": ("sim",)},
      "axis dataflow: engine dataflow must be one of 'ws', 'os', 'is', not 'xs'"),
     ({**GEMM, "accumulator": ["fp32", "int99"]}, {"stages": ("gemm",)},
-     "axis accumulator must be exact, quire, int<bits> (2 to 62) or a float format name "
-     "(fp32, bf16, fp_e8m10, ...), not 'int99'"),
+     "axis accumulator: unknown accumulator 'int99' (accumulator int_bits + frac_bits must be "
+     "an integer from 2 to 62, not 99); accumulator names are {fp}[_{overflow}][_{rounding}], "
+     "tree{K}_{fp}[_{overflow}][_{rounding}], exact_{fmt}[_{rounding}], "
+     "int{B}[_sat][_{rounding}], fixed{I}_{F}[_sat][_{rounding}], quire, quire_draft"),
     ({**GEMM, "k": [64, 0]}, {"stages": ("gemm",)},
      "axis k must be an integer from 1 to 65536, not 0"),
     ({"a_fmt": "int8", "workload": "llama2-7b-decod"}, {"stages": ("sim",)},

@@ -30,7 +30,7 @@ import numpy as np
 
 from lowbit.errors import DamagedStateError, LowbitError, check_int
 from lowbit.hdl import export
-from lowbit.hdl.export import ExportedRtl
+from lowbit.hdl.rtl_export import ExportedRtl
 from lowbit.hdl.gemm_engine import unpack
 from lowbit.paths import build_dir, write_atomic
 from lowbit.state_files import missing_field, read_json_state, read_jsonl_state
