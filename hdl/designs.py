@@ -417,7 +417,8 @@ class SystolicSpec(EngineSpec):
         _check_int("SystolicArray", "cols", self.cols, 1, MODEL_MAX_SIDE)
         if self.dataflow not in SYSTOLIC_DATAFLOWS:
             raise DesignError(f"SystolicArray dataflow must be one of "
-                              f"{', '.join(SYSTOLIC_DATAFLOWS)}, not {self.dataflow!r}")
+                              f"{', '.join(SYSTOLIC_DATAFLOWS)}, not {self.dataflow!r}"
+                              f"{did_you_mean(self.dataflow, SYSTOLIC_DATAFLOWS)}")
         object.__setattr__(self, "pe", _pe("SystolicArray", self.pe))
         self._checked()
 
@@ -673,9 +674,10 @@ def get(name: str) -> DesignSpec:
     if len(exact) > 1:
         raise DesignError(f"design name {name!r} is ambiguous: it reads as "
                           f"{', '.join(s.name for s in exact)}")
-    known = standard_names()
-    why = f" ({reasons[-1]})" if reasons and not did_you_mean(text, known) else ""
-    raise DesignError(f"unknown design {name!r}{why}{did_you_mean(text, known)}; design "
+    known = (*standard_names(), *(cls.unit for cls, _ in KINDS.values()))
+    hint = did_you_mean(name.strip(), known)
+    why = f" ({reasons[-1]})" if reasons and not hint else ""
+    raise DesignError(f"unknown design {name!r}{why}{hint}; design "
                       f"names start with {', '.join(KINDS)} (lowbit synth --list shows the "
                       f"standard catalogue)")
 
