@@ -104,6 +104,7 @@ def formats_sweep(out, console) -> Path:
 
 
 ARRAY_SHAPE = (6, 37, 10)  # M, K, N: ragged against the 4x4 array, K many tiles deep
+ARRAY_DESIGN = "systolic4x4_ws_intmac_int8xint8_int24"
 
 
 def array_gemm(out, console) -> Path:
@@ -111,19 +112,15 @@ def array_gemm(out, console) -> Path:
     write the bit-exact check and the cycle counts."""
     import numpy as np
 
-    from lowbit.golden.accumulators import FixedAccumulator
-    from lowbit.hdl.int_mac import IntMac
-    from lowbit.hdl.systolic_array import SystolicArray
+    from lowbit.hdl import designs
     from lowbit.verify.regression import run_engine_gemm
 
-    int8 = F.get("int8")
-    pe = IntMac(int8, int8, acc=FixedAccumulator(24, 0, "wrap"))
-    array = SystolicArray(4, 4, pe, "ws")
+    array = designs.get(ARRAY_DESIGN).build()
     M, K, N = ARRAY_SHAPE
     rng = np.random.default_rng(SEED)
     A, B = (rng.integers(0, 256, shape) for shape in ((M, K), (K, N)))  # int8 codes
     with console.status("Verilator: building and running a 4x4 int8 weight-stationary array"):
-        row = run_engine_gemm(array, "demo_4x4_ws_int8", A, B)
+        row = run_engine_gemm(array, ARRAY_DESIGN, A, B)
     gemm = (row.get("gemms") or [{}])[0]
     exact = row["status"] == "pass" and row["mismatches"] == 0
     console.print(
