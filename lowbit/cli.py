@@ -349,6 +349,8 @@ def _cmd_resilience(console, args) -> int:
                       f"{r['sdc_rate']:.1%} [{r['sdc_ci_low']:.1%}, {r['sdc_ci_high']:.1%}]",
                       f"{r['hang_rate']:.1%}")
     console.print(table)
+    for u in summary["unknown"]:
+        console.print(f"fault run {u['run']}: unknown: {u['reason']}")
     bit_vulnerability(summary["bit_map"], out / "bit_map.png",
                       f"{args.unit}: faults on accumulator register bits")
     console.print(f"report: {out} (summary.json, faults.csv, runs.jsonl, bit_map.png)")
@@ -368,7 +370,8 @@ def _cmd_adequacy(console, args) -> int:
     faults = 320 if args.faults_given is None else args.faults_given
     res = run_adequacy(args.unit, mutants=faults, seed=args.seed, max_steps=args.max_steps,
                        jobs=args.jobs, write_directed=args.write_directed, out_dir=out,
-                       progress=console.is_terminal, say=console.print)
+                       progress=console.is_terminal, say=console.print,
+                       **({} if args.sat_timeout is None else {"sat_timeout": args.sat_timeout}))
     d = res.to_dict()
     table = Table(title=f"adequacy of {args.unit}: {res.mutants} faults, seed {res.seed}")
     for col in ("vector sets", "killed", "of detectable", "score"):
@@ -385,7 +388,7 @@ def _cmd_adequacy(console, args) -> int:
                   f"unknown: {res.unknown}")
     rows = io.StringIO()
     writer = csv.DictWriter(rows, ("id", "description", "verdict", "proof_steps", "ops_log2",
-                                   "ops", "deep_kill"))
+                                   "ops", "deep_kill", "reason"))
     writer.writeheader()
     for r in res.survivors:
         writer.writerow({**r, "ops": " ".join(f"{c}:{a:#x}:{b:#x}" for c, a, b in r["ops"])})
@@ -495,6 +498,9 @@ def build_parser():
     p_flt.add_argument("--seed", type=int, default=1, help="seed of the draw (1)")
     p_flt.add_argument("--max-steps", type=int, default=12,
                        help="induction length limit of the equivalence proofs (12)")
+    p_flt.add_argument("--sat-timeout", type=float, default=None, metavar="SECONDS",
+                       help="adequacy: seconds of SAT proofs per mutant; past them it is "
+                            "'unknown: timeout' (default: see lowbit.verify.faults.equivalence)")
     p_flt.add_argument("--jobs", type=int, default=2, help="parallel simulators and provers")
     p_flt.add_argument("--write-directed", action="store_true",
                        help="add killing counterexamples to the committed directed vector set")
