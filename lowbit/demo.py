@@ -27,6 +27,7 @@ import lowbit
 from lowbit.format_study import study
 from lowbit.golden import formats as F
 from lowbit.golden.tensors import DATASETS
+from lowbit.hdl.yosys import warm_up
 from lowbit.paths import build_dir, write_atomic
 from lowbit.terminal import cell_text, make_console, rows_table
 from lowbit.reports.plots import sqnr_vs_bits
@@ -40,6 +41,9 @@ def run(out_dir=None, console=None) -> dict:
     """Run the demo; return the paths written, keyed ``csv``, ``json``, ``png``."""
     console = console or make_console()
     out = Path(out_dir) if out_dir else build_dir() / "demo"
+    # Yosys's one-time compile (about 60 s on a new machine) once, announced, before the area
+    # comparisons and the sweep run Yosys in parallel (lowbit.hdl.yosys: safe without it too)
+    warm_up(console.print)
     fmts = F.catalog()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("quantizing the catalogue", total=len(fmts) * len(DATASETS))

@@ -30,6 +30,9 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=1, help="seed of the draw (1)")
     parser.add_argument("--max-steps", type=int, default=12,
                         help="induction length limit of the equivalence proofs (12)")
+    parser.add_argument("--sat-timeout", type=float, default=None, metavar="SECONDS",
+                        help="adequacy: seconds of SAT proofs per mutant; past them it is "
+                             "'unknown: timeout' (default: see lowbit.verify.faults.equivalence)")
     add_jobs(parser, "simulators and provers")
     parser.add_argument("--write-directed", action="store_true",
                         help="add killing counterexamples to the committed directed vector set")
@@ -110,6 +113,8 @@ def _cmd_resilience(console, args) -> int:
                       f"{r['sdc_rate']:.1%} [{r['sdc_ci_low']:.1%}, {r['sdc_ci_high']:.1%}]",
                       f"{r['hang_rate']:.1%}")
     console.print(table)
+    for u in summary["unknown"]:
+        console.print(f"fault run {u['run']}: unknown: {u['reason']}")
     bit_vulnerability(summary["bit_map"], out / "bit_map.png",
                       f"{args.unit}: faults on accumulator register bits")
     console.print(f"report: {out} (summary.json, faults.csv, runs.jsonl, bit_map.png)")
@@ -133,7 +138,8 @@ def _cmd_adequacy(console, args) -> int:
     jobs = min(os.cpu_count() or 1, 64) if args.jobs is None else args.jobs
     res = run_adequacy(args.unit, mutants=faults, seed=args.seed, max_steps=args.max_steps,
                        jobs=jobs, write_directed=args.write_directed, out_dir=out,
-                       progress=console.is_terminal, say=console.print)
+                       progress=console.is_terminal, say=console.print,
+                       **({} if args.sat_timeout is None else {"sat_timeout": args.sat_timeout}))
     d = res.to_dict()
     table = Table(title=f"adequacy of {args.unit}: {res.mutants} faults, seed {res.seed}")
     for col in ("vector sets", "killed", "of detectable", "score"):
@@ -150,7 +156,7 @@ def _cmd_adequacy(console, args) -> int:
                   f"unknown: {res.unknown}")
     rows = io.StringIO()
     writer = csv.DictWriter(rows, ("id", "description", "verdict", "proof_steps", "ops_log2",
-                                   "ops", "deep_kill"))
+                                   "ops", "deep_kill", "reason"))
     writer.writeheader()
     for r in res.survivors:
         writer.writerow({**r, "ops": " ".join(f"{c}:{a:#x}:{b:#x}" for c, a, b in r["ops"])})
