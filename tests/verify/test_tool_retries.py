@@ -12,7 +12,7 @@ import logging
 import pytest
 from cocotb_tools import runner as cocotb_runner
 
-from lowbit.hdl.export import ExportedRtl
+from lowbit.hdl.rtl_export import ExportedRtl
 from lowbit.verify import mutation, regression
 from lowbit.verify.runner import (SimulationFailed, SimulatorCrashed, run_testbench,
                                   verilator_opt)
