@@ -31,14 +31,21 @@ class FloatMac(ProductMac):
     chained : bool
         FloatAccumulator only: add to ``acc_in`` instead of the register (see
         :class:`~lowbit.hdl.mac_unit.MacUnit`).
+    stages : int
+        Register stages (:mod:`lowbit.hdl.pipeline`), latency ``stages``: 1 to 3 for a
+        FloatAccumulator (cuts ``product``, ``decoded``), 1 to 4 for a Kulisch register (cuts
+        ``product``, ``result``, ``decoded``; see :class:`~lowbit.hdl.mac_unit.ProductMac`).
+    fault : str, optional
+        A deliberate pipeline bug (:data:`lowbit.hdl.pipeline.FAULTS`), proof tests only.
 
     Members
     -------
-    The :class:`~lowbit.hdl.mac_unit.MacUnit` ports (latency 1); ``acc`` is ``Out(acc.out_fmt.bits)``, the
-    code of the accumulated sum (NaN results are the canonical NaN).
+    The :class:`~lowbit.hdl.mac_unit.MacUnit` ports (latency ``stages``); ``acc`` is
+    ``Out(acc.out_fmt.bits)``, the code of the accumulated sum (NaN results are the canonical
+    NaN).
     """
 
-    def __init__(self, a_fmt, b_fmt, *, acc, terms=None, chained=False):
+    def __init__(self, a_fmt, b_fmt, *, acc, terms=None, chained=False, stages=1, fault=None):
         for fmt, what in ((a_fmt, "a_fmt"), (b_fmt, "b_fmt")):
             if getattr(fmt, "kind", None) != "float":
                 raise OperationError(f"FloatMac {what} must be a FloatFormat (fp8_e4m3, fp8_e5m2, "
@@ -50,4 +57,4 @@ class FloatMac(ProductMac):
         check_accumulator("FloatMac", acc, terms)
         acc.check_operands(a_fmt, b_fmt)  # as golden dot does (a Quire takes posits only)
         super().__init__(a_fmt, b_fmt, acc, (FloatDecoder(a_fmt), FloatDecoder(b_fmt)),
-                         terms=terms, chained=chained)
+                         terms=terms, chained=chained, stages=stages, fault=fault)
