@@ -8,7 +8,7 @@ pair are exact, they are summed exactly into the block partial sum, and the part
 
 from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import data
-from amaranth.lib.wiring import In
+from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError
 from lowbit.golden import formats as F
