@@ -694,9 +694,10 @@ def get(name: str) -> DesignSpec:
         raise DesignError(f"design name {name!r} is ambiguous: it reads as "
                           f"{', '.join(s.name for s in exact)}")
     known = standard_names()
-    # A near standard name is the likely fix, unless the name parsed but its stages did not.
-    staged = [r for r in reasons if " stages must be " in r]
-    shown = staged or (reasons if not did_you_mean(text, known) else [])
+    # A near standard name is the likely fix, unless the whole name parsed and the hardware
+    # refused it (too many stages, an accumulator the unit cannot build): then say why.
+    refused = [r for r in reasons if r.startswith(text + ":")]
+    shown = refused or (reasons if not did_you_mean(text, known) else [])
     why = f" ({shown[-1]})" if shown else ""
     raise DesignError(f"unknown design {name!r}{why}{did_you_mean(text, known)}; design "
                       f"names start with {', '.join(KINDS)} (lowbit synth --list shows the "

@@ -62,10 +62,14 @@ class MacUnit(Component):
             **({"acc_in": In(acc_shape)} if chained else {}),
         })
 
+    #: Edges the accumulator loop adds beyond one (an interleaved ring and its reduction).
+    _loop_extra = 0
+
     @property
     def latency(self) -> int:
-        """Cycles from ``valid`` to ``out_valid``: the pipeline's ``stages`` (1 unpipelined)."""
-        return self._pipeline.stages
+        """Cycles from ``valid`` to ``out_valid``: the pipeline's ``stages`` (1 unpipelined),
+        plus 3 for an ``interleaved(2)`` FloatAccumulator."""
+        return self._pipeline.stages + self._loop_extra
 
     @property
     def stages(self) -> int:
@@ -130,6 +134,7 @@ class ProductMac(MacUnit):
         self._stage = self.part(AccumulatorStage(
             acc, self._multiply.sig_width, *self._multiply.exp_range, terms=terms,
             chained=chained))
+        self._loop_extra = self._stage.latency - 1
         cuts = ("product", "decoded") if acc.kind == "float" else \
             ("product", "result", "decoded")
         pipeline = Pipeline(type(self).__name__, stages, cuts, fault)
@@ -164,6 +169,10 @@ class ProductMac(MacUnit):
                                         [clear, *(getattr(mul, n) for n in TERM_PORTS)])
             clear, term = held[0], SimpleNamespace(**dict(zip(TERM_PORTS, held[1:])))
         m.d.comb += [stage.valid.eq(valid), stage.clear.eq(clear), *stage.connect_term(term)]
+        for t in range(self._loop_extra):  # an interleaved ring's reduction
+            later = Signal(name=f"loop_valid_d{t + 1}")
+            m.d.sync += later.eq(valid)
+            valid = later
         result = stage.result
         if pipe.has("result"):
             done = Signal(name="result_ready")  # the loop took an operation last edge

@@ -20,7 +20,7 @@ from lowbit.errors import LowbitError
 from lowbit.golden import formats as F
 from lowbit.golden.formats import FloatFormat
 from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
-                                        Quire)
+                                        Interleaved, Quire, interleaved)
 from lowbit.hdl import export
 from lowbit.hdl.adder_tree_engine import AdderTreeEngine
 from lowbit.hdl.float_mac import FloatMac
@@ -125,6 +125,8 @@ def _float_mac_entry(a, b, acc, sets, full_only=False, stages=1):
     """FloatMac ``a x b`` into ``acc``; ``a``/``b`` are catalogue names or FloatFormats."""
     a_fmt, b_fmt = (F.get(x) if isinstance(x, str) else x for x in (a, b))
     kind = "kulisch" if isinstance(acc, ExactAccumulator) else "acc"
+    if isinstance(getattr(acc, "order", None), Interleaved):
+        kind = f"il{acc.order.partials}"
     options = "".join(f"_{x}" for x in (acc.rounding, getattr(acc, "overflow", None))
                       if x not in (None, "rne"))
     return Entry(
@@ -195,9 +197,9 @@ def _int8_mac(int_bits, overflow):
                           acc=FixedAccumulator(int_bits, 0, overflow))
 
 
-def _fp8_mac(acc):
+def _fp8_mac(acc, stages=1):
     """A factory of fp8_e4m3 x fp8_e4m3 FloatMacs into ``acc`` (an engine's PE)."""
-    return lambda: FloatMac(F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=acc)
+    return lambda: FloatMac(F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=acc, stages=stages)
 
 
 ALL_SETS = ("exhaustive", "corners", "random", "sequences")
@@ -298,6 +300,27 @@ MATRIX = (
     *(_mx_dot_entry("nvfp4", FloatAccumulator(_FP32), full_only=True, stages=s)
       for s in (2, 3)),
     _mx_dot_entry("mxint8", ExactAccumulator(_FP32), full_only=True, stages=4),
+    # Interleaved accumulation (golden order interleaved(2)): a two-cycle float add ring.
+    *(_float_mac_entry("fp8_e4m3", "fp8_e4m3", FloatAccumulator(_FP32, order=interleaved(2)),
+                       ALL_SETS, full_only=True, stages=s) for s in (1, 2)),
+    _float_mac_entry("fp6_e3m2", "fp4_e2m1", FloatAccumulator(_FP16, "rdn", interleaved(2)),
+                     ALL_SETS, full_only=True),
+    # Engines of pipelined PEs: output-stationary arrays count the PE latency in their drain,
+    # the adder tree registers a Kulisch or quire PE's rounded result (cycles: closed forms).
+    _array_entry(4, 4, "os", "fp8_e4m3_fp32_s3", _fp8_mac(FloatAccumulator(_FP32), 3),
+                 full_only=True),
+    _array_entry(3, 2, "os", "int8_wrap24_s2", lambda: IntMac(
+        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap"), stages=2),
+        full_only=True),
+    _array_entry(2, 3, "os", "posit8_0_q2022_s4", lambda: PositMac(
+        F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022"), stages=4), full_only=True),
+    _array_entry(2, 2, "os", "mxfp4_fp32_s3", lambda: MxDotUnit(
+        F.get("mxfp4"), acc=FloatAccumulator(_FP32), stages=3), full_only=True),
+    _tree_entry(8, "posit8_0_q2022_s3", lambda: PositMac(
+        F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022"), stages=3), full_only=True),
+    _tree_entry(4, "fp8_e4m3_kulisch_fp32_s3", _fp8_mac(ExactAccumulator(_FP32), 3),
+                full_only=True),
+    _tree_entry(8, "fp8_e4m3_fp32_s2", _fp8_mac(FloatAccumulator(_FP32), 2), full_only=True),
 )
 
 
