@@ -97,9 +97,10 @@ def _port_widths(unit) -> dict:
     members = unit.signature.members
     missing = [p for p in _MAC_PORTS if p not in members]
     if missing or "acc_in" in members:
+        why = (f"lacks {', '.join(missing)}" if missing else "is chained (it adds acc_in)")
         raise PipelineProofError(
             f"a pipeline proof compares MAC units (ports {', '.join(_MAC_PORTS)}, unchained); "
-            f"{type(unit).__name__} lacks {', '.join(missing) or 'nothing but is chained'}")
+            f"{type(unit).__name__} {why}")
     return {p: port_width(unit, p) for p in _MAC_PORTS}
 
 
