@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lowbit.errors import RoundingError, check_int
+from lowbit.errors import RoundingError, check_int, did_you_mean
 
 ROUNDING_MODES = ("rne", "rna", "rtz", "rup", "rdn", "rto", "stochastic")
 """Names accepted by every ``encode(..., rounding=...)``; ``stochastic`` needs :class:`Stochastic`."""
@@ -88,6 +88,7 @@ def check_rounding(rounding):
     if rounding not in ROUNDING_MODES:
         raise RoundingError(
             f"rounding must be one of {', '.join(ROUNDING_MODES)}, not {rounding!r}"
+            f"{did_you_mean(rounding, ROUNDING_MODES)}"
         )
     return rounding
 

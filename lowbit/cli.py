@@ -16,18 +16,26 @@
                                             a design-space sweep, resumable, with CSV, plots
                                             and an HTML report (see :mod:`lowbit.explore`)
 ``lowbit demo [--out DIR]``                 the main job (see :mod:`lowbit.demo`)
+``lowbit --version``                        ``lowbit <version>``
 
-User errors print one line on stderr and exit with status 2; no traceback.
+User errors print one line on stderr and exit with status 2; no traceback. Every command proves
+the folders and files it will write writable before it starts work
+(:func:`lowbit.paths.ensure_writable_dir`); a disk that fills up or refuses a write later is one
+line too (:func:`lowbit.paths.write_failure`). Parallelism is ``--jobs N`` (default: CPU count).
 """
 
 import argparse
+import os
 import re
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 from rich.table import Table
 
-from lowbit.errors import LowbitError
+import lowbit
+from lowbit.errors import LowbitError, did_you_mean
 from lowbit.golden import formats as F
 from lowbit.golden.rounding import ROUNDING_MODES, Stochastic
 from lowbit.terminal import cell_text, make_console, rows_table
@@ -40,7 +48,52 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit 2) instead of usage + message."""
 
     def error(self, message):
-        raise LowbitError(f"{self.prog}: {message}")
+        # main() prints "lowbit: error: "; name only the subcommand ("formats encode: ...")
+        command = self.prog.partition(" ")[2]
+        raise LowbitError(f"{command}: {message}" if command else message)
+
+    def _check_value(self, action, value):
+        """An unknown choice in lowbit's words, with the closest known ones."""
+        if action.choices is None or value in action.choices:
+            return
+        if isinstance(action, argparse._SubParsersAction):
+            field = " ".join((*self.prog.split()[1:], "command"))
+        else:
+            field = "/".join(action.option_strings) or action.dest
+        listed = ", ".join(map(str, action.choices))
+        raise LowbitError(f"{field} must be one of {listed}, not {value!r}"
+                          f"{did_you_mean(value, action.choices)}")
+
+
+def _add_jobs(parser, what: str):
+    """``--jobs N``, the one spelling of parallelism across commands."""
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help=f"parallel {what} (default: CPU count)")
+
+
+def _output_folder(out, default=None, builds=True) -> Path | None:
+    """Prove the run's output folder writable before work starts and return it: ``out`` (from
+    ``--out``), else ``default`` (under the build folder; None: named after the run, so the
+    build folder is proved without being created). ``builds``: the command also writes into
+    the build folder, which is proved too."""
+    from lowbit.paths import ensure_build_dir, ensure_writable_dir
+
+    if out is not None:
+        ensure_writable_dir(out, "--out")
+    if builds or out is None:
+        ensure_build_dir(create=builds or default is not None)
+    if out is not None:
+        return Path(out)
+    return None if default is None else ensure_writable_dir(default, "the output folder")
+
+
+def _outputs(args) -> list:
+    """Every place a run of ``args`` writes: its output options, the build folder, the
+    temporary folder (for :func:`lowbit.paths.write_failure`)."""
+    from lowbit.paths import build_dir
+
+    given = [getattr(args, key, None) for key in ("out", "json", "junit")]
+    return [g for g in given if g] + [build_dir(), tempfile.gettempdir()]
 
 
 def _value_str(v) -> str:
@@ -151,9 +204,14 @@ def cmd_regress(console, full, sim, json_path, junit_path) -> int:
 
     from rich.progress import Progress
 
-    from lowbit.paths import write_atomic
+    from lowbit.paths import ensure_build_dir, ensure_writable_file, write_atomic
     from lowbit.verify import regression
 
+    if json_path:
+        ensure_writable_file(json_path, "--json")
+    if junit_path:
+        ensure_writable_file(junit_path, "--junit")
+    ensure_build_dir()
     jobs = [(e, vs) for e in regression.entries(full) for vs in e.sets(full)]
     rows = []
     with Progress(console=console) as progress:
@@ -189,11 +247,10 @@ def _parse_params(texts) -> dict:
 
 def cmd_synth(console, args) -> int:
     """Synthesize one unit, a Verilog file or the catalogue; write the report folder."""
-    from pathlib import Path
-
-    from lowbit.paths import build_dir
+    from lowbit.paths import build_dir, ensure_writable_dir
     from lowbit.reports import area_baseline, area_report, catalogue, synthesis
     from lowbit.reports.targets import FPGA_TARGETS
+    from lowbit.reports.targets import get as get_target
 
     targets = [t.strip() for group in (args.target or []) for t in group.split(",") if t.strip()]
     params = _parse_params(args.param or [])
@@ -203,6 +260,12 @@ def cmd_synth(console, args) -> int:
         raise LowbitError("--write-baselines needs --all (baselines cover the whole catalogue)")
     if args.write_baselines and (args.no_dsp or args.liberty):
         raise LowbitError("--write-baselines takes the default flows: no --no-dsp, no --liberty")
+    for target in targets:
+        get_target(target)
+    if args.out is not None:  # before the designs are elaborated; the build folder after
+        ensure_writable_dir(args.out, "--out")
+    if args.write_baselines:
+        ensure_writable_dir(area_baseline.BASELINE_DIR, "--write-baselines folder")
     if args.all:
         if params:
             raise LowbitError("--param applies to one UNIT, not to --all")
@@ -222,6 +285,7 @@ def cmd_synth(console, args) -> int:
         designs = [catalogue.build_design(args.unit, params)]
         targets = targets or ["generic", *FPGA_TARGETS]
         title, out = designs[0].name, args.out or build_dir() / "synth_report" / designs[0].name
+    out = _output_folder(args.out, out)
     rows = synthesis.synth(designs, targets, liberty=args.liberty, dsp=not args.no_dsp,
                            jobs=args.jobs, console=console)
     _print_area_table(console, rows, title)
@@ -241,8 +305,6 @@ SIM_COLUMNS = ("op", "m", "k", "n", "repeat", "cycles", "compute_cycles", "utili
 
 def cmd_sim(console, args) -> int:
     """Simulate a workload on an accelerator; print the per-op table; write the report."""
-    from pathlib import Path
-
     from rich.progress import Progress
 
     from lowbit import sim
@@ -254,6 +316,7 @@ def cmd_sim(console, args) -> int:
     for key in ("a_fmt", "b_fmt"):
         if getattr(args, key):
             params[key] = getattr(args, key)
+    _output_folder(args.out, builds=False)  # the default folder is named after the run
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("simulating op shapes", total=None)
         res = sim.run(args.arch, args.workload, ideal_memory=args.ideal_memory,
@@ -309,6 +372,7 @@ def _cmd_replay(console, args) -> int:
         raise LowbitError(f"--ops must be CLEAR:A:B[,CLEAR:A:B...] with integer codes, not "
                           f"{args.ops!r}")
     unit = entry(args.unit).build()
+    _output_folder(None)  # the replay builds the mutant simulator in the build folder
     vectors = ops_vectors("replay", ops, *mac_formats(unit))
     faults = 320 if args.faults_given is None else args.faults_given
     hit = replay(unit, args.unit, args.replay, vectors, mutants=faults, seed=args.seed)
@@ -324,8 +388,6 @@ def _cmd_replay(console, args) -> int:
 
 def _cmd_resilience(console, args) -> int:
     """Masked / SDC / hang rates with intervals, and the per-bit map of an engine."""
-    from pathlib import Path
-
     from rich.progress import Progress
 
     from lowbit.paths import build_dir
@@ -333,7 +395,7 @@ def _cmd_resilience(console, args) -> int:
     from lowbit.verify.faults.resilience import engine, run_resilience
 
     dut = engine(args.unit)
-    out = Path(args.out) if args.out else build_dir() / "faults" / args.unit
+    out = _output_folder(args.out, build_dir() / "faults" / args.unit)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("fault runs", total=None)
         summary = run_resilience(
@@ -359,15 +421,19 @@ def _cmd_adequacy(console, args) -> int:
     """Adequacy of a MAC configuration's vector sets: quick and full scores, survivors."""
     import csv
     import io
-    from pathlib import Path
 
-    from lowbit.paths import build_dir, write_atomic
-    from lowbit.verify.faults.adequacy import run_adequacy
+    from lowbit.paths import build_dir, ensure_writable_file, write_atomic
+    from lowbit.verify.faults.adequacy import entry, run_adequacy
+    from lowbit.verify.vectors import directed_path
 
-    out = Path(args.out) if args.out else build_dir() / "faults" / args.unit
+    entry(args.unit)
+    out = _output_folder(args.out, build_dir() / "faults" / args.unit)
+    if args.write_directed:
+        ensure_writable_file(directed_path(args.unit), "--write-directed")
     faults = 320 if args.faults_given is None else args.faults_given
+    jobs = min(os.cpu_count() or 1, 64) if args.jobs is None else args.jobs
     res = run_adequacy(args.unit, mutants=faults, seed=args.seed, max_steps=args.max_steps,
-                       jobs=args.jobs, write_directed=args.write_directed, out_dir=out,
+                       jobs=jobs, write_directed=args.write_directed, out_dir=out,
                        progress=console.is_terminal, say=console.print)
     d = res.to_dict()
     table = Table(title=f"adequacy of {args.unit}: {res.mutants} faults, seed {res.seed}")
@@ -405,6 +471,7 @@ def _print_area_table(console, rows, title):
 
 def build_parser():
     parser = _Parser(prog="lowbit", description="Bit-accurate low-precision arithmetic toolkit.")
+    parser.add_argument("--version", action="version", version=f"lowbit {lowbit.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p_formats = sub.add_parser("formats", help="list, show and try number formats")
@@ -450,8 +517,7 @@ def build_parser():
     p_syn.add_argument("--all", action="store_true", help="the standard catalogue")
     p_syn.add_argument("--write-baselines", action="store_true",
                        help="with --all: rewrite reports/baselines/*.csv")
-    p_syn.add_argument("--jobs", type=int, default=None,
-                       help="parallel Yosys runs (default: cores)")
+    _add_jobs(p_syn, "Yosys runs")
     p_syn.add_argument("--out", default=None, help="report folder (default build/synth_report/...)")
 
     p_sim = sub.add_parser("sim", help="cycles, stalls and energy of a workload on an "
@@ -495,7 +561,7 @@ def build_parser():
     p_flt.add_argument("--seed", type=int, default=1, help="seed of the draw (1)")
     p_flt.add_argument("--max-steps", type=int, default=12,
                        help="induction length limit of the equivalence proofs (12)")
-    p_flt.add_argument("--jobs", type=int, default=2, help="parallel simulators and provers")
+    _add_jobs(p_flt, "simulators and provers")
     p_flt.add_argument("--write-directed", action="store_true",
                        help="add killing counterexamples to the committed directed vector set")
     p_flt.add_argument("--replay", type=int, default=None, metavar="FAULT",
@@ -548,9 +614,15 @@ def cmd_sweep(console, args) -> int:
 
 
 def main(argv=None) -> int:
+    from lowbit.paths import write_failure
+
     console = make_console()
+    args = None
     try:
-        args = build_parser().parse_args(argv)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as done:  # --help, --version: printed, nothing else to do
+            return done.code or 0
         if args.command == "formats":
             if args.action in (None, "list"):
                 cmd_list(console)
@@ -571,10 +643,17 @@ def main(argv=None) -> int:
             return cmd_sweep(console, args)
         elif args.command == "demo":
             from lowbit import demo
+            from lowbit.paths import build_dir
 
-            demo.run(args.out, console)
+            demo.run(_output_folder(args.out, build_dir() / "demo"), console)
     except LowbitError as err:
         message = " ".join(str(err).split())
+        print(f"lowbit: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:  # a full disk or a refused output: one line; anything else: a bug
+        message = write_failure(err, _outputs(args) if args is not None else [])
+        if message is None:
+            raise
         print(f"lowbit: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -40,6 +40,15 @@ class AccumulatorOverflowError(LowbitError, OverflowError):
     """An integer intermediate (such as ``acc * multiplier``) does not fit its register."""
 
 
+class OutputError(LowbitError):
+    """An output folder or file lowbit cannot write: a file in the way, no permission, a
+    read-only or full disk."""
+
+
+class DamagedStateError(LowbitError):
+    """A results file a run resumes from is damaged or belongs to another run."""
+
+
 def check_int(field: str, value, low: int, high: int, error=FormatParameterError) -> int:
     """Return ``value`` if it is an integer in ``[low, high]``; raise ``error`` naming ``field``."""
     if isinstance(value, bool) or not isinstance(value, int):

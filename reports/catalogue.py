@@ -14,7 +14,7 @@ comparisons need.
 import re
 from dataclasses import dataclass
 
-from lowbit.errors import LowbitError
+from lowbit.errors import LowbitError, did_you_mean
 from lowbit.golden import formats as F
 from lowbit.golden.accumulators import ExactAccumulator, FixedAccumulator, FloatAccumulator, Quire
 from lowbit.hdl.adder_tree_engine import AdderTreeEngine
@@ -57,7 +57,8 @@ def _float_acc(out, kind, rounding):
         return ExactAccumulator(fmt, rounding)
     if kind == "float":
         return FloatAccumulator(fmt, rounding)
-    raise CatalogueError(f"accumulator must be one of 'float', 'exact', not {kind!r}")
+    raise CatalogueError(f"accumulator must be one of 'float', 'exact', not {kind!r}"
+                         f"{did_you_mean(kind, ('float', 'exact'))}")
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Unit:
         unknown = [k for k in params if k not in allowed]
         if unknown:
             raise CatalogueError(f"{self.name} has no parameter {unknown[0]!r}; it takes "
-                                 f"{', '.join(allowed)}")
+                                 f"{', '.join(allowed)}{did_you_mean(unknown[0], allowed)}")
         values = {}
         for key, default in allowed.items():
             text = str(params.get(key, default))
@@ -100,7 +101,7 @@ class Unit:
         if pe is None or "pe" in pe.defaults:
             macs = ", ".join(n for n, u in UNITS.items() if "pe" not in u.defaults)
             raise CatalogueError(f"{self.name} parameter pe must be one of {macs}, not "
-                                 f"{params.get('pe')!r}")
+                                 f"{params.get('pe')!r}{did_you_mean(params.get('pe'), UNITS)}")
         return pe
 
 
@@ -160,7 +161,8 @@ def get_unit(name: str) -> Unit:
     for key, unit in UNITS.items():
         if key.lower() == str(name).lower():
             return unit
-    raise CatalogueError(f"unit must be one of {', '.join(UNITS)}, not {name!r}")
+    raise CatalogueError(f"unit must be one of {', '.join(UNITS)}, not {name!r}"
+                         f"{did_you_mean(name, UNITS)}")
 
 
 def design_name(unit: Unit, params: dict) -> str:
@@ -181,6 +183,8 @@ def build_design(unit_name: str, params: dict | None = None) -> Design:
     try:
         component = unit.build(values)
     except LowbitError as err:
+        if str(err).startswith(unit.name):  # names the unit already: "SystolicArray dataflow ..."
+            raise CatalogueError(str(err)) from None
         raise CatalogueError(f"{unit.name} {_text(params)}: {err}") from None
     return design_from_component(component, design_name(unit, params), unit.name,
                                  unit.allowed(params) | params)

@@ -28,6 +28,7 @@ from amaranth.back import verilog as amaranth_verilog
 from lowbit.errors import LowbitError, check_int
 from lowbit.hdl.yosys import YosysError, run_yosys, warm_up, yowasp_version
 from lowbit.paths import build_dir, write_atomic
+from lowbit.state_files import read_json_state
 from lowbit.reports import targets as T
 
 _MODULE = re.compile(r"^\s*module\s+\\?([A-Za-z_][\w$.]*)", re.M)
@@ -134,7 +135,8 @@ def _run(job: _Job) -> dict:
     """Synthesize one job in its folder (or read its cached result); return its metrics."""
     result = job.folder / "result.json"
     if result.exists():
-        return json.loads(result.read_text()) | {"cached": True}
+        return read_json_state(result, f"remove {job.folder} to synthesize it again") | {
+            "cached": True}
     job.folder.mkdir(parents=True, exist_ok=True)
     write_atomic(job.folder / f"{job.design.name}.v", job.design.verilog)
     if job.liberty:

@@ -22,7 +22,7 @@ Every target also reports ``cells`` (logic cells, without Yosys's ``$scopeinfo``
 import re
 from dataclasses import dataclass
 
-from lowbit.errors import LowbitError
+from lowbit.errors import LowbitError, did_you_mean
 from lowbit.reports.gate_equivalents import ABC_GATES, FLIP_FLOPS, area_ge
 
 
@@ -157,5 +157,6 @@ FPGA_TARGETS = ("ice40", "ecp5", "xilinx", "gowin")
 def get(name: str) -> Target:
     """The target called ``name``; one error listing the known targets otherwise."""
     if name not in TARGETS:
-        raise TargetError(f"target must be one of {', '.join(TARGETS)}, not {name!r}")
+        raise TargetError(f"target must be one of {', '.join(TARGETS)}, not {name!r}"
+                          f"{did_you_mean(name, TARGETS)}")
     return TARGETS[name]

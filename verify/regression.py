@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lowbit.errors import LowbitError
+from lowbit.errors import LowbitError, did_you_mean
 from lowbit.golden import formats as F
 from lowbit.golden.formats import FloatFormat
 from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
@@ -359,7 +359,7 @@ def lookup(name: str, testbench: str, what: str, error=LowbitError):
     found = by_name(testbench)
     if name not in found:
         raise error(f"unit must be a {what} of the regression matrix "
-                    f"({', '.join(sorted(found))}), not {name!r}")
+                    f"({', '.join(sorted(found))}), not {name!r}{did_you_mean(name, found)}")
     return found[name]
 
 

@@ -31,7 +31,7 @@ Families (any N, E, M, ES, K within each class's limits):
 import functools
 import re
 
-from lowbit.errors import FormatParameterError, UnknownFormatError
+from lowbit.errors import FormatParameterError, UnknownFormatError, did_you_mean
 from lowbit.golden.formats.block import BlockFormat
 from lowbit.golden.formats.floating import FloatFormat
 from lowbit.golden.formats.integer import FixedFormat, IntFormat
@@ -122,7 +122,14 @@ def get(name: str):
                 raise FormatParameterError(f"format {name!r}: {err}") from None
     raise UnknownFormatError(
         f"unknown format {name!r}; known families: {', '.join(FAMILIES)}"
+        f"{did_you_mean(key, _known_names())}"
     )
+
+
+def _known_names() -> tuple:
+    """Every format name spelled out in full (the catalogue, the named and the MX formats)."""
+    return (*CATALOG_NAMES, *_NAMED, *_MX_ELEMENTS, *(f"{n}_rceil" for n in _MX_ELEMENTS),
+            "nvfp4_torchao")
 
 
 CATALOG_NAMES = (

@@ -40,7 +40,7 @@ CASES = [
      "block_size must be an integer from 1 to 4096, not 0"),
     ("block scale rule", lambda: F.BlockFormat(F.get("fp4_e2m1"), 32, F.get("e8m0"),
                                                scale_rule="ceil"), FormatParameterError,
-     "scale_rule must be one of 'floor', 'rceil', 'nvfp4', not 'ceil'"),
+     "scale_rule must be one of 'floor', 'rceil', 'nvfp4', not 'ceil'; did you mean 'rceil'?"),
     ("block pow2 scale", lambda: F.BlockFormat(F.get("fp4_e2m1"), 32, F.get("ue4m3")),
      FormatParameterError,
      "scale_rule 'floor' needs an unsigned power-of-two scale (man_bits 0, like e8m0), not ue4m3"),

@@ -43,9 +43,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from lowbit.errors import check_int
+from lowbit.errors import DamagedStateError, check_int
 from lowbit.hdl.yosys import run_yosys
 from lowbit.paths import write_atomic
+from lowbit.state_files import missing_field, read_json_state
 
 VERDICTS = ("equivalent", "equivalent_below", "detectable", "unknown")
 DEFAULT_MAX_STEPS = 12
@@ -172,7 +173,7 @@ def _cached(folder, key, decide) -> Verdict:
     folder = Path(folder)
     cache = folder / "equivalence" / f"{key}_{_CACHE_VERSION}.json"
     if cache.exists():
-        return Verdict.from_dict(json.loads(cache.read_text()))
+        return _cached_verdict(cache)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"eq{key}-", dir=folder) as tmp:
         shutil.copyfile(folder / "synth.il", Path(tmp) / "synth.il")
@@ -180,6 +181,16 @@ def _cached(folder, key, decide) -> Verdict:
     v = replace(v, seconds=round(time.perf_counter() - start, 2))
     write_atomic(cache, json.dumps(v.to_dict()) + "\n")
     return v
+
+
+def _cached_verdict(cache) -> Verdict:
+    """The verdict stored in ``cache``; a damaged file is refused naming it (one line)."""
+    fix = "remove it to decide that mutant again"
+    data = read_json_state(cache, fix)
+    missing = missing_field(data, ("mutant", "verdict", "steps", "ops", "seconds"))
+    if missing:
+        raise DamagedStateError(f"{cache} is not a verdict ({missing}); {fix}")
+    return Verdict.from_dict(data)
 
 
 def _matched_state(work, top, mutation, accumulator) -> Verdict | None:

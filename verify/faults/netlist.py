@@ -26,6 +26,7 @@ import numpy as np
 from lowbit.errors import LowbitError
 from lowbit.hdl.yosys import run_yosys, yowasp_version
 from lowbit.paths import write_atomic
+from lowbit.state_files import read_json_state
 
 MODELS = ("const0", "const1", "upset")
 CONTROL = "fault_sel"
@@ -179,7 +180,7 @@ class InstrumentedNetlist:
                         raise
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-        data = json.loads(manifest.read_text())
+        data = read_json_state(manifest, f"remove {folder} to instrument it again")
         return cls(folder, rtl.name, tuple(FaultSite(**s) for s in data["sites"]),
                    data["cells"], data["candidates"])
 

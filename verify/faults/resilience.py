@@ -28,11 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from lowbit.errors import LowbitError, check_int
+from lowbit.errors import DamagedStateError, LowbitError, check_int
 from lowbit.hdl import export
 from lowbit.hdl.export import ExportedRtl
 from lowbit.hdl.gemm_engine import unpack
 from lowbit.paths import build_dir, write_atomic
+from lowbit.state_files import missing_field, read_json_state, read_jsonl_state
 from lowbit.verify import regression
 from lowbit.verify.faults.netlist import InstrumentedNetlist
 from lowbit.verify.faults.outcomes import OUTCOMES, classify
@@ -138,7 +139,7 @@ def run_resilience(engine, name, *, faults=None, margin=0.02, shape=None, seed=1
     key = {"name": name, "netlist": netlist.folder.name, "n": n, "seed": seed,
            "shape": [M, K, N], "runs": len(runs)}
     _check_resumable(out / "campaign.json", key, results)
-    done = _done(results)
+    done = _done(results, len(runs))
     todo = [r for r in runs if r.run not in done]
     say(f"{name}: {len(runs)} fault runs ({len(runs) - len(todo)} already done) on a "
         f"{M}x{K}x{N} GEMM of {gemm['cycles']} cycles; {netlist.cells} cells")
@@ -158,40 +159,67 @@ def run_resilience(engine, name, *, faults=None, margin=0.02, shape=None, seed=1
                            "LOWBIT_RESULT": results.resolve()})
             if progress:
                 progress(len(runs) - len(todo) + i + len(shard), len(runs))
-    summary = summarize(engine, gemm, runs, _done(results), out)
+    summary = summarize(engine, gemm, runs, _done(results, len(runs)), out)
     summary.update(key, seconds=round(time.perf_counter() - start, 1), cells=netlist.cells)
     write_atomic(out / "summary.json", json.dumps(summary, indent=1) + "\n")
     return summary
 
 
+#: What to do about a damaged line of ``runs.jsonl``: the intact runs are kept.
+FIX_RUN_LINE = "remove that line to run it again (the other runs are kept), or give another --out"
+#: What to do about a folder whose campaign cannot be told.
+FIX_FOLDER = "move the folder away or give another --out"
+HEX = re.compile(r"0x[0-9a-f]+")
+
+
 def _check_resumable(path, key, results):
-    """Resume the same campaign; refuse to mix another campaign's results into this folder."""
-    if path.exists():
-        before = json.loads(path.read_text())
-        if before != key and results.exists():
-            changed = ", ".join(f"{k} {before.get(k)!r} -> {v!r}" for k, v in key.items()
-                                if before.get(k) != v)
-            raise ResilienceError(f"out folder {path.parent} holds another campaign's results "
-                                  f"({changed}); give another --out or remove the folder")
+    """Resume the same campaign; refuse to mix another campaign's results into this folder.
+
+    ``campaign.json`` names the campaign whose runs ``runs.jsonl`` holds: with runs in the
+    folder, a missing, damaged or different one is refused (one line); without runs it is
+    simply written anew."""
+    has_runs = results.exists() and results.stat().st_size > 0
+    try:
+        before = read_json_state(path, f"it names the campaign of the runs in {results.name}: "
+                                       f"{FIX_FOLDER}")
+    except DamagedStateError:
+        if has_runs:
+            raise
+        before = None
+    if has_runs and before is None:
+        raise DamagedStateError(f"{results} holds fault runs but {path.name}, which names their "
+                                f"campaign, is missing; {FIX_FOLDER}")
+    if has_runs and before != key:
+        changed = ", ".join(f"{k} {before.get(k)!r} -> {v!r}" for k, v in key.items()
+                            if before.get(k) != v)
+        raise ResilienceError(f"out folder {path.parent} holds another campaign's results "
+                              f"({changed}); give another --out or remove the folder")
     write_atomic(path, json.dumps(key) + "\n")
 
 
-def _done(results) -> dict:
-    """Finished runs by number; a last line cut short by an interruption is dropped from the
-    file, so the runs appended next start on a line of their own."""
-    done, good, broken = {}, [], False
-    if results.exists():
-        for line in results.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                broken = True
-                continue
-            done[row["run"]] = row
-            good.append(line)
-    if broken:
-        write_atomic(results, "".join(line + "\n" for line in good))
-    return done
+def _done(results, planned: int) -> dict:
+    """Finished runs by number (of ``planned`` runs, and the fault-free runs); a last line cut
+    short by an interruption is dropped from the file, so the runs appended next start on a
+    line of their own. Any other damaged line is refused naming the file and the line."""
+    rows = read_jsonl_state(results, lambda row: _run_problem(row, planned),
+                            "a run of this campaign", FIX_RUN_LINE)
+    return {row["run"]: row for row in rows}
+
+
+def _run_problem(row: dict, planned: int) -> str | None:
+    """Why ``row`` is not a result line of a campaign of ``planned`` runs, or None."""
+    missing = missing_field(row, ("run", "beats", "protocol_errors"))
+    if missing:
+        return missing
+    run, beats, errors = row["run"], row["beats"], row["protocol_errors"]
+    if type(run) is not int or not BASELINE_RUN <= run < planned:
+        return f"run {run!r} is not one of its {planned} planned runs"
+    if not isinstance(beats, list) or not all(isinstance(b, str) and HEX.fullmatch(b)
+                                              for b in beats):
+        return "field 'beats' is not a list of hex numbers"
+    if type(errors) is not int or errors < 0:
+        return f"field 'protocol_errors' is not a count: {errors!r}"
+    return None
 
 
 def final_codes(gemm, beats) -> np.ndarray | None:
