@@ -139,3 +139,37 @@ class Pipeline:
             m.d.comb += port.eq(valid)
         else:
             m.d.sync += port.eq(valid)
+
+
+def max_stages(component) -> int:
+    """The most stages ``component``'s kind takes (``1 + len(cuts)``)."""
+    return 1 + len(component.pipeline.cuts)
+
+
+def stages_for(make, clock_mhz, delay_ps) -> int:
+    """The fewest stages whose design meets a clock of ``clock_mhz``.
+
+    ``make(stages)`` builds the design (a component or a design spec) at a stage count;
+    ``delay_ps(design)`` is the timing model's critical-path delay in picoseconds (pluggable:
+    the static timing of the synthesized netlist, :mod:`lowbit.reports`, or any estimate).
+    Stage counts are tried from 1 up to the kind's most; raises an
+    :class:`~lowbit.errors.OperationError` naming ``clock_mhz`` when none meets it (the
+    accumulator loop, which no cut shortens, bounds the clock).
+    """
+    if isinstance(clock_mhz, bool) or not isinstance(clock_mhz, (int, float)) \
+            or not clock_mhz > 0:
+        raise OperationError(f"clock_mhz must be a positive number of MHz, not {clock_mhz!r}")
+    period_ps = 1e6 / clock_mhz
+    first = make(1)
+    top = max_stages(getattr(first, "prototype", first))
+    best = None
+    for stages in range(1, top + 1):
+        design = first if stages == 1 else make(stages)
+        delay = delay_ps(design)
+        if delay <= period_ps:
+            return stages
+        best = delay if best is None else min(best, delay)
+    raise OperationError(
+        f"clock_mhz {clock_mhz} (period {period_ps:.0f} ps) is out of reach: the fastest of "
+        f"1 to {top} stages has a critical path of {best:.0f} ps (at most "
+        f"{1e6 / best:.0f} MHz); the accumulator loop bounds the clock whatever the stages")

@@ -212,3 +212,24 @@ def test_bad_pipelines_raise_one_clear_error(call, message):
 def test_bad_pipelined_designs_name_the_field(call, message):
     raises_exactly(call, designs.DesignError, message)
     assert issubclass(designs.DesignError, LowbitError)
+
+
+def test_stages_for_picks_the_fewest_stages_meeting_the_clock():
+    from lowbit.hdl.pipeline import stages_for
+
+    def make(stages):
+        return designs.get(f"positmac_posit8_0_quire{'_s%d' % stages if stages > 1 else ''}")
+
+    delays = {1: 900.0, 2: 700.0, 3: 450.0, 4: 440.0}  # a stand-in timing model, in ps
+
+    def delay(spec):
+        return delays[spec.stages]
+
+    assert stages_for(make, 1000, delay) == 1
+    assert stages_for(make, 1500, delay) == 3  # 667 ps: 450 ps fits, 700 does not
+    raises_exactly(lambda: stages_for(make, 3000, delay), OperationError,
+                   "clock_mhz 3000 (period 333 ps) is out of reach: the fastest of 1 to 4 "
+                   "stages has a critical path of 440 ps (at most 2273 MHz); the accumulator "
+                   "loop bounds the clock whatever the stages")
+    raises_exactly(lambda: stages_for(make, 0, delay), OperationError,
+                   "clock_mhz must be a positive number of MHz, not 0")
