@@ -28,6 +28,7 @@ Yosys runs, result and trace parsing, operations from a trace).
 
 import json
 import re
+import resource
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class PipelineProof:
     operations ``(clear, a, b)`` in the test protocol) or ``unknown`` (neither within
     ``max_steps``, or the SAT solver timed out). ``d_in``/``d_out``: the alignment registers
     on the reference's inputs and outputs; ``matched``: the loop registers proved equal.
+    ``seconds``: wall time; ``cpu_seconds``: the Yosys processes' CPU time (user + system,
+    the figure that does not depend on the machine's load).
     """
 
     reference: str
@@ -72,10 +75,12 @@ class PipelineProof:
     d_out: int
     matched: tuple = ()
     ops: tuple = field(default=())
+    cpu_seconds: float = 0.0
 
     def to_dict(self) -> dict:
         return {"reference": self.reference, "pipelined": self.pipelined,
                 "verdict": self.verdict, "steps": self.steps, "seconds": self.seconds,
+                "cpu_seconds": self.cpu_seconds,
                 "d_in": self.d_in, "d_out": self.d_out, "matched": list(self.matched),
                 "ops": [list(op) for op in self.ops]}
 
@@ -168,6 +173,12 @@ _READ = ("read_verilog ref.v\nread_verilog pipe.v\nread_verilog miter.v\n"
          "hierarchy -top miter\nproc\nflatten\nopt_clean\n")
 
 
+def _child_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished child processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def prove_pipeline(reference, pipelined, *, max_steps=DEFAULT_MAX_STEPS,
                    folder=None) -> PipelineProof:
     """Prove ``pipelined`` equivalent to ``reference`` (design specs, design names or MAC
@@ -190,6 +201,7 @@ def prove_pipeline(reference, pipelined, *, max_steps=DEFAULT_MAX_STEPS,
     work = Path(folder)
     work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    cpu_start = _child_cpu()
     for name, unit in (("ref", ref), ("pipe", pipe)):
         write_atomic(work / f"{name}.v", verilog.convert(unit, name=name, emit_src=False))
     write_atomic(work / "miter.v", miter_verilog(widths, d_in, d_out))
@@ -209,7 +221,7 @@ def prove_pipeline(reference, pipelined, *, max_steps=DEFAULT_MAX_STEPS,
     seconds = round(time.perf_counter() - start, 2)
     proved = _induction_length(log)
     row = dict(reference=ref_name, pipelined=pipe_name, seconds=seconds, d_in=d_in,
-               d_out=d_out, matched=matched)
+               d_out=d_out, matched=matched, cpu_seconds=round(_child_cpu() - cpu_start, 2))
     if proved is not None:
         result = PipelineProof(verdict="equivalent", steps=proved, **row)
     elif (exposed := _exposing_length(log)) is not None:
