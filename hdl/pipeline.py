@@ -16,7 +16,11 @@ Kulisch register's wide add. Golden semantics are unchanged by any cut (proved:
 
 Stage registers load only when their stage holds an operation (the enable is the operation's
 ``valid`` entering the stage), so idle cycles do not toggle the datapath; the ``valid`` bit
-itself moves every cycle.
+itself moves every cycle. (MxDotUnit's block-term register, there at every stage count, loads
+every cycle as it always did.)
+
+``stages_for`` picks the fewest stages that meet a target clock under a pluggable delay model
+(the timing model of the synthesized netlist, or any estimate).
 
 ``fault`` builds a deliberately broken pipeline, for the proofs' negative tests only:
 ``drop_enable`` ties the enable of the first cut's data register low (it never loads),
