@@ -5,10 +5,11 @@ GEMM cycles equal to the closed form (which counts the PE latency).
 By default one stage count per MAC kind, on the cheap formats (IntMac uint4 x int8 saturating
 at 3 stages: both multiplier halves and mixed signedness; FloatMac fp4 at 2; PositMac posit4_1 at
 3: the quire's rounded result registered; MxDotUnit nvfp4 at 2: the products cut in the block
-term), the interleaved(2) ring rounding down (signed zeros), an output-stationary array and an
-adder tree of pipelined PEs. ``--full`` runs every pipelined configuration of the regression
-matrix: 2 and 3 stages (4 with a Kulisch register or quire) of int8, fp8_e4m3 -> fp32 (float and
-Kulisch), posit8_0, mxfp8_e4m3, and the engines.
+term) and an output-stationary array of pipelined PEs (each build costs tens of seconds).
+``--full`` runs every pipelined configuration of the regression matrix: 2 and 3 stages (4 with
+a Kulisch register or quire) of int8, fp8_e4m3 -> fp32 (float and Kulisch), posit8_0,
+mxfp8_e4m3, the interleaved(2) ring (fp32, and fp16 rounding down: signed zeros), arrays and
+adder trees of pipelined PEs.
 """
 
 import pytest
@@ -19,8 +20,7 @@ pytestmark = pytest.mark.xdist_group("rtl")
 
 QUICK = ("IntMac_uint4xint8_sat16_s3", "FloatMac_fp4_e2m1xfp4_e2m1_acc_fp32_s2",
          "PositMac_posit4_1_q2022_s3", "MxDotUnit_nvfp4_acc_fp32_s2",
-         "FloatMac_fp6_e3m2xfp4_e2m1_il2_fp16_rdn", "SystolicArray_3x2_os_int8_wrap24_s2",
-         "AdderTreeEngine_4lanes_fp8_e4m3_kulisch_fp32_s3")
+         "SystolicArray_3x2_os_int8_wrap24_s2")
 
 
 def _pipelined(entry) -> bool:
@@ -49,8 +49,7 @@ def _check(entry):
 def test_quick_slice_covers_every_kind():
     assert set(QUICK) <= set(ENTRIES)
     units = {ENTRIES[n].unit for n in QUICK}
-    assert units == {"IntMac", "FloatMac", "PositMac", "MxDotUnit", "SystolicArray",
-                     "AdderTreeEngine"}
+    assert units == {"IntMac", "FloatMac", "PositMac", "MxDotUnit", "SystolicArray"}
 
 
 @pytest.mark.parametrize("name", QUICK)
