@@ -14,6 +14,24 @@ That loop bounds the clock whatever the stages: a float register's align-add-rou
 Kulisch register's wide add. Golden semantics are unchanged by any cut (proved:
 :mod:`lowbit.verify.pipeline_proof`).
 
+The loop, three options:
+
+(a) keep it in one cycle and pipeline everything around it: built for all four kinds (the cut
+    points below; the stage count is capped there).
+(b) ``L`` interleaved partial sums, reduced at the output: a different summation order, golden
+    ``interleaved(L)`` (:class:`~lowbit.golden.accumulators.Interleaved`). Built for
+    FloatMac with ``L = 2`` (:mod:`lowbit.hdl.accumulate`): the float add has two natural
+    halves (decode and align-add, normalize and round); more partials need cuts inside
+    ExactAdder and FloatEncoder. Not for MxDotUnit (its loop adds one block term per cycle
+    like FloatMac's, but nothing here needed it yet) nor for engines (an array's stream may
+    pause inside a tile, which would shift the partials).
+(c) a carry-save or segmented exact loop: not built. A Kulisch register or quire is exact in
+    any order, so it needs no golden change, but its output (rounded every cycle) needs the
+    resolved sum: the wide carry-propagate add moves from the loop into the output path,
+    where it must itself be cut into segments with registered carries before normalize and
+    round gain anything. The timing model will say whether the loop or the output limits a
+    Kulisch unit first.
+
 Stage registers load only when their stage holds an operation (the enable is the operation's
 ``valid`` entering the stage), so idle cycles do not toggle the datapath; the ``valid`` bit
 itself moves every cycle. (MxDotUnit's block-term register, there at every stage count, loads
