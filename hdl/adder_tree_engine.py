@@ -25,6 +25,12 @@ accumulator:
     every tree node ``round(x + y)`` into ``fmt``, each group sum added into the ``fmt``
     register with one rounding, starting from +0 at a ``first`` beat.
 
+Pipelined PEs (``stages`` above 1, :mod:`lowbit.hdl.pipeline`): the engine registers every
+lane's products and its tree on its own, so a PE's cuts before the accumulator loop
+(``product``, ``decoded``, ``partial_products``) add no register here; its ``result`` cut (a
+Kulisch register's or quire's rounded output) registers the engine's rounded output ``c``,
+one edge more in :attr:`~AdderTreeEngine.pipeline_depth`.
+
 Padding: when ``K`` is not a multiple of ``lanes`` the last chunk's trailing lanes carry a pair
 of operand codes whose product changes no sum: ``+0`` (codes 0, 0: golden's tree order pads its
 last group with +0), or, for an ExactAccumulator, a ``-0`` product (an exact sum is -0 only
@@ -41,7 +47,7 @@ from amaranth.lib.wiring import In, Out
 from lowbit.errors import OperationError
 from lowbit.golden import arith, gemm
 from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
-                                        Quire, tree)
+                                        Interleaved, Quire, tree)
 from lowbit.hdl.accumulate import AccumulatorStage, add_rounded
 from lowbit.hdl.component import Component
 from lowbit.hdl.exact_multiplier import ExactMultiplier
@@ -118,6 +124,11 @@ class AdderTreeEngine(GemmEngine):
             raise OperationError("AdderTreeEngine pe must be an unchained unit; the engine has "
                                  "one register of its own")
         acc = pe.accumulator
+        if isinstance(getattr(acc, "order", None), Interleaved):
+            raise OperationError(
+                f"AdderTreeEngine pe accumulator {acc.name} cannot be interleaved: the engine "
+                f"adds one tree sum per output beat into its register in the tree({lanes}) "
+                f"order; use a sequential FloatAccumulator")
         if isinstance(acc, FixedAccumulator) and acc.overflow != "wrap":
             raise OperationError(
                 f"AdderTreeEngine cannot implement FixedAccumulator overflow {acc.overflow!r}: "
@@ -184,9 +195,15 @@ class AdderTreeEngine(GemmEngine):
     def pipeline_depth(self) -> int:
         """Registers from the input ports to the output register, that included:
         ``ceil(log2(lanes) / levels_per_stage) + 1`` (the products, each tree stage, the last
-        of which ends at the root). A beat accepted at edge ``t`` is in the register at edge
+        of which ends at the root), plus 1 for a PE with a ``result`` cut (module docstring).
+        A beat accepted at edge ``t`` is in the output register at edge
         ``t + pipeline_depth``."""
-        return tiles(self._levels, self.levels_per_stage) + 1
+        return tiles(self._levels, self.levels_per_stage) + 1 + self._result_cut
+
+    @property
+    def _result_cut(self) -> int:
+        """1 when the PE registers its rounded result (a ``result`` cut), else 0."""
+        return int(self._pe.pipeline.has("result"))
 
     @property
     def padding_codes(self) -> tuple:
@@ -363,7 +380,14 @@ class AdderTreeEngine(GemmEngine):
         elif self._kind == "exact":
             m.submodules.accumulate = stage = self._exact_stage()
             self._drive_exact_term(m, stage, root, side[3:])
-            m.d.comb += [stage.valid.eq(valid), stage.clear.eq(first), self.c.eq(stage.result)]
+            m.d.comb += [stage.valid.eq(valid), stage.clear.eq(first)]
+            result = stage.result
+            if self._result_cut:  # the PE's result cut: the rounded code registered
+                done = Signal(name="result_ready")
+                m.d.sync += done.eq(valid & last)
+                (result,) = self._pe.pipeline.hold(m, "result", done, [stage.result])
+                valid, last = done, 1
+            m.d.comb += self.c.eq(result)
         else:
             m.submodules.root_decoder = decode = FloatDecoder(self._accumulator.fmt)
             m.submodules.accumulate = stage = AccumulatorStage(
