@@ -13,6 +13,8 @@ wrapping two's complement register behaves, and signed rows need no sign extensi
 ``2**(w - 1)`` correction of :meth:`BitHeap.add_row`.
 """
 
+from typing import NamedTuple
+
 from amaranth.hdl import Cat, Const, Signal, Value
 
 from lowbit.errors import OperationError, check_int
@@ -113,10 +115,20 @@ def half_adder(m, x, y, name: str):
     return s, c
 
 
-def compress(m, heap: BitHeap, name: str) -> tuple:
+class Compressed(NamedTuple):
+    """A heap reduced to two rows, and the tree that did it."""
+
+    sum: Value
+    carry: Value
+    full_adders: int
+    half_adders: int
+    stages: int
+
+
+def compress(m, heap: BitHeap, name: str) -> Compressed:
     """Reduce ``heap`` to two rows with a Dadda tree of full and half adders added to ``m``;
-    return ``(sum, carry)``, two ``width``-bit signals whose sum modulo ``2**width`` is the
-    heap's.
+    return them (``sum`` and ``carry``, two ``width``-bit signals whose sum modulo
+    ``2**width`` is the heap's) with the tree's adder and stage counts.
 
     Each stage brings every column down to the next Dadda height, columns LSB first: a full
     adder takes three bits of the column (its carry goes one column up, in the same stage)
@@ -124,7 +136,9 @@ def compress(m, heap: BitHeap, name: str) -> tuple:
     """
     columns = heap.columns_with_constant()
     width = heap.width
-    for stage, target in enumerate(dadda_targets(max(len(c) for c in columns))):
+    targets = dadda_targets(max(len(c) for c in columns))
+    counts = {"fa": 0, "ha": 0}
+    for stage, target in enumerate(targets):
         out = [[] for _ in range(width)]
         for c in range(width):
             bits = columns[c]
@@ -134,9 +148,11 @@ def compress(m, heap: BitHeap, name: str) -> tuple:
                 if len(bits) - k + len(out[c]) - target >= 2 and len(bits) - k >= 3:
                     s, carry = full_adder(m, bits[k], bits[k + 1], bits[k + 2], f"fa_{tag}")
                     k += 3
+                    counts["fa"] += 1
                 elif len(bits) - k >= 2:
                     s, carry = half_adder(m, bits[k], bits[k + 1], f"ha_{tag}")
                     k += 2
+                    counts["ha"] += 1
                 else:  # carries alone exceed the target: impossible below Dadda heights
                     raise AssertionError(f"Dadda stage {stage} overfilled column {c}")
                 out[c].append(s)
@@ -150,7 +166,7 @@ def compress(m, heap: BitHeap, name: str) -> tuple:
         row = Signal(width, name=f"{name}_{('sum', 'carry')[r]}")
         m.d.comb += row.eq(Cat(*(c[r] if len(c) > r else Const(0, 1) for c in columns)))
         rows.append(row)
-    return tuple(rows)
+    return Compressed(*rows, counts["fa"], counts["ha"], len(targets))
 
 
 def resolve(m, sum_row, carry_row, name: str):

@@ -89,12 +89,15 @@ class CarrySaveDot(Component):
                 or not 1 <= lanes <= MAX_ARRAY_SIDE):
             raise OperationError(f"{UNIT} lanes must be an integer from 1 to {MAX_ARRAY_SIDE}, "
                                  f"not {lanes!r}")
-        if k_group is not None and (isinstance(k_group, bool) or not isinstance(k_group, int)
-                                    or k_group < 1 or k_group & (k_group - 1)
-                                    or lanes % k_group):
-            raise OperationError(
-                f"{UNIT} k_group must be a power of two dividing lanes {lanes} (products per "
-                f"carry-propagate adder in one cycle), not {k_group!r}")
+        if k_group is not None:
+            if (isinstance(k_group, bool) or not isinstance(k_group, int)
+                    or not 1 <= k_group <= MAX_ARRAY_SIDE or k_group & (k_group - 1)):
+                raise OperationError(f"{UNIT} k_group must be a power of two from 1 to "
+                                     f"{MAX_ARRAY_SIDE}, not {k_group!r}")
+            if lanes % k_group:
+                raise OperationError(
+                    f"{UNIT} k_group must divide lanes {lanes} (one carry-propagate adder per "
+                    f"group of k_group products in a cycle), not {k_group}")
         self._a_fmt, self._b_fmt, self._acc = a_fmt, b_fmt, acc
         self._lanes, self._k_group = lanes, k_group
         self._width = acc.int_bits + acc.frac_bits
@@ -193,14 +196,15 @@ class CarrySaveDot(Component):
                 group = BitHeap(width)
                 for a, b in lanes[g * size:(g + 1) * size]:
                     add_product(group, a, b, **signs)
-                total = resolve(m, *compress(m, group, f"group{g}"), f"group{g}_total")
+                rows = compress(m, group, f"group{g}")
+                total = resolve(m, rows.sum, rows.carry, f"group{g}_total")
                 heap.add_row(total, signed=width < self._width)  # the exact group sum
         keep = Signal(self._width)  # all ones unless a new sum starts
         m.d.comb += keep.eq(Mux(self.clear, 0, (1 << self._width) - 1))
         heap.add_row(self.acc_sum & keep, signed=False)
         heap.add_row(self.acc_carry & keep, signed=False)
-        total_sum, total_carry = compress(m, heap, "acc")
+        rows = compress(m, heap, "acc")
         with m.If(self.valid):
-            m.d.sync += [self.acc_sum.eq(total_sum), self.acc_carry.eq(total_carry)]
+            m.d.sync += [self.acc_sum.eq(rows.sum), self.acc_carry.eq(rows.carry)]
         m.d.sync += [self.out_valid.eq(self.valid), self.done.eq(self.valid & self.last)]
         return m

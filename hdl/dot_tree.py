@@ -122,6 +122,9 @@ class DotTree(Component):
                 f"{unit} cannot implement FixedAccumulator overflow {acc.overflow!r}: "
                 f"golden saturates after every addition in K order, which an adder tree "
                 f"reorders; use overflow='wrap' (exact in any order) or a SystolicArray")
+        if isinstance(acc, FloatAccumulator) and lanes < 2:
+            raise OperationError(f"{unit} sums a FloatAccumulator pe's products in golden's "
+                                 f"tree order, which needs 2 or more lanes, not {lanes}")
         self._lanes, self._levels = lanes, lanes.bit_length() - 1
         self._pe = pe  # the template: its formats and accumulator only
         self._a_fmt, self._b_fmt = pe.a_fmt, pe.b_fmt

@@ -40,6 +40,9 @@ class MacUnit(Component):
 
     latency = 1
 
+    #: The port holding the result (engines that read PEs generically ask for it).
+    result_ports = ("acc",)
+
     def __init__(self, a_fmt, b_fmt, accumulator, acc_shape, *, chained=False):
         self._a_fmt, self._b_fmt, self._acc = a_fmt, b_fmt, accumulator
         self._chained = bool(chained)
