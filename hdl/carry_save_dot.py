@@ -26,7 +26,6 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError
-from lowbit.golden.accumulators import FixedAccumulator
 from lowbit.hdl.carry_save import BitHeap, compress, resolve
 from lowbit.hdl.component import Component
 from lowbit.hdl.exact_term import signed_width
