@@ -239,13 +239,14 @@ MATRIX = (
     _tree_entry(8, "posit8_0_q2022", lambda: PositMac(
         F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022")), full_only=True),
     _lut_entry(2, 4, (2, 16)),  # 2-bit weights, g=4
-    # The 2D matrix and the 3D cube, and the bit-weight (carry-save) variant of every shape.
+    # The 2D matrix and the 3D cube, and the bit-weight (carry-save) variant of every shape;
+    # small, not square: a carry-save PE is a compressor tree of a few hundred full adders.
     _matrix_entry(4, 4, "int8_wrap24", _int8_mac(24, "wrap")),
     _cube_entry(2, 2, 4, "fp8_e4m3_kulisch_fp32", _fp8_mac(ExactAccumulator(_FP32))),
-    _array_entry(4, 4, "os", "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
+    _array_entry(3, 2, "os", "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
     _tree_entry(8, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
-    _matrix_entry(4, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
-    _cube_entry(2, 2, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
+    _matrix_entry(3, 2, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
+    _cube_entry(2, 3, 2, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
     _lut_entry(4, 4, (2, 16), symmetric=True, full_only=True),
     _lut_entry(1, 8, (4, 8), encoding="bipolar", full_only=True),
     _int_mac_entry("int16", "int16", 40, "wrap", ("corners", "random", "sequences"),
@@ -308,6 +309,9 @@ MATRIX = (
     _cube_entry(3, 2, 1, "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
     # Bit-weight variants: int4, mixed signedness (Baugh-Wooley with one signed operand),
     # K-groups (a carry-propagate adder per 1, 2 or 4 products), larger tiles.
+    _array_entry(4, 4, "os", "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
+    _matrix_entry(4, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
+    _cube_entry(2, 2, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
     _array_entry(4, 4, "os", "bw_int4_wrap16", _bw_mac("int4", "int4", 16), full_only=True),
     _array_entry(3, 2, "os", "bw_uint4xint8_wrap20", _bw_mac("uint4", "int8", 20),
                  full_only=True),

@@ -4,7 +4,8 @@ measured cycles equal to ``cycles()`` on every GEMM of ``gemm_quick`` (ragged ti
 beyond the tile, worst-case accumulator growth, a GEMV), ``gemm_full`` with ``--full``.
 
 The quick entries run by default: a 4x4 int8 matrix, a 2x2x4 fp8_e4m3 cube into an exact fp32
-register, and the carry-save PE in a 4x4 systolic array, a 4x4 matrix and a 2x2x4 cube. The
+register, and the carry-save PE in a 3x2 systolic array, a 3x2 matrix and a 2x3x2 cube (4x4,
+4x4 and 2x2x4 ones, int4 and mixed-signedness ones, and K-groups with ``--full``). The
 bit-weight adder tree runs with the other adder-tree entries (test_adder_tree_engine.py).
 """
 
