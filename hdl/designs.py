@@ -33,9 +33,18 @@ Name grammar (``{a}``, ``{b}``, ``{fmt}``, ``{act}``: format names, :mod:`lowbit
     addertree{L}_{pe}                     AdderTreeEngine: ``L`` lanes of ``{pe}``'s formats
     lutcore_w{b}_g{g}_{act}_{TM}x{TN}[_bipolar][_sym]_{acc}
                                           LutTensorCore
+    bwmac_{a}x{b}_{acc}[_g{G}]            CarrySaveDot: the bit-weight MAC (integer operands,
+                                          a wrapping ``int{B}`` register in carry-save form);
+                                          ``G`` products per carry-propagate adder
+    matrix{R}x{C}_{pe}                    MatrixEngine: ``R x C`` outer-product array
+    cube{M}x{N}x{K}_{pe}                  CubeEngine: ``M x N`` outputs, ``K`` products each
 
 for example ``floatmac_fp8_e4m3xfp8_e4m3_exact_fp32`` (FP8 E4M3 products into a Kulisch
-register rounded to FP32) or ``systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32``.
+register rounded to FP32) or ``systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32``. The
+bit-weight variant of an engine shape is the shape with a ``bwmac`` PE:
+``systolic4x4_os_bwmac_int8xint8_int32``, ``addertree16_bwmac_int8xint8_int32``,
+``matrix4x4_bwmac_int8xint8_int32``, ``cube2x2x4_bwmac_int8xint8_int32``
+(:func:`bitweight_twin`).
 
 A new unit or engine is one hdl module plus one spec class here, registered in
 :data:`KINDS`; every layer then builds, names and counts it.
@@ -762,16 +771,8 @@ def standard() -> list:
 
 # --- tensor-engine shapes and their bit-weight rewrites (issue 25) ------------------------------
 # The 2D matrix and the 3D cube join the systolic array and the adder tree; the bit-weight
-# variant of every shape is the shape with a ``bwmac`` processing element (a CarrySaveDot):
-# ``systolic4x4_os_bwmac_int8xint8_int32``, ``addertree8_bwmac_int8xint8_int32``,
-# ``matrix4x4_bwmac_int8xint8_int32``, ``cube4x4x4_bwmac_int8xint8_int32``. Grammar::
-#
-#     bwmac_{a}x{b}_{acc}[_g{G}]            CarrySaveDot: integer operands, wrapping int{B}
-#                                           register in carry-save form; ``G`` products per
-#                                           carry-propagate adder (default: none until the
-#                                           output leaves)
-#     matrix{R}x{C}_{pe}                    MatrixEngine: ``R x C`` outer-product array
-#     cube{M}x{N}x{K}_{pe}                  CubeEngine: ``M x N`` outputs, ``K`` products each
+# variant of every shape is the shape with a ``bwmac`` processing element (a CarrySaveDot).
+# Names: the module docstring's grammar.
 
 
 @dataclass(frozen=True)
@@ -971,16 +972,6 @@ KINDS.update({
     "cube": (CubeSpec, _parse_cube),
 })
 _PREFIX_SEPARATOR.update({"matrix": "", "cube": ""})
-
-#: The four engine shapes, each a name template over a MAC design ``{pe}`` with the same peak
-#: MACs per cycle for a given ``{n}`` (``n * n`` products per cycle), for comparisons at
-#: iso-throughput: the bit-weight variant of each is the template with a ``bwmac`` PE.
-SHAPES = {
-    "systolic": "systolic{n}x{n}_os_{pe}",
-    "addertree": "addertree{nn}_{pe}",
-    "matrix": "matrix{n}x{n}_{pe}",
-    "cube": "cube{c}x{c}x{c}_{pe}",
-}
 
 
 def bitweight_twin(spec) -> DesignSpec:
