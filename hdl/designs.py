@@ -35,10 +35,19 @@ Name grammar (``{a}``, ``{b}``, ``{fmt}``, ``{act}``: format names, :mod:`lowbit
     addertree{L}_{pe}                     AdderTreeEngine: ``L`` lanes of ``{pe}``'s formats
     lutcore_w{b}_g{g}_{act}_{TM}x{TN}[_bipolar][_sym]_{acc}
                                           LutTensorCore
+    bwmac_{a}x{b}_{acc}[_g{G}]            CarrySaveDot: the bit-weight MAC (integer operands,
+                                          a wrapping ``int{B}`` register in carry-save form);
+                                          ``G`` products per carry-propagate adder
+    matrix{R}x{C}_{pe}                    MatrixEngine: ``R x C`` outer-product array
+    cube{M}x{N}x{K}_{pe}                  CubeEngine: ``M x N`` outputs, ``K`` products each
 
 for example ``floatmac_fp8_e4m3xfp8_e4m3_exact_fp32`` (FP8 E4M3 products into a Kulisch
 register rounded to FP32) or ``systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32``. ``_s{S}``:
-``S`` pipeline register stages (:mod:`lowbit.hdl.pipeline`), written only when ``S > 1``.
+``S`` pipeline register stages (:mod:`lowbit.hdl.pipeline`), written only when ``S > 1``. The
+bit-weight variant of an engine shape is the shape with a ``bwmac`` PE:
+``systolic4x4_os_bwmac_int8xint8_int32``, ``addertree16_bwmac_int8xint8_int32``,
+``matrix4x4_bwmac_int8xint8_int32``, ``cube2x2x4_bwmac_int8xint8_int32``
+(:func:`bitweight_twin`).
 
 A new unit or engine is one hdl module plus one spec class here, registered in
 :data:`KINDS`; every layer then builds, names and counts it.
@@ -809,3 +818,221 @@ def standard_names() -> tuple:
 def standard() -> list:
     """The standard catalogue's specs, in :func:`standard_names` order."""
     return [get(n) for n in _STANDARD]
+
+
+# --- tensor-engine shapes and their bit-weight rewrites (issue 25) ------------------------------
+# The 2D matrix and the 3D cube join the systolic array and the adder tree; the bit-weight
+# variant of every shape is the shape with a ``bwmac`` processing element (a CarrySaveDot).
+# Names: the module docstring's grammar.
+
+
+@dataclass(frozen=True)
+class BitWeightMacSpec(MacSpec):
+    """:class:`~lowbit.hdl.carry_save_dot.CarrySaveDot`: the bit-weight MAC, ``a x b`` partial
+    products compressed with a carry-save ``acc`` register; with ``k_group`` ``G``, a group of
+    ``G`` products resolved by one carry-propagate adder (the unit built has ``G`` lanes; an
+    engine replicates it with its own lane count, a multiple of ``G``)."""
+
+    a: object = "int8"
+    b: object = "int8"
+    acc: object = "int32"
+    k_group: int | None = None
+    kind: ClassVar[str] = "bwmac"
+    unit: ClassVar[str] = "CarrySaveDot"
+
+    def __post_init__(self):
+        a, b = _fmt("CarrySaveDot", "a", self.a), _fmt("CarrySaveDot", "b", self.b)
+        object.__setattr__(self, "a", a)
+        object.__setattr__(self, "b", b)
+        object.__setattr__(self, "acc", _acc("CarrySaveDot", self.acc, (a, b)))
+        if self.k_group is not None:
+            _check_int("CarrySaveDot", "k_group", self.k_group, 1, 64)
+        self._checked()
+
+    a_fmt = property(lambda self: self.a, doc="Format of operand ``a``.")
+    b_fmt = property(lambda self: self.b, doc="Format of operand ``b`` (the weight).")
+
+    @property
+    def name(self) -> str:
+        group = "" if self.k_group is None else f"_g{self.k_group}"
+        return f"bwmac_{self.a.name}x{self.b.name}_{self.acc.name}{group}"
+
+    @property
+    def peak_macs_per_cycle(self) -> int:
+        """Lanes of the unit built: ``k_group`` or 1."""
+        return self.k_group or 1
+
+    def build(self):
+        from lowbit.hdl.carry_save_dot import CarrySaveDot
+
+        return CarrySaveDot(self.a, self.b, acc=self.acc, lanes=self.k_group or 1,
+                            k_group=self.k_group)
+
+
+class _BroadcastSpec(EngineSpec):
+    """Shared by the matrix and cube specs: tiles beyond 64 exist for the cycle model only."""
+
+    @property
+    def _sides(self) -> tuple:
+        raise NotImplementedError
+
+    @property
+    def buildable(self) -> bool:
+        """Whether RTL exists for it: every side at most 64."""
+        from lowbit.hdl.gemm_engine import MAX_ARRAY_SIDE
+
+        return max(self._sides) <= MAX_ARRAY_SIDE
+
+    def build(self):
+        if not self.buildable:
+            raise DesignError(f"{self.name} is a cycle-model engine: RTL engines have at most "
+                              f"64 rows and columns")
+        return self._engine()
+
+    def _checked(self):
+        """Check the engine, or for a cycle-model one the clipped engine (made and checked by
+        its own construction)."""
+        if self.buildable:
+            super()._checked()
+        else:
+            from lowbit.hdl.gemm_engine import MAX_ARRAY_SIDE
+
+            self._clipped(MAX_ARRAY_SIDE)
+
+    @property
+    def prototype(self):
+        """The engine, or for a cycle-model one the largest buildable one of its kind."""
+        if self.buildable:
+            return _prototype(self)
+        from lowbit.hdl.gemm_engine import MAX_ARRAY_SIDE
+
+        return _prototype(self._clipped(MAX_ARRAY_SIDE))
+
+    @property
+    def latency(self) -> int:
+        """Edges from taking a beat to an output's register holding it."""
+        return self.prototype.datapath_latency
+
+    @property
+    def peak_macs_per_cycle(self) -> int:
+        from lowbit.hdl.broadcast_schedule import broadcast_peak_macs
+
+        return broadcast_peak_macs(*self._sides)
+
+    def cycles(self, M: int, K: int, N: int) -> int:
+        """:func:`~lowbit.hdl.broadcast_schedule.broadcast_cycles` of this tile."""
+        from lowbit.hdl.broadcast_schedule import broadcast_cycles
+
+        rows, cols, depth = self._sides
+        return broadcast_cycles(M, K, N, rows=rows, cols=cols, depth=depth,
+                                latency=self.latency)
+
+
+@dataclass(frozen=True)
+class MatrixSpec(_BroadcastSpec):
+    """:class:`~lowbit.hdl.matrix_engine.MatrixEngine`: ``rows x cols`` PEs of ``pe`` fed by
+    broadcast (one column of A and one row of B per cycle)."""
+
+    rows: int = 4
+    cols: int = 4
+    pe: object = "intmac_int8xint8_int32"
+    kind: ClassVar[str] = "matrix"
+    unit: ClassVar[str] = "MatrixEngine"
+
+    def __post_init__(self):
+        _check_int("MatrixEngine", "rows", self.rows, 1, MODEL_MAX_SIDE)
+        _check_int("MatrixEngine", "cols", self.cols, 1, MODEL_MAX_SIDE)
+        object.__setattr__(self, "pe", _pe("MatrixEngine", self.pe))
+        self._checked()
+
+    @property
+    def name(self) -> str:
+        return f"matrix{self.rows}x{self.cols}_{self.pe.name}"
+
+    @property
+    def _sides(self) -> tuple:
+        return self.rows, self.cols, 1
+
+    def _clipped(self, side):
+        return MatrixSpec(min(self.rows, side), min(self.cols, side), self.pe)
+
+    def _engine(self):
+        from lowbit.hdl.matrix_engine import MatrixEngine
+
+        return MatrixEngine(self.rows, self.cols, self.pe.build())
+
+
+@dataclass(frozen=True)
+class CubeSpec(_BroadcastSpec):
+    """:class:`~lowbit.hdl.cube_engine.CubeEngine`: ``m x n`` outputs summing ``k`` products
+    of ``pe``'s formats each per cycle (``k`` a power of two, at most 64)."""
+
+    m: int = 4
+    n: int = 4
+    k: int = 4
+    pe: object = "intmac_int8xint8_int32"
+    kind: ClassVar[str] = "cube"
+    unit: ClassVar[str] = "CubeEngine"
+
+    def __post_init__(self):
+        _check_int("CubeEngine", "m", self.m, 1, MODEL_MAX_SIDE)
+        _check_int("CubeEngine", "n", self.n, 1, MODEL_MAX_SIDE)
+        _check_int("CubeEngine", "k", self.k, 1, 64)
+        object.__setattr__(self, "pe", _pe("CubeEngine", self.pe))
+        self._checked()
+
+    @property
+    def name(self) -> str:
+        return f"cube{self.m}x{self.n}x{self.k}_{self.pe.name}"
+
+    @property
+    def _sides(self) -> tuple:
+        return self.m, self.n, self.k
+
+    def _clipped(self, side):
+        return CubeSpec(min(self.m, side), min(self.n, side), self.k, self.pe)
+
+    def _engine(self):
+        from lowbit.hdl.cube_engine import CubeEngine
+
+        return CubeEngine(self.m, self.n, self.k, self.pe.build())
+
+
+def _parse_bwmac(rest):
+    m = re.fullmatch(r"(.+)_g(\d+)", rest)
+    rest, group = (m[1], int(m[2])) if m else (rest, None)
+    for a, b, acc in _formats_then(rest, 2):
+        yield BitWeightMacSpec(a, b, acc, group)
+
+
+def _parse_matrix(rest):
+    m = re.fullmatch(r"(\d+)x(\d+)_(.+)", rest)
+    if m:
+        yield MatrixSpec(int(m[1]), int(m[2]), get(m[3]))
+
+
+def _parse_cube(rest):
+    m = re.fullmatch(r"(\d+)x(\d+)x(\d+)_(.+)", rest)
+    if m:
+        yield CubeSpec(int(m[1]), int(m[2]), int(m[3]), get(m[4]))
+
+
+KINDS.update({
+    "bwmac": (BitWeightMacSpec, _parse_bwmac),
+    "matrix": (MatrixSpec, _parse_matrix),
+    "cube": (CubeSpec, _parse_cube),
+})
+_PREFIX_SEPARATOR.update({"matrix": "", "cube": ""})
+
+
+def bitweight_twin(spec) -> DesignSpec:
+    """The bit-weight variant of an engine whose PE is an IntMac (wrapping), or of an IntMac:
+    the same design with a ``bwmac`` of the same formats and accumulator."""
+    spec = get(spec)
+    if isinstance(spec, IntMacSpec):
+        return BitWeightMacSpec(spec.a, spec.b, spec.acc)
+    pe = getattr(spec, "pe", None)
+    if not isinstance(pe, IntMacSpec):
+        raise DesignError(f"{spec.name} has no bit-weight variant: it needs an intmac_... PE "
+                          f"(integer operands)")
+    return get(spec.name.replace(pe.name, bitweight_twin(pe).name))

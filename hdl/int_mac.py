@@ -8,6 +8,26 @@ from lowbit.hdl.mac_unit import MacUnit
 from lowbit.hdl.pipeline import Pipeline
 
 
+def check_integer_mac(unit: str, a_fmt, b_fmt, acc):
+    """Raise unless ``a_fmt x b_fmt`` into ``acc`` is an integer MAC: IntFormat or FixedFormat
+    operands of 2 to 16 bits, a FixedAccumulator whose LSB is the product's and which holds
+    one product. Errors start with ``unit``."""
+    for fmt, what in ((a_fmt, "a_fmt"), (b_fmt, "b_fmt")):
+        if getattr(fmt, "kind", None) not in ("int", "fixed"):
+            raise OperationError(f"{unit} {what} must be an IntFormat or FixedFormat, not "
+                                 f"{getattr(fmt, 'name', fmt)!r}")
+        if not 2 <= fmt.bits <= 16:
+            raise OperationError(f"{unit} {what} must have 2 to 16 bits, not {fmt.bits}")
+    if not isinstance(acc, FixedAccumulator):
+        raise OperationError(f"{unit} acc must be an integer or fixed-point register (int32, "
+                             f"fixed28_4, ...), not {getattr(acc, 'name', acc)!r}")
+    product_frac = a_fmt.frac_bits + b_fmt.frac_bits
+    if acc.frac_bits != product_frac:
+        raise OperationError(f"{unit} acc frac_bits must equal the product's {product_frac} "
+                             f"(products are not rounded), not {acc.frac_bits}")
+    acc.check_operands(a_fmt, b_fmt)
+
+
 class IntMac(MacUnit):
     """``acc <= (clear ? 0 : acc) + a * b`` on every cycle with ``valid``; one op per cycle.
 
@@ -40,20 +60,7 @@ class IntMac(MacUnit):
     """Cut points in order of use (:mod:`lowbit.hdl.pipeline`)."""
 
     def __init__(self, a_fmt, b_fmt, *, acc, chained=False, stages=1, fault=None):
-        for fmt, what in ((a_fmt, "a_fmt"), (b_fmt, "b_fmt")):
-            if getattr(fmt, "kind", None) not in ("int", "fixed"):
-                raise OperationError(f"IntMac {what} must be an IntFormat or FixedFormat, not "
-                                     f"{getattr(fmt, 'name', fmt)!r}")
-            if not 2 <= fmt.bits <= 16:
-                raise OperationError(f"IntMac {what} must have 2 to 16 bits, not {fmt.bits}")
-        if not isinstance(acc, FixedAccumulator):
-            raise OperationError(f"IntMac acc must be an integer or fixed-point register (int32, "
-                                 f"fixed28_4, ...), not {getattr(acc, 'name', acc)!r}")
-        product_frac = a_fmt.frac_bits + b_fmt.frac_bits
-        if acc.frac_bits != product_frac:
-            raise OperationError(f"IntMac acc frac_bits must equal the product's {product_frac} "
-                                 f"(products are not rounded), not {acc.frac_bits}")
-        acc.check_operands(a_fmt, b_fmt)
+        check_integer_mac("IntMac", a_fmt, b_fmt, acc)
         self._width = acc.int_bits + acc.frac_bits
         pipeline = Pipeline("IntMac", stages, self.CUTS, fault)
         super().__init__(a_fmt, b_fmt, acc, signed(self._width), chained=chained,

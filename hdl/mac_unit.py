@@ -46,6 +46,9 @@ class MacUnit(Component):
     above 1) has the same ports and results, :attr:`latency` ``= stages`` cycles later.
     """
 
+    #: The port holding the result (engines that read PEs generically ask for it).
+    result_ports = ("acc",)
+
     def __init__(self, a_fmt, b_fmt, accumulator, acc_shape, *, chained=False, pipeline=None):
         self._a_fmt, self._b_fmt, self._acc = a_fmt, b_fmt, accumulator
         self._chained = bool(chained)

@@ -46,13 +46,14 @@ the tile) is zero codes, whose products are ``+0`` and change no sum.
 """
 
 import numpy as np
-from amaranth.hdl import Cat, Const, Module, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError, check_choice
 from lowbit.golden import gemm
 from lowbit.golden.accumulators import FixedAccumulator, FloatAccumulator, Interleaved
 from lowbit.golden.formats import BlockArray
+from lowbit.hdl.carry_save_dot import CarrySaveDot
 from lowbit.hdl.component import Component
 from lowbit.hdl.gemm_engine import (Feedback, GemmEngine, check_dimension, check_shape, pack,
                                     port_width, tiles)
@@ -60,6 +61,7 @@ from lowbit.hdl.mac_unit import MacUnit
 from lowbit.hdl.mx_dot import MxDotUnit
 from lowbit.hdl.simd_mac import SimdMac
 from lowbit.hdl.systolic_schedule import systolic_cycles, systolic_peak_macs
+from lowbit.hdl.tile_drain import drain_tile
 
 DATAFLOWS = ("os", "ws")
 
@@ -72,10 +74,13 @@ def _operand_ports(pe):
 
 
 def _result_ports(pe):
-    """Names of the PE's result registers, one per output column it computes."""
+    """The PE's results, one per output column it computes, each the names of the registers
+    holding it (two for a carry-save sum)."""
     if isinstance(pe, SimdMac):
-        return tuple(f"acc{k}" for k in range(pe.lanes))
-    return ("acc",)
+        return tuple((f"acc{k}",) for k in range(pe.lanes))
+    if isinstance(pe, CarrySaveDot):
+        return (pe.result_ports,)
+    return (("acc",),)
 
 
 class SystolicArray(GemmEngine):
@@ -85,11 +90,13 @@ class SystolicArray(GemmEngine):
     ----------
     rows, cols : int
         Array size ``R x C``, 1 to 64 each.
-    pe : MacUnit, MxDotUnit or SimdMac
+    pe : MacUnit, MxDotUnit, SimdMac or CarrySaveDot
         The processing element: an IntMac, FloatMac or PositMac (one product per cycle), an
-        MxDotUnit (one block pair per cycle, ``os`` only) or a SimdMac with one mode (``L``
-        products per cycle, ``os`` only). Its formats and accumulator are the
-        array's; each PE is built from its constructor arguments.
+        MxDotUnit (one block pair per cycle, ``os`` only), a SimdMac with one mode (``L``
+        products per cycle, ``os`` only) or a one-lane CarrySaveDot (the bit-weight MAC: its
+        sum stays in carry-save form in the PE and is resolved by one adder per column as it
+        leaves the drain, ``os`` only). Its formats and accumulator are the array's; each PE
+        is built from its constructor arguments.
     dataflow : {"os", "ws"}
         Output-stationary or weight-stationary.
 
@@ -117,10 +124,13 @@ class SystolicArray(GemmEngine):
         check_dimension("SystolicArray", "rows", rows)
         check_dimension("SystolicArray", "cols", cols)
         check_choice("SystolicArray dataflow", dataflow, DATAFLOWS, OperationError)
-        if not isinstance(pe, (MacUnit, MxDotUnit, SimdMac)):
+        if not isinstance(pe, (MacUnit, MxDotUnit, SimdMac, CarrySaveDot)):
             raise OperationError(
-                f"SystolicArray pe must be an IntMac, FloatMac, PositMac, MxDotUnit or SimdMac, "
-                f"not {type(pe).__name__}")
+                f"SystolicArray pe must be an IntMac, FloatMac, PositMac, MxDotUnit, SimdMac or "
+                f"CarrySaveDot, not {type(pe).__name__}")
+        if isinstance(pe, CarrySaveDot) and pe.lanes != 1:
+            raise OperationError(f"SystolicArray pe CarrySaveDot must have one lane (one "
+                                 f"product per PE per cycle), not {pe.lanes}")
         if isinstance(pe, SimdMac) and len(pe.modes) != 1:
             raise OperationError(
                 f"SystolicArray runs a SimdMac pe in one mode; build it with one SimdMode, not "
@@ -134,6 +144,11 @@ class SystolicArray(GemmEngine):
                 f"PE's partial sums follow the cycles of its operations, and the array's input "
                 f"stream may pause inside a tile; use a sequential FloatAccumulator")
         if dataflow == "ws":
+            if isinstance(pe, CarrySaveDot):
+                raise OperationError(
+                    "SystolicArray dataflow 'ws' cannot carry CarrySaveDot PEs: partial sums "
+                    "flow between PEs as accumulator codes, but a carry-save PE resolves its sum "
+                    "only when it leaves the array; use dataflow 'os'")
             if getattr(pe, "stages", 1) > 1:
                 raise OperationError(
                     f"SystolicArray dataflow 'ws' cannot carry a pipelined PE ({type(pe).__name__}"
@@ -163,7 +178,7 @@ class SystolicArray(GemmEngine):
         self._wa = sum(w for _, w in self._a_ports)
         self._wb = sum(w for _, w in self._b_ports)
         self._results = _result_ports(pe)
-        self._wc = max(port_width(pe, name) for name in self._results)
+        self._wc = max(port_width(pe, name) for result in self._results for name in result)
         members = {"in_valid": In(1), "in_ready": Out(1), "a": In(rows * self._wa),
                    "b": In(cols * self._wb), "last": In(1),
                    "out_valid": Out(1), "c": Out(self.lanes_out * self._wc)}
@@ -427,7 +442,7 @@ class SystolicArray(GemmEngine):
             offset += width
 
     def _elaborate_os(self, m, pes, accept):
-        R, C, wa, wb, wc = self._rows, self._cols, self._wa, self._wb, self._wc
+        R, C, wa, wb = self._rows, self._cols, self._wa, self._wb
         # Row i: (valid, first, a_i) through i skew registers, then one register per PE hop.
         row_in = []
         for i in range(R):
@@ -453,24 +468,11 @@ class SystolicArray(GemmEngine):
         depth = R + C - 2 + self.pe_latency
         pending = Signal(depth)
         m.d.sync += pending.eq(Cat(accept & self.last, pending[:-1]))
-        copy = pending[-1]
-        results = [[getattr(pes[i][j], name) for j in range(C) for name in self._results]
-                   for i in range(R)]
-        drain = [[Signal(wc, name=f"drain_{i}_{j}") for j in range(len(results[0]))]
-                 for i in range(R)]
-        for i in range(R):
-            for j, result in enumerate(results[i]):
-                below = drain[i + 1][j] if i + 1 < R else Const(0, wc)
-                with m.If(copy):
-                    m.d.sync += drain[i][j].eq(result)
-                with m.Else():
-                    m.d.sync += drain[i][j].eq(below)
-        remaining = Signal(range(R + 1))
-        with m.If(copy):
-            m.d.sync += remaining.eq(R)
-        with m.Elif(remaining != 0):
-            m.d.sync += remaining.eq(remaining - 1)
-        m.d.comb += [self.out_valid.eq(remaining != 0), self.c.eq(Cat(*drain[0]))]
+        results = [[tuple(getattr(pes[i][j], name) for name in result) for j in range(C)
+                    for result in self._results] for i in range(R)]
+        out_valid, c = drain_tile(m, results, pending[-1], resolve=getattr(self._pe, "resolve",
+                                                                           None))
+        m.d.comb += [self.out_valid.eq(out_valid), self.c.eq(c)]
 
     def _elaborate_ws(self, m, pes, accept):
         R, C, wa, wb, wc = self._rows, self._cols, self._wa, self._wb, self._wc

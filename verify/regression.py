@@ -23,9 +23,12 @@ from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, Floa
                                         Interleaved, Quire, interleaved)
 from lowbit.hdl import export
 from lowbit.hdl.adder_tree_engine import AdderTreeEngine
+from lowbit.hdl.carry_save_dot import CarrySaveDot
+from lowbit.hdl.cube_engine import CubeEngine
 from lowbit.hdl.float_mac import FloatMac
 from lowbit.hdl.int_mac import IntMac
 from lowbit.hdl.lut_tensor_core import LutTensorCore
+from lowbit.hdl.matrix_engine import MatrixEngine
 from lowbit.hdl.mx_dot import MxDotUnit
 from lowbit.hdl.posit_mac import PositMac
 from lowbit.hdl.simd_mac import SimdMac, SimdMode
@@ -191,6 +194,23 @@ def _tree_entry(lanes, pe_name, make_pe, full_only=False):
                          lambda: AdderTreeEngine(lanes, make_pe()), full_only=full_only)
 
 
+def _matrix_entry(rows, cols, pe_name, make_pe, full_only=False):
+    return _engine_entry("MatrixEngine", f"{rows}x{cols}_{pe_name}",
+                         lambda: MatrixEngine(rows, cols, make_pe()), full_only=full_only)
+
+
+def _cube_entry(m, n, k, pe_name, make_pe, full_only=False):
+    return _engine_entry("CubeEngine", f"{m}x{n}x{k}_{pe_name}",
+                         lambda: CubeEngine(m, n, k, make_pe()), full_only=full_only)
+
+
+def _bw_mac(a, b, int_bits, k_group=None):
+    """A factory of bit-weight PE templates (CarrySaveDot) of ``a x b`` into a wrapping
+    ``int_bits`` register; with a ``k_group``, a template of ``k_group`` lanes."""
+    return lambda: CarrySaveDot(F.get(a), F.get(b), acc=FixedAccumulator(int_bits, 0),
+                                lanes=k_group or 1, k_group=k_group)
+
+
 def _int8_mac(int_bits, overflow):
     """A factory of int8 x int8 IntMacs into a FixedAccumulator (an engine's PE)."""
     return lambda: IntMac(F.get("int8"), F.get("int8"),
@@ -230,6 +250,14 @@ MATRIX = (
     _tree_entry(8, "posit8_0_q2022", lambda: PositMac(
         F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022")), full_only=True),
     _lut_entry(2, 4, (2, 16)),  # 2-bit weights, g=4
+    # The 2D matrix and the 3D cube, and the bit-weight (carry-save) variant of every shape;
+    # small, not square: a carry-save PE is a compressor tree of a few hundred full adders.
+    _matrix_entry(4, 4, "int8_wrap24", _int8_mac(24, "wrap")),
+    _cube_entry(2, 2, 4, "fp8_e4m3_kulisch_fp32", _fp8_mac(ExactAccumulator(_FP32))),
+    _array_entry(3, 2, "os", "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
+    _tree_entry(8, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
+    _matrix_entry(3, 2, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
+    _cube_entry(2, 3, 2, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
     _lut_entry(4, 4, (2, 16), symmetric=True, full_only=True),
     _lut_entry(1, 8, (4, 8), encoding="bipolar", full_only=True),
     _int_mac_entry("int16", "int16", 40, "wrap", ("corners", "random", "sequences"),
@@ -321,6 +349,34 @@ MATRIX = (
     _tree_entry(4, "fp8_e4m3_kulisch_fp32_s3", _fp8_mac(ExactAccumulator(_FP32), 3),
                 full_only=True),
     _tree_entry(8, "fp8_e4m3_fp32_s2", _fp8_mac(FloatAccumulator(_FP32), 2), full_only=True),
+    # Matrix and cube beyond the quick pair: saturating and float registers in K order (the
+    # matrix's PEs), int4, an fp32-rounding cube in golden's tree(2) order, a one-product cube.
+    _matrix_entry(3, 2, "int8_sat18", _int8_mac(18, "saturate"), full_only=True),
+    _matrix_entry(4, 4, "fp8_e4m3_kulisch_fp32", _fp8_mac(ExactAccumulator(_FP32)),
+                  full_only=True),
+    _matrix_entry(2, 3, "fp8_e4m3_fp32", _fp8_mac(FloatAccumulator(_FP32)), full_only=True),
+    _matrix_entry(4, 4, "int4_wrap16", lambda: IntMac(
+        F.get("int4"), F.get("int4"), acc=FixedAccumulator(16, 0)), full_only=True),
+    _cube_entry(4, 4, 4, "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
+    _cube_entry(2, 2, 8, "int4_wrap16", lambda: IntMac(
+        F.get("int4"), F.get("int4"), acc=FixedAccumulator(16, 0)), full_only=True),
+    _cube_entry(2, 3, 2, "fp8_e4m3_fp32", _fp8_mac(FloatAccumulator(_FP32)), full_only=True),
+    _cube_entry(3, 2, 1, "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
+    # Bit-weight variants: int4, mixed signedness (Baugh-Wooley with one signed operand),
+    # K-groups (a carry-propagate adder per 1, 2 or 4 products), larger tiles.
+    _array_entry(4, 4, "os", "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
+    _matrix_entry(4, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
+    _cube_entry(2, 2, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
+    _array_entry(4, 4, "os", "bw_int4_wrap16", _bw_mac("int4", "int4", 16), full_only=True),
+    _array_entry(3, 2, "os", "bw_uint4xint8_wrap20", _bw_mac("uint4", "int8", 20),
+                 full_only=True),
+    _tree_entry(16, "bw_int4_wrap16_g4", _bw_mac("int4", "int4", 16, 4), full_only=True),
+    _tree_entry(8, "bw_int8_wrap24_g1", _bw_mac("int8", "int8", 24, 1), full_only=True),
+    _tree_entry(4, "bw_int8xuint4_wrap20", _bw_mac("int8", "uint4", 20), full_only=True),
+    _matrix_entry(4, 4, "bw_int4_wrap16", _bw_mac("int4", "int4", 16), full_only=True),
+    _matrix_entry(2, 3, "bw_uint4xint8_wrap20", _bw_mac("uint4", "int8", 20), full_only=True),
+    _cube_entry(4, 4, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
+    _cube_entry(2, 2, 8, "bw_int4_wrap16_g2", _bw_mac("int4", "int4", 16, 2), full_only=True),
 )
 
 

@@ -80,7 +80,8 @@ def posit_mac(standard="2022"):
      "AdderTreeEngine pe cannot be a SimdMac: its lanes and formats change with the mode; use "
      "an IntMac of one mode's formats"),
     (lambda: AdderTreeEngine(8, SystolicArray(2, 2, int_mac(), "os")),
-     "AdderTreeEngine pe must be an IntMac, FloatMac or PositMac, not SystolicArray"),
+     "AdderTreeEngine pe must be an IntMac, FloatMac, PositMac or CarrySaveDot, not "
+     "SystolicArray"),
     (lambda: AdderTreeEngine(8, IntMac(INT8, INT8, acc=FixedAccumulator(24, 0), chained=True)),
      "AdderTreeEngine pe must be an unchained unit; the engine has one register of its own"),
     (lambda: AdderTreeEngine(4, float_mac(FloatAccumulator(FP32), F.get("e8m0"), F.get("e8m0"))),

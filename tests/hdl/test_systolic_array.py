@@ -47,7 +47,8 @@ def fp8_pe(acc=None):
     (lambda: SystolicArray(4, 4, int_pe(), "is"),
      "SystolicArray dataflow must be one of 'os', 'ws', not 'is'"),
     (lambda: SystolicArray(4, 4, "int8", "os"),
-     "SystolicArray pe must be an IntMac, FloatMac, PositMac, MxDotUnit or SimdMac, not str"),
+     "SystolicArray pe must be an IntMac, FloatMac, PositMac, MxDotUnit, SimdMac or "
+     "CarrySaveDot, not str"),
     (lambda: SystolicArray(2, 2, SimdMac([SimdMode.preset(s, acc=FixedAccumulator(16, 0))
                                           for s in ("4x4", "8x8")]), "os"),
      "SystolicArray runs a SimdMac pe in one mode; build it with one SimdMode, not 2"),

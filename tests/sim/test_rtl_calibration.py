@@ -57,8 +57,11 @@ def _entries(full_only):
     for entry in MATRIX:
         if entry.unit not in ENGINES or entry.full_only != full_only:
             continue
-        chosen.append(pytest.param(entry, id=f"{entry.unit}-{entry.config}",
-                                   marks=[pytest.mark.full] if full_only else []))
+        marks = [pytest.mark.full] if full_only else []
+        if "bw_" in entry.config:  # CarrySaveDot PEs: no EngineConfig names them yet
+            marks.append(pytest.mark.skip(reason="bit-weight engines join lowbit.sim later "
+                                                 "(issue 25)"))
+        chosen.append(pytest.param(entry, id=f"{entry.unit}-{entry.config}", marks=marks))
     return chosen
 
 
