@@ -43,8 +43,8 @@ def check_split(unit: str, width: int, lanes: int, lane_bits: int, what: str = "
         of = f" of {what}" if what else ""
         raise OperationError(
             f"{unit}'s {width} x {width}-bit significand multiplier array cannot split into "
-            f"{lanes} lanes{of} ({lanes} x {lane_bits}-bit significands need "
-            f"{lanes * lane_bits} bits)")
+            f"{lanes} lane{'s' if lanes > 1 else ''}{of} ({lanes} x {lane_bits}-bit "
+            f"significands need {lanes * lane_bits} bits)")
 
 
 class LaneMultiplier(Component):

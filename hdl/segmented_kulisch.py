@@ -296,6 +296,9 @@ class SegmentedKulisch(Component):
                   for b in range(blocks)]
         normalized = self._normalize(m, magnitude, shifts, joined_all=self._joined_pairs(m))
         sticky = _PieceOr(m, normalized, B)
+        # Every split's read-out first: the shared OR pieces are driven outside any Switch.
+        read = {(s, k): self._read_out(normalized, sticky, split, k)
+                for s, split in enumerate(self._splits) for k in range(split.lanes)}
         for k in range(self._lanes):
             sig = self.lane_port("sum_sig", k)
 
@@ -304,7 +307,7 @@ class SegmentedKulisch(Component):
                     with m.Case(s):
                         if k < split.lanes:
                             m.d.comb += [
-                                sig.eq(self._read_out(normalized, sticky, split, k)),
+                                sig.eq(read[s, k]),
                                 self.lane_port("sum_shift", k).eq(lane_counts[s, k]),
                                 self.lane_port("sum_negative", k).eq(
                                     value[self._top(split, k) - 1]),
@@ -361,13 +364,17 @@ class SegmentedKulisch(Component):
         return level
 
     def _read_out(self, normalized, sticky, split, k):
-        """Lane ``k``'s normalized top ``read_bits - 1`` bits and a sticky bit."""
+        """Lane ``k``'s normalized top ``read_bits - 1`` bits and a sticky bit (a signal)."""
         top = self._top(split, k)
         seg = self.segment_bits(split)
         keep = split.read_bits - 1
+        out = Signal(split.read_bits, name=f"read_{split.lanes}_{k}")
         if keep >= seg:  # the whole segment, zeros below: nothing to jam
-            return Cat(Const(0, 1 + keep - seg), normalized[top - seg:top])
-        return Cat(sticky.any_of(top - seg, top - keep), normalized[top - keep:top])
+            value = Cat(Const(0, 1 + keep - seg), normalized[top - seg:top])
+        else:
+            value = Cat(sticky.any_of(top - seg, top - keep), normalized[top - keep:top])
+        sticky.module.d.comb += out.eq(value)
+        return out
 
 
 def _sign_extend(value, width):
@@ -381,13 +388,13 @@ class _PieceOr:
     the pieces between the cut points asked for, so lanes and splits share their OR trees."""
 
     def __init__(self, m, bits, block_bits):
-        self._m, self._bits, self._B = m, bits, block_bits
+        self.module, self._bits, self._B = m, bits, block_bits
         self._memo = {}
 
     def _piece(self, lo, hi):
         if (lo, hi) not in self._memo:
             sig = Signal(name=f"or_{lo}_{hi}")
-            self._m.d.comb += sig.eq(self._bits[lo:hi].any())
+            self.module.d.comb += sig.eq(self._bits[lo:hi].any())
             self._memo[lo, hi] = sig
         return self._memo[lo, hi]
 
