@@ -29,7 +29,7 @@ follows). A group spans ``group / k_step`` beats (the last, ragged group fewer; 
 carry zero codes, which add nothing).
 """
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError, check_int
@@ -217,7 +217,7 @@ class MixPE(Component):
         }
 
     # --- hardware: the blocks, shared with MixPEArray ---------------------------------------
-    def build_front_end(self, m, codes, beat, name="align"):
+    def build_front_end(self, m, codes, name="align"):
         """Submodule ``name`` of ``m``: the activation front end of ``k_step`` codes (one
         activation row). Returns ``(activations, beat_sum, bad)``: the aligned signed integers,
         their sum (zero points only) and whether a code is NaN or infinite."""
@@ -355,7 +355,7 @@ class MixPE(Component):
 
     def elaborate(self, platform):
         m = Module()
-        front = self.build_front_end(m, self.a, self.valid)
+        front = self.build_front_end(m, self.a)
         flags = (self.valid, self.start, self.end, self.first, self.last)
         zero = self.zero if self._scheme.zero_point else None
         out_valid, code = self.build_core(m, front, self.w, self.scale, zero, flags)

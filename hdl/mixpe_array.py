@@ -213,8 +213,8 @@ class MixPEArray(GemmEngine):
         m.d.comb += self.in_ready.eq(1)
         flags = (self.in_valid, self.start, self.end, self.first, self.last)
         la, lw = k * pe.act_fmt.bits, k * s.bits
-        fronts = [pe.build_front_end(m, self.a[r * la:(r + 1) * la], self.in_valid,
-                                     name=f"row{r}_align") for r in range(R)]
+        fronts = [pe.build_front_end(m, self.a[r * la:(r + 1) * la], name=f"row{r}_align")
+                  for r in range(R)]
         codes, valid = [], None
         for r in range(R):
             for c in range(C):

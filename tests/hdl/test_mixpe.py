@@ -14,7 +14,7 @@ import pytest
 
 from lowbit.errors import OperationError
 from lowbit.golden import formats as F
-from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator
+from lowbit.golden.accumulators import ExactAccumulator
 from lowbit.golden.mpgemm import GroupScheme, GroupWeights, groupwise_gemm
 from lowbit.hdl import designs, export
 from lowbit.hdl.component import Component
