@@ -644,6 +644,134 @@ def _parse_lutcore(rest):
                           "bipolar" if m[6] else "offset", bool(m[7]), m[8])
 
 
+#: Every design kind: name prefix -> (spec class, parser of the rest of a name).
+KINDS = {
+    "intmac": (IntMacSpec, _parse_intmac),
+    "floatmac": (FloatMacSpec, _parse_floatmac),
+    "positmac": (PositMacSpec, _parse_positmac),
+    "mxdot": (MxDotSpec, _parse_mxdot),
+    "simdmac": (SimdMacSpec, _parse_simdmac),
+    "systolic": (SystolicSpec, _parse_systolic),
+    "addertree": (AdderTreeSpec, _parse_addertree),
+    "lutcore": (LutCoreSpec, _parse_lutcore),
+}
+_PREFIX_SEPARATOR = {"systolic": "", "addertree": "", "lutcore": ""}  # prefix runs into R, L, _w
+
+
+@functools.lru_cache(maxsize=4096)
+def get(name: str) -> DesignSpec:
+    """The design called ``name`` (module docstring); one :class:`DesignError` naming the
+    value, with the closest standard names, when nothing parses."""
+    if isinstance(name, DesignSpec):
+        return name
+    if not isinstance(name, str) or not name.strip():
+        raise DesignError(f"design name must be a non-empty string, not {name!r}")
+    text = name.strip().lower()
+    found, reasons = {}, []
+    for prefix, (_, parse) in KINDS.items():
+        head = prefix + _PREFIX_SEPARATOR.get(prefix, "_")
+        if not text.startswith(head):
+            continue
+        try:
+            for spec in parse(text[len(head):]):
+                found[spec.name] = spec
+        except LowbitError as err:
+            reasons.append(str(err))
+    exact = [s for n, s in found.items() if n == text] or list(found.values())
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise DesignError(f"design name {name!r} is ambiguous: it reads as "
+                          f"{', '.join(s.name for s in exact)}")
+    known = standard_names()
+    why = f" ({reasons[-1]})" if reasons and not did_you_mean(text, known) else ""
+    raise DesignError(f"unknown design {name!r}{why}{did_you_mean(text, known)}; design "
+                      f"names start with {', '.join(KINDS)} (lowbit synth --list shows the "
+                      f"standard catalogue)")
+
+
+def from_dict(d: dict) -> DesignSpec:
+    """The spec :meth:`DesignSpec.to_dict` described (by its ``design`` name)."""
+    if not isinstance(d, dict) or "design" not in d:
+        raise DesignError(f"design dict must have a 'design' key, not {d!r}")
+    return get(d["design"])
+
+
+def of_kind(kind: str, **params) -> DesignSpec:
+    """The design of ``kind`` (a :data:`KINDS` key or the unit's class name, any case) with
+    ``params`` over its defaults: ``of_kind("FloatMac", a="fp4_e2m1", b="fp4_e2m1")``."""
+    wanted = str(kind).lower()
+    for key, (cls, _) in KINDS.items():
+        if wanted in (key, cls.unit.lower()):
+            allowed = [f.name for f in fields(cls)]
+            for p in params:
+                if p not in allowed:
+                    raise DesignError(f"{cls.unit} has no parameter {p!r}"
+                                      f"{did_you_mean(p, allowed)}; it takes "
+                                      f"{', '.join(allowed)}")
+            return cls(**params)
+    units = [cls.unit for cls, _ in KINDS.values()]
+    raise DesignError(f"unit must be one of {', '.join(units)}, not {kind!r}"
+                      f"{did_you_mean(str(kind), units)}")
+
+
+def mac_for(a_fmt, b_fmt, acc) -> MacSpec:
+    """The MAC design that multiplies ``a_fmt`` by ``b_fmt`` into ``acc`` (names or objects):
+    IntMac for integer/fixed operands, FloatMac for floats, PositMac for one posit format,
+    MxDotUnit for one block format."""
+    a = _fmt("MAC", "a_fmt", a_fmt)
+    b = _fmt("MAC", "b_fmt", b_fmt)
+    kinds = {a.kind, b.kind}
+    if kinds <= {"int", "fixed"}:
+        return IntMacSpec(a, b, acc)
+    if kinds == {"float"}:
+        return FloatMacSpec(a, b, acc)
+    if kinds == {"posit"} and a == b:
+        return PositMacSpec(a, acc)
+    if kinds == {"block"} and a == b:
+        return MxDotSpec(a, acc)
+    raise DesignError(f"no MAC design multiplies {a.name} by {b.name}: operands must be both "
+                      f"integer/fixed, both float, one posit format or one block format")
+
+
+# --- the standard catalogue -------------------------------------------------------------------
+_STANDARD = (
+    "intmac_int8xint8_int32",
+    "intmac_int4xint4_int32",
+    "intmac_int16xint16_int48",
+    "intmac_int6xint6_int32",
+    "floatmac_fp8_e4m3xfp8_e4m3_fp32",
+    "floatmac_fp8_e4m3xfp8_e4m3_exact_fp32",
+    "floatmac_fp8_e5m2xfp8_e5m2_fp32",
+    "floatmac_fp8_e5m2xfp8_e5m2_exact_fp32",
+    "floatmac_fp6_e3m2xfp6_e3m2_fp32",
+    "floatmac_fp4_e2m1xfp4_e2m1_fp32",
+    "floatmac_fp4_e2m1xfp4_e2m1_exact_fp32",
+    "floatmac_fp6_e3m2xfp6_e3m2_exact_fp32",
+    "positmac_posit8_0_quire",
+    "simdmac_8x8_4x4_8x4_2x2_int24",
+    "mxdot_mxfp8_e4m3_fp32",
+    "mxdot_mxint8_fp32",
+    "mxdot_mxfp4_fp32",
+    "systolic4x4_ws_intmac_int8xint8_int32",
+    "systolic2x2_ws_intmac_int8xint8_int32",
+    "systolic8x8_ws_intmac_int8xint8_int32",
+    "systolic4x4_os_intmac_int8xint8_int32",
+    "addertree8_intmac_int8xint8_int32",
+    "lutcore_w2_g4_int8_2x16_int32",
+)
+
+
+def standard_names() -> tuple:
+    """Names of the standard catalogue (``lowbit synth --all``, the area baselines)."""
+    return _STANDARD
+
+
+def standard() -> list:
+    """The standard catalogue's specs, in :func:`standard_names` order."""
+    return [get(n) for n in _STANDARD]
+
+
 # --- issue 24: the XR-NPE multi-format MAC and MixPE ----------------------------------------
 MULTIFORMAT_DEFAULT = ("fp4_e2m1", "posit4_1", "posit8_0", "posit16_1")
 
@@ -851,133 +979,9 @@ def _parse_mixpearray(rest):
         yield MixPEArraySpec(int(m[1]), int(m[2]), get(m[3]))
 
 
-#: Every design kind: name prefix -> (spec class, parser of the rest of a name).
-KINDS = {
-    "intmac": (IntMacSpec, _parse_intmac),
-    "floatmac": (FloatMacSpec, _parse_floatmac),
-    "positmac": (PositMacSpec, _parse_positmac),
-    "mxdot": (MxDotSpec, _parse_mxdot),
-    "simdmac": (SimdMacSpec, _parse_simdmac),
-    "systolic": (SystolicSpec, _parse_systolic),
-    "addertree": (AdderTreeSpec, _parse_addertree),
-    "lutcore": (LutCoreSpec, _parse_lutcore),
+KINDS.update({
     "multiformat": (MultiFormatSpec, _parse_multiformat),
     "mixpe": (MixPESpec, _parse_mixpe),
     "mixpearray": (MixPEArraySpec, _parse_mixpearray),
-}
-_PREFIX_SEPARATOR = {"systolic": "", "addertree": "", "lutcore": "",  # prefix runs into R, L, _w
-                     "mixpearray": ""}
-
-
-@functools.lru_cache(maxsize=4096)
-def get(name: str) -> DesignSpec:
-    """The design called ``name`` (module docstring); one :class:`DesignError` naming the
-    value, with the closest standard names, when nothing parses."""
-    if isinstance(name, DesignSpec):
-        return name
-    if not isinstance(name, str) or not name.strip():
-        raise DesignError(f"design name must be a non-empty string, not {name!r}")
-    text = name.strip().lower()
-    found, reasons = {}, []
-    for prefix, (_, parse) in KINDS.items():
-        head = prefix + _PREFIX_SEPARATOR.get(prefix, "_")
-        if not text.startswith(head):
-            continue
-        try:
-            for spec in parse(text[len(head):]):
-                found[spec.name] = spec
-        except LowbitError as err:
-            reasons.append(str(err))
-    exact = [s for n, s in found.items() if n == text] or list(found.values())
-    if len(exact) == 1:
-        return exact[0]
-    if len(exact) > 1:
-        raise DesignError(f"design name {name!r} is ambiguous: it reads as "
-                          f"{', '.join(s.name for s in exact)}")
-    known = standard_names()
-    why = f" ({reasons[-1]})" if reasons and not did_you_mean(text, known) else ""
-    raise DesignError(f"unknown design {name!r}{why}{did_you_mean(text, known)}; design "
-                      f"names start with {', '.join(KINDS)} (lowbit synth --list shows the "
-                      f"standard catalogue)")
-
-
-def from_dict(d: dict) -> DesignSpec:
-    """The spec :meth:`DesignSpec.to_dict` described (by its ``design`` name)."""
-    if not isinstance(d, dict) or "design" not in d:
-        raise DesignError(f"design dict must have a 'design' key, not {d!r}")
-    return get(d["design"])
-
-
-def of_kind(kind: str, **params) -> DesignSpec:
-    """The design of ``kind`` (a :data:`KINDS` key or the unit's class name, any case) with
-    ``params`` over its defaults: ``of_kind("FloatMac", a="fp4_e2m1", b="fp4_e2m1")``."""
-    wanted = str(kind).lower()
-    for key, (cls, _) in KINDS.items():
-        if wanted in (key, cls.unit.lower()):
-            allowed = [f.name for f in fields(cls)]
-            for p in params:
-                if p not in allowed:
-                    raise DesignError(f"{cls.unit} has no parameter {p!r}"
-                                      f"{did_you_mean(p, allowed)}; it takes "
-                                      f"{', '.join(allowed)}")
-            return cls(**params)
-    units = [cls.unit for cls, _ in KINDS.values()]
-    raise DesignError(f"unit must be one of {', '.join(units)}, not {kind!r}"
-                      f"{did_you_mean(str(kind), units)}")
-
-
-def mac_for(a_fmt, b_fmt, acc) -> MacSpec:
-    """The MAC design that multiplies ``a_fmt`` by ``b_fmt`` into ``acc`` (names or objects):
-    IntMac for integer/fixed operands, FloatMac for floats, PositMac for one posit format,
-    MxDotUnit for one block format."""
-    a = _fmt("MAC", "a_fmt", a_fmt)
-    b = _fmt("MAC", "b_fmt", b_fmt)
-    kinds = {a.kind, b.kind}
-    if kinds <= {"int", "fixed"}:
-        return IntMacSpec(a, b, acc)
-    if kinds == {"float"}:
-        return FloatMacSpec(a, b, acc)
-    if kinds == {"posit"} and a == b:
-        return PositMacSpec(a, acc)
-    if kinds == {"block"} and a == b:
-        return MxDotSpec(a, acc)
-    raise DesignError(f"no MAC design multiplies {a.name} by {b.name}: operands must be both "
-                      f"integer/fixed, both float, one posit format or one block format")
-
-
-# --- the standard catalogue -------------------------------------------------------------------
-_STANDARD = (
-    "intmac_int8xint8_int32",
-    "intmac_int4xint4_int32",
-    "intmac_int16xint16_int48",
-    "intmac_int6xint6_int32",
-    "floatmac_fp8_e4m3xfp8_e4m3_fp32",
-    "floatmac_fp8_e4m3xfp8_e4m3_exact_fp32",
-    "floatmac_fp8_e5m2xfp8_e5m2_fp32",
-    "floatmac_fp8_e5m2xfp8_e5m2_exact_fp32",
-    "floatmac_fp6_e3m2xfp6_e3m2_fp32",
-    "floatmac_fp4_e2m1xfp4_e2m1_fp32",
-    "floatmac_fp4_e2m1xfp4_e2m1_exact_fp32",
-    "floatmac_fp6_e3m2xfp6_e3m2_exact_fp32",
-    "positmac_posit8_0_quire",
-    "simdmac_8x8_4x4_8x4_2x2_int24",
-    "mxdot_mxfp8_e4m3_fp32",
-    "mxdot_mxint8_fp32",
-    "mxdot_mxfp4_fp32",
-    "systolic4x4_ws_intmac_int8xint8_int32",
-    "systolic2x2_ws_intmac_int8xint8_int32",
-    "systolic8x8_ws_intmac_int8xint8_int32",
-    "systolic4x4_os_intmac_int8xint8_int32",
-    "addertree8_intmac_int8xint8_int32",
-    "lutcore_w2_g4_int8_2x16_int32",
-)
-
-
-def standard_names() -> tuple:
-    """Names of the standard catalogue (``lowbit synth --all``, the area baselines)."""
-    return _STANDARD
-
-
-def standard() -> list:
-    """The standard catalogue's specs, in :func:`standard_names` order."""
-    return [get(n) for n in _STANDARD]
+})
+_PREFIX_SEPARATOR["mixpearray"] = ""  # the prefix runs into R
