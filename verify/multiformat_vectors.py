@@ -98,7 +98,7 @@ def _lane_stimulus(kind, mode, rng):
     return a.astype(np.int64), b.astype(np.int64), clear
 
 
-def _random_runs(modes, indices, rng, runs=24, longest=200):
+def _random_runs(indices, rng, runs=24, longest=200):
     """``(mode index, run length)`` of random runs."""
     return [(int(rng.choice(indices)), int(rng.integers(1, longest + 1))) for _ in range(runs)]
 
@@ -122,7 +122,7 @@ def multiformat_vectors(kind, modes, *, only=None, seed=0) -> MultiFormatVectors
             order = [m for i, m in enumerate(order) if i == 0 or m != order[i - 1]]
             runs = [(m, int(rng.integers(1, 4))) for m in order]
         else:
-            runs = _random_runs(modes, indices, rng)
+            runs = _random_runs(indices, rng)
         for index, length in runs:
             mode = modes[index]
             la = rng.integers(0, 1 << mode.fmt.bits, (mode.lanes, length))
