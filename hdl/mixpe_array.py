@@ -105,11 +105,6 @@ class MixPEArray(GemmEngine):
         return self._pe.accumulator.out_fmt.bits
 
     @property
-    def latency(self) -> int:
-        """Edges from a tile's last beat to its output beat: the PE's."""
-        return self._pe.latency
-
-    @property
     def peak_macs_per_cycle(self) -> int:
         """``rows x cols x k_step`` products per cycle."""
         return self._rows * self._cols * self._pe.k_step
