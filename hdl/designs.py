@@ -40,6 +40,18 @@ Name grammar (``{a}``, ``{b}``, ``{fmt}``, ``{act}``: format names, :mod:`lowbit
                                           ``G`` products per carry-propagate adder
     matrix{R}x{C}_{pe}                    MatrixEngine: ``R x C`` outer-product array
     cube{M}x{N}x{K}_{pe}                  CubeEngine: ``M x N`` outputs, ``K`` products each
+    multiformat_{fmt}[_{fmt}...]_{quire|facc}[_gated]
+                                          MultiFormatMac (XR-NPE): one mode per format, in
+                                          order; ``quire`` accumulates exactly (posits in
+                                          their 2022 quire, floats in a Kulisch register
+                                          rounded to fp32), ``{facc}`` a float accumulator
+                                          name (every lane rounds into it); ``_gated`` adds
+                                          lane enables
+    mixpe_{act}x{weight}_g{G}_{facc}[_k{K}]
+                                          MixPE: ``{weight}`` one of int1..int4, uint1..uint4
+                                          (zero points), ternary; groups of ``G`` along K,
+                                          fp16 scales; ``K`` products per beat (default 4)
+    mixpearray{R}x{C}_{pe}                MixPEArray of the MixPE design ``{pe}``
 
 for example ``floatmac_fp8_e4m3xfp8_e4m3_exact_fp32`` (FP8 E4M3 products into a Kulisch
 register rounded to FP32) or ``systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32``. ``_s{S}``:
@@ -1036,3 +1048,218 @@ def bitweight_twin(spec) -> DesignSpec:
         raise DesignError(f"{spec.name} has no bit-weight variant: it needs an intmac_... PE "
                           f"(integer operands)")
     return get(spec.name.replace(pe.name, bitweight_twin(pe).name))
+
+
+# --- issue 24: the XR-NPE multi-format MAC and MixPE ----------------------------------------
+MULTIFORMAT_DEFAULT = ("fp4_e2m1", "posit4_1", "posit8_0", "posit16_1")
+
+
+def _float_acc(owner, value):
+    """A sequential float accumulator from an object or name (``fp32``, ``fp16_rtz`` ...)."""
+    acc = _acc(owner, value, None)
+    if acc.kind != "float" or acc.order != "sequential":
+        raise DesignError(f"{owner} acc must be a float accumulator name such as fp32, fp16 or "
+                          f"bf16, not {acc.name!r}")
+    return acc
+
+
+@dataclass(frozen=True)
+class MultiFormatSpec(MacSpec):
+    """:class:`~lowbit.hdl.multiformat_mac.MultiFormatMac`: one mode per format (default
+    lanes: 16-bit word), ``acc`` ``"quire"`` (exact) or a float accumulator.
+
+    :attr:`peak_macs_per_cycle` is the mode with the most lanes (four for 4-bit formats);
+    :meth:`macs_per_cycle` gives each mode's."""
+
+    formats: tuple = MULTIFORMAT_DEFAULT
+    acc: object = "quire"
+    gating: bool = False
+    kind: ClassVar[str] = "multiformat"
+    unit: ClassVar[str] = "MultiFormatMac"
+
+    def __post_init__(self):
+        names = (self.formats,) if isinstance(self.formats, (str, F.ScalarFormat)) else \
+            tuple(self.formats)
+        object.__setattr__(self, "formats", tuple(_fmt("MultiFormatMac", "formats", f)
+                                                  for f in names))
+        if self.acc != "quire":
+            object.__setattr__(self, "acc", _float_acc("MultiFormatMac", self.acc))
+        if not isinstance(self.gating, bool):
+            raise DesignError(f"MultiFormatMac gating must be True or False, not "
+                              f"{self.gating!r}")
+        self._checked()
+
+    a_fmt = property(lambda self: self.formats[0], doc="Lane format of mode 0.")
+    b_fmt = a_fmt
+
+    @property
+    def accumulator(self):
+        """Mode 0's golden accumulator (each mode has its own: :attr:`modes`)."""
+        return self.prototype.modes[0].acc
+
+    @property
+    def modes(self) -> tuple:
+        """The unit's :class:`~lowbit.hdl.multiformat_mac.FormatMode` of every mode."""
+        return self.prototype.modes
+
+    @property
+    def name(self) -> str:
+        acc = "quire" if self.acc == "quire" else self.acc.name
+        return (f"multiformat_{'_'.join(f.name for f in self.formats)}_{acc}"
+                f"{'_gated' if self.gating else ''}")
+
+    def to_dict(self) -> dict:
+        """Plain data (:meth:`DesignSpec.to_dict`), the formats as names."""
+        return {**super().to_dict(), "formats": [f.name for f in self.formats]}
+
+    def macs_per_cycle(self, fmt) -> int:
+        """Products per cycle in the mode of ``fmt`` (a format or its name): its lanes."""
+        fmt = _fmt("MultiFormatMac", "fmt", fmt)
+        for mode in self.modes:
+            if mode.fmt == fmt:
+                return mode.lanes
+        raise DesignError(f"{self.name} has no mode {fmt.name!r}; its modes are "
+                          f"{', '.join(f.name for f in self.formats)}")
+
+    @property
+    def peak_macs_per_cycle(self) -> int:
+        """Lanes of the widest-lane mode (four 4-bit lanes by default)."""
+        return max(mode.lanes for mode in self.modes)
+
+    def build(self):
+        from lowbit.hdl.multiformat_mac import MultiFormatMac
+
+        return MultiFormatMac(list(self.formats), acc=None if self.acc == "quire" else self.acc,
+                              gating=self.gating)
+
+
+MIXPE_DEFAULT_K_STEP = 4
+
+
+@dataclass(frozen=True)
+class MixPESpec(MacSpec):
+    """:class:`~lowbit.hdl.mixpe.MixPE`: ``weight`` codes (int1..int4, uint1..uint4 with zero
+    points, ternary) times ``act`` activations, groups of ``group`` along K with fp16 scales,
+    ``k_step`` shift-add products per beat, group terms into the float accumulator ``acc``."""
+
+    act: object = "int8"
+    weight: str = "int4"
+    group: int = 128
+    acc: object = "fp32"
+    k_step: int = MIXPE_DEFAULT_K_STEP
+    kind: ClassVar[str] = "mixpe"
+    unit: ClassVar[str] = "MixPE"
+
+    def __post_init__(self):
+        object.__setattr__(self, "act", _fmt("MixPE", "act", self.act))
+        object.__setattr__(self, "acc", _float_acc("MixPE", self.acc))
+        _check_int("MixPE", "group", self.group, 1, 1 << 16)
+        _check_int("MixPE", "k_step", self.k_step, 1, 64)
+        if not isinstance(self.weight, str):
+            object.__setattr__(self, "weight", getattr(self.weight, "name", self.weight))
+        self._checked()
+
+    a_fmt = property(lambda self: self.act, doc="Format of the activations.")
+
+    @property
+    def b_fmt(self):
+        """The weights' :class:`~lowbit.golden.mpgemm.GroupScheme`."""
+        return self.prototype.scheme
+
+    @property
+    def name(self) -> str:
+        k = "" if self.k_step == MIXPE_DEFAULT_K_STEP else f"_k{self.k_step}"
+        return f"mixpe_{self.act.name}x{self.weight}_g{self.group}_{self.acc.name}{k}"
+
+    @property
+    def peak_macs_per_cycle(self) -> int:
+        """``k_step`` products per cycle."""
+        return self.k_step
+
+    def build(self):
+        from lowbit.hdl.mixpe import MixPE
+
+        weight = self.weight if self.weight == "ternary" else _fmt("MixPE", "weight",
+                                                                    self.weight)
+        return MixPE(self.act, weight, group=self.group, acc=self.acc, k_step=self.k_step)
+
+
+@dataclass(frozen=True)
+class MixPEArraySpec(EngineSpec):
+    """:class:`~lowbit.hdl.mixpe_array.MixPEArray`: ``rows x cols`` PEs of the MixPE design
+    ``pe``."""
+
+    rows: int = 4
+    cols: int = 4
+    pe: object = "mixpe_int8xint4_g128_fp32"
+    kind: ClassVar[str] = "mixpearray"
+    unit: ClassVar[str] = "MixPEArray"
+
+    def __post_init__(self):
+        _check_int("MixPEArray", "rows", self.rows, 1, 64)
+        _check_int("MixPEArray", "cols", self.cols, 1, 64)
+        pe = get(self.pe) if isinstance(self.pe, str) else self.pe
+        if not isinstance(pe, MixPESpec):
+            raise DesignError(f"MixPEArray pe must be a MixPE design (mixpe_...), not {pe!r}")
+        object.__setattr__(self, "pe", pe)
+        self._checked()
+
+    @property
+    def name(self) -> str:
+        return f"mixpearray{self.rows}x{self.cols}_{self.pe.name}"
+
+    @property
+    def latency(self) -> int:
+        """Edges from a tile's last beat to its results: the PE's."""
+        return self.pe.latency
+
+    def build(self):
+        from lowbit.hdl.mixpe_array import MixPEArray
+
+        return MixPEArray(self.rows, self.cols, self.pe.build())
+
+
+def _parse_multiformat(rest):
+    gating = rest.endswith("_gated")
+    if gating:
+        rest = rest[:-len("_gated")]
+
+    def formats_then_acc(text, found):
+        if found:
+            try:
+                acc = text if text == "quire" else _float_acc("MultiFormatMac", text)
+            except LowbitError:
+                acc = None
+            if acc is not None:
+                yield MultiFormatSpec(tuple(found), acc, gating)
+        for i, ch in enumerate(text):
+            if ch != "_" or i == 0:
+                continue
+            try:
+                fmt = F.get(text[:i])
+            except LowbitError:
+                continue
+            yield from formats_then_acc(text[i + 1:], found + [fmt])
+
+    yield from formats_then_acc(rest, [])
+
+
+def _parse_mixpe(rest):
+    m = re.fullmatch(r"(.+)x(u?int\d|ternary)_g(\d+)_(.+?)(?:_k(\d+))?", rest)
+    if m:
+        yield MixPESpec(m[1], m[2], int(m[3]), m[4],
+                        int(m[5]) if m[5] else MIXPE_DEFAULT_K_STEP)
+
+
+def _parse_mixpearray(rest):
+    m = re.fullmatch(r"(\d+)x(\d+)_(.+)", rest)
+    if m:
+        yield MixPEArraySpec(int(m[1]), int(m[2]), get(m[3]))
+
+
+KINDS.update({
+    "multiformat": (MultiFormatSpec, _parse_multiformat),
+    "mixpe": (MixPESpec, _parse_mixpe),
+    "mixpearray": (MixPEArraySpec, _parse_mixpearray),
+})
+_PREFIX_SEPARATOR["mixpearray"] = ""  # the prefix runs into R

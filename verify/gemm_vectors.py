@@ -115,10 +115,44 @@ def block_operand(fmt: BlockFormat, rows: int, k: int, kind, rng) -> BlockArray:
                       scales.astype(fmt.scale.code_dtype), (rows, k), 1)
 
 
+def group_operand(scheme, K: int, N: int, kind, rng):
+    """Group-quantized weights (:class:`~lowbit.golden.mpgemm.GroupWeights`) of ``scheme``:
+    codes as :func:`scalar_codes` (ternary: codes 0, 1, 3), scales around 1.0 (within
+    2**+-6, either sign), zero points uniform over the weight format. ``growth``: the codes
+    and zero points of largest ``|q - z|`` and the largest finite scale; ``specials``: 2% of
+    the scales NaN or infinite."""
+    from lowbit.golden.mpgemm import TERNARY_CODES, GroupWeights
+
+    fmt, groups = scheme.fmt, scheme.groups(K)
+    if scheme.ternary:
+        codes = rng.choice(np.array(TERNARY_CODES), size=(K, N))
+    else:
+        codes = scalar_codes(fmt, (K, N), kind, rng)
+    if kind == "growth":
+        scales = np.full((groups, N), scheme.scale.max_code)
+        zeros = np.full((groups, N), fmt.max_int if fmt.signed else fmt.min_int)
+        if not fmt.signed:
+            codes = np.full((K, N), (1 << fmt.bits) - 1)
+    else:
+        values = np.ldexp(rng.uniform(1, 2, (groups, N)), rng.integers(-6, 7, (groups, N)))
+        scales = scheme.scale.encode(values * rng.choice([1.0, -1.0], (groups, N)))
+        if kind == "specials":
+            hit = rng.random((groups, N)) < 0.02
+            specials = _special_codes(scheme.scale)
+            scales = np.where(hit, rng.choice(specials, size=(groups, N)), scales)
+        zeros = rng.integers(fmt.min_int, fmt.max_int + 1, (groups, N))
+    return GroupWeights(scheme, codes.astype(np.int64), scales.astype(np.int64),
+                        zeros.astype(np.int64) if scheme.zero_point else None)
+
+
 def operands(engine, case: GemmCase, rng):
     """``(A, B)`` for ``case``: A is ``M x K``, B is ``K x N`` (BlockArrays for block formats;
-    B's BlockArray is stored blocked along K, as golden ``gemm`` takes it)."""
+    B's BlockArray is stored blocked along K, as golden ``gemm`` takes it; GroupWeights for a
+    group-quantized weight scheme)."""
     a_fmt, b_fmt = engine.a_fmt, engine.b_fmt
+    if getattr(b_fmt, "kind", None) == "groupwise":
+        return (scalar_codes(a_fmt, (case.M, case.K), case.kind, rng),
+                group_operand(b_fmt, case.K, case.N, case.kind, rng))
     if isinstance(a_fmt, BlockFormat):
         A = block_operand(a_fmt, case.M, case.K, case.kind, rng)
         Bt = block_operand(b_fmt, case.N, case.K, case.kind, rng)

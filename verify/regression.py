@@ -35,6 +35,7 @@ from lowbit.hdl.simd_mac import SimdMac, SimdMode
 from lowbit.hdl.systolic_array import SystolicArray
 from lowbit.verify.block_vectors import block_vectors
 from lowbit.verify.gemm_vectors import GemmCase, GemmVectors, gemm_vectors, stream
+from lowbit.verify.multiformat_vectors import multiformat_vectors
 from lowbit.verify.runner import SimulationFailed, run_testbench
 from lowbit.paths import write_atomic
 from lowbit.verify.simd_vectors import simd_vectors
@@ -222,6 +223,29 @@ def _fp8_mac(acc, stages=1):
     return lambda: FloatMac(F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=acc, stages=stages)
 
 
+def _multiformat_entry(design, sets, full_sets=(), full_only=False):
+    """MultiFormatMac of catalogue design ``design`` (``multiformat_...``)."""
+    from lowbit.hdl import designs
+
+    spec = designs.get(design)
+    return Entry(
+        "MultiFormatMac", spec.name.removeprefix("multiformat_"), spec.build, sets,
+        vectors=lambda u, kind: multiformat_vectors(kind, u.modes),
+        env=lambda u: {"LOWBIT_ACC_BITS": ",".join(str(u.lane_bits(k)) for k in range(u.lanes)),
+                       "LOWBIT_GATING": int(u.gating)},
+        testbench="lowbit.verify.testbenches.multiformat_mac_tb", full_sets=full_sets,
+        full_only=full_only)
+
+
+def _mixpe_entry(design, full_only=False):
+    """MixPEArray of catalogue design ``design`` (``mixpearray...``)."""
+    from lowbit.hdl import designs
+
+    spec = designs.get(design)
+    return _engine_entry("MixPEArray", spec.name.removeprefix("mixpearray"), spec.build,
+                         full_only=full_only)
+
+
 ALL_SETS = ("exhaustive", "corners", "random", "sequences")
 _FP32, _FP16, _BF16 = F.get("fp32"), F.get("fp16"), F.get("bf16")
 _SIMD_PRESETS = tuple(SimdMode.preset(shape, acc=FixedAccumulator(24, 0, "wrap"))
@@ -258,6 +282,13 @@ MATRIX = (
     _tree_entry(8, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
     _matrix_entry(3, 2, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
     _cube_entry(2, 3, 2, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
+    # XR-NPE's four formats, exact: every 4-bit mode exhaustively, all modes' corners, random
+    # runs and mode switches; posit8_0 exhaustively (65,536 pairs) and long sums in --full.
+    _multiformat_entry("multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_quire",
+                       ("exhaustive/m0", "exhaustive/m1", "corners", "random", "switch"),
+                       full_sets=("exhaustive/m2", "sequences")),
+    # int4 weights, groups of 8 = 2 beats of 4: boundaries inside every tile, ragged last groups.
+    _mixpe_entry("mixpearray2x2_mixpe_int8xint4_g8_fp32"),
     _lut_entry(4, 4, (2, 16), symmetric=True, full_only=True),
     _lut_entry(1, 8, (4, 8), encoding="bipolar", full_only=True),
     _int_mac_entry("int16", "int16", 40, "wrap", ("corners", "random", "sequences"),
@@ -377,6 +408,17 @@ MATRIX = (
     _matrix_entry(2, 3, "bw_uint4xint8_wrap20", _bw_mac("uint4", "int8", 20), full_only=True),
     _cube_entry(4, 4, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
     _cube_entry(2, 2, 8, "bw_int4_wrap16_g2", _bw_mac("int4", "int4", 16, 2), full_only=True),
+    # The same four formats rounding every sum into FP32, with lane enables.
+    _multiformat_entry("multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_fp32_gated",
+                       ("exhaustive/m0", "exhaustive/m1", "exhaustive/m2", "corners",
+                        "sequences", "random", "switch", "gated"), full_only=True),
+    # Other weights and activations: one group per beat (int2), zero points (uint4), ternary,
+    # float activations on their fixed-point grid, the catalogue's g128 PE.
+    _mixpe_entry("mixpearray1x2_mixpe_int8xint2_g4_fp32", full_only=True),
+    _mixpe_entry("mixpearray2x1_mixpe_int8xternary_g8_fp32_k2", full_only=True),
+    _mixpe_entry("mixpearray2x3_mixpe_int8xuint4_g16_fp32", full_only=True),
+    _mixpe_entry("mixpearray2x2_mixpe_fp16xuint4_g8_fp32_k2", full_only=True),
+    _mixpe_entry("mixpearray1x4_mixpe_fp8_e4m3xint4_g128_fp32", full_only=True),
 )
 
 

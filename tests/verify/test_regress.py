@@ -32,7 +32,7 @@ def test_quick_regression_passes(tmp_path):
     assert {("SystolicArray", "4x4_ws_int8_wrap24"), ("SystolicArray", "4x4_os_fp8_e4m3_fp32")
             } <= set(engines)
     assert {unit for unit, _ in engines} == {"SystolicArray", "AdderTreeEngine", "LutTensorCore",
-                                             "MatrixEngine", "CubeEngine"}
+                                             "MatrixEngine", "CubeEngine", "MixPEArray"}
     for row in engines.values():
         assert len(row["gemms"]) >= 5 and row["cycle_mismatches"] == 0
         assert all(g["cycles"] == g["cycles_expected"] for g in row["gemms"])
