@@ -1200,7 +1200,8 @@ class MixPEArraySpec(EngineSpec):
         _check_int("MixPEArray", "cols", self.cols, 1, 64)
         pe = get(self.pe) if isinstance(self.pe, str) else self.pe
         if not isinstance(pe, MixPESpec):
-            raise DesignError(f"MixPEArray pe must be a MixPE design (mixpe_...), not {pe!r}")
+            raise DesignError(f"MixPEArray pe must be a MixPE design (mixpe_...), not "
+                              f"{getattr(pe, 'name', pe)!r}")
         object.__setattr__(self, "pe", pe)
         self._checked()
 

@@ -308,15 +308,21 @@ BAD = [
      "MultiFormatMac gating must be True or False, not 1"),
     (lambda: designs.get("multiformat__quire"),
      "unknown design 'multiformat__quire'; design names start with intmac, floatmac, positmac, "
-     "mxdot, simdmac, systolic, addertree, lutcore, multiformat, mixpe, mixpearray (lowbit "
-     "synth --list shows the standard catalogue)"),
+     "mxdot, simdmac, systolic, addertree, lutcore, bwmac, matrix, cube, multiformat, mixpe, "
+     "mixpearray (lowbit synth --list shows the standard catalogue)"),
+]
+SPEC_BAD = [  # the same rules through the catalogue spec
     (lambda: designs.MultiFormatSpec(()),
-     "multiformat__quire: MultiFormatMac formats must be a non-empty list of posit or float "
-     "formats, not []"),
+     "MultiFormatMac formats must be a non-empty list of posit or float formats, not []"),
 ]
 
 
 @pytest.mark.parametrize("call, message", BAD, ids=[m for _, m in BAD])
 def test_bad_configurations(call, message):
-    spec_level = message.startswith(("unknown design", "multiformat_"))
+    spec_level = message.startswith("unknown design")
     raises_exactly(call, designs.DesignError if spec_level else OperationError, message)
+
+
+@pytest.mark.parametrize("call, message", SPEC_BAD, ids=[m for _, m in SPEC_BAD])
+def test_bad_specs(call, message):
+    raises_exactly(call, designs.DesignError, message)
