@@ -4,7 +4,7 @@
 ``lowbit formats show NAME``                everything about one format
 ``lowbit formats encode NAME V... [--rounding rtz] [--overflow saturate] [--on-nan zero]``
 ``lowbit regress [--quick|--full]``         RTL units against golden on Verilator
-``lowbit synth UNIT|FILE.v [--param k=v ...] [--target T ...] [--liberty FILE] [--out DIR]``
+``lowbit synth UNIT|FILE.v [--param k=v ...] [--target T ...] [--liberty FILE] [--no-timing] [--out DIR]``
 ``lowbit synth --all [--write-baselines]``  the standard catalogue (see :mod:`lowbit.reports`)
 ``lowbit sim --arch FILE|PRESET --workload PRESET|CSV [--batch N] [--out DIR]``
                                             cycles and energy (see :mod:`lowbit.sim`)
@@ -223,8 +223,10 @@ def cmd_synth(console, args) -> int:
         targets = targets or ["generic", *FPGA_TARGETS]
         title, out = designs[0].name, args.out or build_dir() / "synth_report" / designs[0].name
     rows = synthesis.synth(designs, targets, liberty=args.liberty, dsp=not args.no_dsp,
-                           jobs=args.jobs, console=console)
+                           jobs=args.jobs, console=console, timing=not args.no_timing)
     _print_area_table(console, rows, title)
+    if len(designs) == 1:
+        _print_critical_paths(console, rows)
     paths = area_report.write_area_report(rows, out, title)
     console.print(f"report: {paths['markdown'].parent} (synth.csv, synth.json, synth.md, "
                   f"{len(paths) - 3} PNG)")
@@ -397,10 +399,27 @@ def _cmd_adequacy(console, args) -> int:
 
 def _print_area_table(console, rows, title):
     cols = ("design", "target", "area_ge", "area_um2", "transistors", "logic_depth", "luts",
-            "ffs", "carry_cells", "dsp_blocks", "bram_blocks", "cached")
+            "ffs", "carry_cells", "dsp_blocks", "bram_blocks", "delay_ps", "fmax_mhz", "cached")
     cols = [c for c in cols if any(r.get(c) is not None for r in rows)]
-    console.print(rows_table(f"{title}: area", rows, cols,
+    console.print(rows_table(f"{title}: area and timing", rows, cols,
                              right=[c for c in cols if c not in ("design", "target")]))
+
+
+_PATH_COLUMNS = ("cell", "type", "pin", "net", "edge", "delay_ps", "arrival_ps", "fanout",
+                 "load_ff")
+
+
+def _print_critical_paths(console, rows):
+    """The critical path of each timed row, one line per cell."""
+    for r in rows:
+        if not r.get("critical_path_steps"):
+            continue
+        steps = [dict(zip(_PATH_COLUMNS, s)) for s in r["critical_path_steps"]]
+        fmax = f"{r['fmax_mhz']:.1f} MHz" if r.get("fmax_mhz") else "n/a (no registers)"
+        console.print(rows_table(f"{r['design']} ({r['target']}) critical path: "
+                                 f"{r['critical_path']}, {r['delay_ps']:.1f} ps, Fmax {fmax}",
+                                 steps, _PATH_COLUMNS, right=["delay_ps", "arrival_ps",
+                                                              "fanout", "load_ff"]))
 
 
 def build_parser():
@@ -433,7 +452,8 @@ def build_parser():
     p_reg.add_argument("--json", default=None, help="write the result rows as JSON here")
     p_reg.add_argument("--junit", default=None, help="write JUnit XML here")
 
-    p_syn = sub.add_parser("synth", help="Yosys area of a unit, a Verilog file or the catalogue")
+    p_syn = sub.add_parser("synth", help="Yosys area and timing of a unit, a Verilog file or "
+                                         "the catalogue")
     p_syn.add_argument("unit", nargs="?", default=None,
                        help="IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, "
                             "AdderTreeEngine, LutTensorCore, or a Verilog file")
@@ -443,7 +463,9 @@ def build_parser():
                        help="generic, ice40, ecp5, xilinx, gowin (repeatable or comma list; "
                             "default: generic and every FPGA, --all: generic,ecp5,gowin)")
     p_syn.add_argument("--liberty", default=None, metavar="FILE",
-                       help="a standard-cell .lib: adds area in um^2 from its cells")
+                       help="a standard-cell .lib: adds area in um^2 and timing from its cells")
+    p_syn.add_argument("--no-timing", action="store_true",
+                       help="area only: no critical path, delay or Fmax")
     p_syn.add_argument("--no-dsp", action="store_true",
                        help="build FPGA multipliers from LUTs instead of DSP blocks")
     p_syn.add_argument("--top", default=None, help="top module of a Verilog file")

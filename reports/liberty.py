@@ -281,6 +281,11 @@ class Library:
         return tuple(self._cell_text)
 
     @property
+    def has_delay_tables(self) -> bool:
+        """Whether any cell holds NLDM delay tables (``cell_rise``/``cell_fall``)."""
+        return any("cell_rise" in t or "cell_fall" in t for t in self._cell_text.values())
+
+    @property
     def wire_load(self) -> WireLoad | None:
         """The library's default wire-load model, None if it names none."""
         return self.wire_loads.get(self.default_wire_load) if self.default_wire_load else None
