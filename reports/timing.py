@@ -116,6 +116,11 @@ class LinearModel:
         caps = self._caps[cell_type]
         return caps, caps
 
+    @property
+    def buffer(self):
+        """The buffer cell type that high-fanout nets are timed with, or None."""
+        return "$_BUF_" if "$_BUF_" in self._arcs else None
+
     def wire_cap_ff(self, fanout):
         """Wire capacitance (fF) of nets with ``fanout`` loads."""
         return self.data.wire_load.cap_ff(fanout)
@@ -325,6 +330,21 @@ class TableModel:
             flop = min(candidates)[1]
         self._cell(flop)
         self.io_flop = flop
+        self._buffer = None
+        buffers = []
+        for n in self.library.cell_names:
+            kind = self.kinds.get(n)
+            if kind is None or kind.sequential or len(kind.inputs) != 1 or len(kind.outputs) != 1:
+                continue
+            function = self.library.cell(n).pins[kind.outputs[0]].function or ""
+            if function.strip().strip("()") == kind.inputs[0]:
+                try:
+                    if self._cell(n)[0]:
+                        buffers.append((self.library.cell(n).area, n))
+                except TimingError:
+                    continue
+        if buffers:
+            self._buffer = min(buffers)[1]
         self._bank.freeze()
         self._delay = np.array(self._delay, np.int64).reshape(-1, 4)
         self._setup = np.array(self._setup, np.int64).reshape(-1, 2)
@@ -332,6 +352,11 @@ class TableModel:
 
     def pin_caps(self, cell_type):
         return self._cell(cell_type)[3]
+
+    @property
+    def buffer(self):
+        """The library's smallest buffer with delay tables, or None."""
+        return self._buffer
 
     def wire_cap_ff(self, fanout):
         wl = self.library.wire_load
@@ -370,8 +395,10 @@ def generic_model(cell_data=None) -> LinearModel:
 @dataclass(frozen=True)
 class PathStep:
     """One step of a timing path: a cell (``cell`` name, ``type``) from input ``pin`` to the
-    net ``net`` with an edge ('rise'/'fall'), its ``delay_ps``, the ``arrival_ps`` at the net,
-    and the net's ``fanout`` and ``load_ff``."""
+    net ``net`` with an edge ('rise'/'fall'; 'max' for the generic model, whose rise and fall
+    are one number), its ``delay_ps``, the ``arrival_ps`` at the net, and the net's ``fanout``
+    and the ``load_ff`` its driver sees. A net with more than :data:`MAX_FANOUT` loads is
+    timed through ``buffers`` levels of buffers, included in ``delay_ps``."""
 
     cell: str
     type: str
@@ -382,6 +409,7 @@ class PathStep:
     arrival_ps: float
     fanout: int
     load_ff: float
+    buffers: int = 0
 
 
 @dataclass(frozen=True)
@@ -460,22 +488,28 @@ def _ps(x):
 
 # --- the engine ---------------------------------------------------------------------------
 KINDS = ("reg_to_reg", "in_to_reg", "reg_to_out", "in_to_out")
+#: Nets driving more pins than this are timed as if buffered: a tree of the model's buffer
+#: cell, each buffer driving at most this many loads (what a physical flow's high-fanout
+#: synthesis builds; an unbuffered reset of an 8x8 array would otherwise drive 5,000 pins).
+MAX_FANOUT = 8
 _IN, _REG = 0, 1  # origins
 _NEG = -np.inf
 
 
-def analyze(netlist: Netlist, model, io: str = "registered") -> TimingReport:
-    """Time ``netlist`` with ``model`` (:class:`LinearModel` or :class:`TableModel`)."""
+def analyze(netlist: Netlist, model, io: str = "registered",
+            max_fanout: int | None = MAX_FANOUT) -> TimingReport:
+    """Time ``netlist`` with ``model`` (:class:`LinearModel` or :class:`TableModel`);
+    ``max_fanout=None`` times every net unbuffered."""
     if io not in IO_MODES:
         raise TimingError(f"io must be one of {', '.join(IO_MODES)}, not {io!r}")
     if isinstance(model, TableModel) and not model._frozen:
         flops = [netlist.types[t] for t in np.unique(netlist.cell_type[netlist.ff_cells])]
         model.prepare(netlist.types, flops[0] if flops else None)
-    return _Engine(netlist, model, io).run()
+    return _Engine(netlist, model, io, max_fanout).run()
 
 
 class _Engine:
-    def __init__(self, nl: Netlist, model, io):
+    def __init__(self, nl: Netlist, model, io, max_fanout):
         self.nl, self.model, self.io = nl, model, io
         n_types = len(nl.types)
         max_in = max([len(nl.kinds[t].inputs) for t in nl.types] + [1])
@@ -495,8 +529,55 @@ class _Engine:
             port_cap = np.array([c[d_pin] for c in model.pin_caps(model.io_flop)])
         outs = np.bincount(nl.output_nets, minlength=nl.n_nets).astype(float)
         wire = model.wire_cap_ff(nl.net_fanout)
-        self.load = np.stack([np.bincount(nl.in_net, caps[e][types, nl.in_pin], nl.n_nets)
-                              + outs * port_cap[e] + wire for e in (0, 1)])
+        pins = np.stack([np.bincount(nl.in_net, caps[e][types, nl.in_pin], nl.n_nets)
+                         + outs * port_cap[e] for e in (0, 1)])
+        self.load = pins + wire
+        self.tree_levels = np.zeros(nl.n_nets, np.int64)
+        if max_fanout and model.buffer is not None:
+            self._plan_trees(pins, max_fanout)
+
+    def _plan_trees(self, pins, b):
+        """Buffer trees of the nets with more than ``b`` loads: ``tree_levels`` buffer levels,
+        the driver's load becomes the top buffers', stage loads for the buffers."""
+        nl, model = self.nl, self.model
+        fanout = nl.net_fanout.astype(float)
+        big = np.flatnonzero(fanout > b)
+        self.trees = big
+        if not len(big):
+            return
+        f = fanout[big]
+        k = np.ceil(np.log(f) / np.log(b) - 1e-9).astype(np.int64) - 1
+        k = np.maximum(k, 1)
+        top = np.ceil(f / b ** k)
+        buf = np.array([c[0] for c in model.pin_caps(model.buffer)])
+        wire_b = float(model.wire_cap_ff(np.array([b]))[0])
+        self.tree_levels[big] = k
+        self.load[:, big] = top * buf[:, None] + model.wire_cap_ff(top)
+        #: load of an inner buffer (drives b buffers) and of a last-level buffer (b sinks)
+        self.inner_load = b * buf + wire_b
+        self.last_load = pins[:, big] / f * b + wire_b
+        self.tree_row = np.full(nl.n_nets, -1, np.int64)
+        self.tree_row[big] = np.arange(len(big))
+        self.buffer_arc = model.comb_arcs(model.buffer)[0].model_id
+
+    def _apply_trees(self, nets, arr, slew):
+        """Add the buffer trees' delay to the arrivals and slews of ``nets`` (those buffered)."""
+        nets = np.unique(nets)
+        nets = nets[self.tree_levels[nets] > 0]
+        if not len(nets):
+            return
+        k, row = self.tree_levels[nets], self.tree_row[nets]
+        for stage in range(1, int(k.max()) + 1):
+            on = k >= stage
+            n, last = nets[on], (k[on] == stage)
+            lr = np.where(last, self.last_load[0, row[on]], self.inner_load[0])
+            lf = np.where(last, self.last_load[1, row[on]], self.inner_load[1])
+            ids = np.full(len(n), self.buffer_arc)
+            cr, _, tr, _ = self.model.arc_delays(ids, slew[0, n], lr, lf)
+            _, cf, _, tf = self.model.arc_delays(ids, slew[1, n], lr, lf)
+            arr[:, 0, n] += cr
+            arr[:, 1, n] += cf
+            slew[0, n], slew[1, n] = tr, tf
 
     def _arcs(self):
         """Arc rows of the combinational cells: cell, in net, out net, model id, sense."""
@@ -526,6 +607,7 @@ class _Engine:
         launches = []  # (kind of start, start name, cell name, type, pin, net, delays)
         self._launch_inputs(arr, slew, pred, launches)
         self._launch_flops(arr, slew, pred, launches)
+        self._apply_trees(np.flatnonzero(arr.max(axis=(0, 1)) > _NEG), arr, slew)
         order = np.argsort(nl.level[cell], kind="stable")
         cell, n_in, n_out, mid, sense, pin = (x[order] for x in (cell, n_in, n_out, mid,
                                                                    sense, pin))
@@ -536,6 +618,7 @@ class _Engine:
             if not len(r):
                 continue
             self._level(r, n_in[r], n_out[r], mid[r], sense[r], arr, slew, pred, pred_edge)
+            self._apply_trees(n_out[r], arr, slew)
         return self._report(cell, n_in, n_out, pin, arr, slew, pred, pred_edge, launches)
 
     def _launch_inputs(self, arr, slew, pred, launches):
@@ -675,10 +758,11 @@ class _Engine:
             p = pred[o, e, net]
             if p < -1:
                 start_kind, name, cname, ctype, lnet, cr, cf = launches[-2 - p]
-                d = (cr, cf)[e]
+                d = float(arr[o, e, lnet])
                 steps.append(PathStep(cname, ctype, "(launch)", name, self.model.edges[e],
                                       round(d, 3), round(d, 3), int(nl.net_fanout[lnet]),
-                                      round(float(self.load[e, lnet]), 3)))
+                                      round(float(self.load[e, lnet]), 3),
+                                      int(self.tree_levels[lnet])))
                 break
             if p < 0:
                 raise TimingError(f"timing path into {nl.net_name(net)} has no start")
@@ -689,7 +773,8 @@ class _Engine:
                                   nl.net_name(net), self.model.edges[e],
                                   round(float(arr[o, e, net] - arr[o, prev_edge, prev_net]), 3),
                                   round(float(arr[o, e, net]), 3), int(nl.net_fanout[net]),
-                                  round(float(self.load[e, net]), 3)))
+                                  round(float(self.load[e, net]), 3),
+                                  int(self.tree_levels[net])))
             net, e = prev_net, prev_edge
         steps.reverse()
         return TimingPath(kind, steps[0].net, end_name, tuple(steps), round(setup, 3),
@@ -709,9 +794,10 @@ def model_for(liberty=None, cell_data=None):
 
 
 def time_folder(folder, liberty=None, *, cell_data=None, io="registered",
-                cache=True) -> TimingReport:
+                max_fanout=MAX_FANOUT, cache=True) -> TimingReport:
     """Timing of the netlist in a synthesis work folder, cached there as
-    ``timing-<key>.json`` (key: netlist, delay data, ``io``, :data:`TIMING_VERSION`)."""
+    ``timing-<key>.json`` (key: netlist, delay data, ``io``, ``max_fanout``,
+    :data:`TIMING_VERSION`)."""
     folder = Path(folder)
     netlist_path = folder / "netlist.json"
     if not netlist_path.is_file():
@@ -722,7 +808,7 @@ def time_folder(folder, liberty=None, *, cell_data=None, io="registered",
     model = model_for(liberty, cell_data)
     h = hashlib.sha256()
     for part in (netlist_path.read_bytes(), model.fingerprint.encode(), io.encode(),
-                 str(TIMING_VERSION).encode()):
+                 str(max_fanout).encode(), str(TIMING_VERSION).encode()):
         h.update(part)
         h.update(b"\0")
     path = folder / f"timing-{h.hexdigest()[:16]}.json"
@@ -735,14 +821,14 @@ def time_folder(folder, liberty=None, *, cell_data=None, io="registered",
         netlist = read_netlist(folder, model.kinds)
     except LibertyError as err:
         raise TimingError(str(err)) from None
-    report = analyze(netlist, model, io)
+    report = analyze(netlist, model, io, max_fanout)
     if cache:
         write_atomic(path, json.dumps(report.to_dict(), indent=1) + "\n")
     return report
 
 
-def time_design(design, liberty=None, *, io="registered", cell_data=None, cache_dir=None,
-                name=None) -> TimingReport:
+def time_design(design, liberty=None, *, io="registered", max_fanout=MAX_FANOUT,
+                cell_data=None, cache_dir=None, name=None) -> TimingReport:
     """Synthesize ``design`` (cached; anything :func:`lowbit.reports.synthesis.synth`
     takes) for the generic target, or for ``liberty``'s cells, and time it."""
     from lowbit.reports import synthesis
@@ -753,4 +839,4 @@ def time_design(design, liberty=None, *, io="registered", cell_data=None, cache_
                     cache_dir=cache_dir, timing=False)
     folder = synthesis.work_folder(d, target, liberty=liberty, cache_dir=cache_dir)
     return time_folder(folder, folder / synthesis.LIBERTY_COPY if liberty is not None else None,
-                       io=io, cell_data=cell_data)
+                       io=io, max_fanout=max_fanout, cell_data=cell_data)
