@@ -68,7 +68,7 @@ _GATE4 = CellKind(("A", "B", "C", "D"), ("Y",))
 GENERIC_CELLS = {
     "$_BUF_": CellKind(("A",), ("Y",)), "$_NOT_": CellKind(("A",), ("Y",)),
     "$_AND_": _GATE2, "$_NAND_": _GATE2, "$_OR_": _GATE2, "$_NOR_": _GATE2,
-    "$_XOR_": _GATE2, "$_XNOR_": _GATE2, "$_ANDNOT_": _GATE2, "$_ORNOT_": _GATE2,
+    "$_XOR_": _GATE2, "$_XNOR_": _GATE2,
     "$_MUX_": CellKind(("A", "B", "S"), ("Y",)),
     "$_AOI3_": _GATE3, "$_OAI3_": _GATE3, "$_AOI4_": _GATE4, "$_OAI4_": _GATE4,
     "$_DFF_P_": CellKind(("C", "D"), ("Q",), clock="C", data="D"),

@@ -743,10 +743,10 @@ class _Engine:
                         best[kind] = (t, o, e, net, name, su)
         paths = {k: self._trace(best[k], cell, n_in, n_out, pin, arr, pred, pred_edge,
                                 launches, k) for k in KINDS if k in best}
-        delays = {k: best[k][0] if k in best else None for k in KINDS}
+        delays = {k: float(best[k][0]) if k in best else None for k in KINDS}
         worst = max(paths.values(), key=lambda p: p.delay_ps, default=None)
-        return TimingReport(nl.module, self.model.name, self.io,
-                            worst.delay_ps if worst else None,
+        found = [d for d in delays.values() if d is not None]
+        return TimingReport(nl.module, self.model.name, self.io, max(found) if found else None,
                             *(delays[k] for k in KINDS), nl.depth, len(nl.ff_cells),
                             nl.n_cells, worst, paths)
 
