@@ -4,7 +4,9 @@
 ``lowbit formats show NAME``                everything about one format
 ``lowbit formats encode NAME V... [--rounding rtz] [--overflow saturate] [--on-nan zero]``
 ``lowbit regress [--quick|--full]``         RTL units against golden on Verilator
-``lowbit synth UNIT|FILE.v [--param k=v ...] [--target T ...] [--liberty FILE] [--no-timing] [--out DIR]``
+``lowbit synth UNIT|FILE.v [--param k=v ...] [--target T ...] [--liberty FILE] [--out DIR]``
+                                            area, delay, Fmax and the critical path
+                                            (``--no-timing``: area alone)
 ``lowbit synth --all [--write-baselines]``  the standard catalogue (see :mod:`lowbit.reports`)
 ``lowbit sim --arch FILE|PRESET --workload PRESET|CSV [--batch N] [--out DIR]``
                                             cycles and energy (see :mod:`lowbit.sim`)

@@ -28,16 +28,27 @@ class CellDataError(LowbitError, ValueError):
 
 
 @dataclass(frozen=True)
+class DelayLines:
+    """Delay (ps) to a rising and to a falling output as lines in the load (fF):
+    ``rise_ps + rise_ps_per_ff x load``, ``fall_ps + fall_ps_per_ff x load``."""
+
+    rise_ps: float
+    rise_ps_per_ff: float
+    fall_ps: float
+    fall_ps_per_ff: float
+
+
+@dataclass(frozen=True)
 class PinData:
-    """One input pin: its library pin, capacitance (fF) and, for a gate, the delay line to the
-    output (``intrinsic_ps + slope_ps_per_ff x load``) and internal energy per output
-    transition it causes (fJ)."""
+    """One input pin: its library pin, capacitance (fF) and, for a gate, its ``sense``
+    (``positive_unate``, ``negative_unate`` or ``non_unate``), its :class:`DelayLines` to the
+    output and the internal energy per output transition it causes (fJ)."""
 
     name: str
     lib_pin: str
     cap_ff: float
-    intrinsic_ps: float | None = None
-    slope_ps_per_ff: float | None = None
+    sense: str | None = None
+    delay: DelayLines | None = None
     internal_fj: float | None = None
 
 
@@ -56,16 +67,17 @@ class GateData:
 
 @dataclass(frozen=True)
 class FlipFlopData:
-    """A generic flip-flop: clock-to-Q line in the Q load, setup time, energy per clock cycle
-    with Q held (``clock_hold_fj``) and with Q changing (``clock_toggle_fj``), per transition of
-    D (``data_fj``), leakage, and its pins (``C`` the clock, ``D``, asynchronous ``R``/``S``)."""
+    """A generic flip-flop: clock-to-Q :class:`DelayLines` in the Q load, setup time for a
+    rising and a falling D, energy per clock cycle with Q held (``clock_hold_fj``) and with Q
+    changing (``clock_toggle_fj``), per transition of D (``data_fj``), leakage, and its pins
+    (``C`` the clock, ``D``, asynchronous ``R``/``S``)."""
 
     type: str
     cell: str
     pins: dict
-    clock_to_q_intrinsic_ps: float
-    clock_to_q_slope_ps_per_ff: float
-    setup_ps: float
+    clock_to_q: DelayLines
+    setup_rise_ps: float
+    setup_fall_ps: float
     clock_hold_fj: float
     clock_toggle_fj: float
     data_fj: float
@@ -102,9 +114,14 @@ class CellData:
         return found
 
 
-_GATE_PIN = ("lib_pin", "cap_ff", "intrinsic_ps", "slope_ps_per_ff", "internal_fj")
-_FF_FIELDS = ("clock_to_q_intrinsic_ps", "clock_to_q_slope_ps_per_ff", "setup_ps",
-              "clock_hold_fj", "clock_toggle_fj", "data_fj", "leakage_nw")
+_LINES = ("rise_ps", "rise_ps_per_ff", "fall_ps", "fall_ps_per_ff")
+_FF_FIELDS = ("setup_rise_ps", "setup_fall_ps", "clock_hold_fj", "clock_toggle_fj", "data_fj",
+              "leakage_nw")
+SENSES = ("positive_unate", "negative_unate", "non_unate")
+
+
+def _lines(where, table):
+    return DelayLines(*(_number(where, table, k) for k in _LINES))
 
 
 def _number(where, table, key, low=0.0):
@@ -131,7 +148,7 @@ def _table(where, data, key):
     return table
 
 
-def _pins(where, cell, fields):
+def _pins(where, cell, gate):
     pins = cell.get("pins")
     if not isinstance(pins, dict) or not pins:
         raise CellDataError(f"{where} has no pins table")
@@ -140,8 +157,14 @@ def _pins(where, cell, fields):
         at = f"{where} pin {name}"
         if not isinstance(pin, dict) or not isinstance(pin.get("lib_pin"), str):
             raise CellDataError(f"{at} must be {{ lib_pin = \"...\", cap_ff = ... }}")
-        numbers = {k: _number(at, pin, k) for k in fields if k != "lib_pin"}
-        out[name] = PinData(name, pin["lib_pin"], **numbers)
+        extra = {}
+        if gate:
+            if pin.get("sense") not in SENSES:
+                raise CellDataError(f"{at} sense must be one of {', '.join(SENSES)}, not "
+                                    f"{pin.get('sense')!r}")
+            extra = {"sense": pin["sense"], "delay": _lines(at, pin),
+                     "internal_fj": _number(at, pin, "internal_fj")}
+        out[name] = PinData(name, pin["lib_pin"], _number(at, pin, "cap_ff"), **extra)
     return out
 
 
@@ -174,19 +197,23 @@ def cell_data_from_toml(text: str, path: str = "cell data") -> CellData:
         source = _source(at, cell)
         if not isinstance(cell.get("cell"), str):
             raise CellDataError(f"{at} must name the library cell (cell = \"...\")")
-        if "setup_ps" in cell:
+        if "clock_to_q" in cell:
             numbers = {k: _number(at, cell, k) for k in _FF_FIELDS}
-            pins = _pins(at, cell, ("lib_pin", "cap_ff"))
+            if not isinstance(cell["clock_to_q"], dict):
+                raise CellDataError(f"{at} clock_to_q must be a table of {', '.join(_LINES)}")
+            pins = _pins(at, cell, gate=False)
             for need in ("C", "D"):
                 if need not in pins:
                     raise CellDataError(f"{at} flip-flop needs pins C (clock) and D")
-            flops[name] = FlipFlopData(name, cell["cell"], pins, source=source, **numbers)
+            flops[name] = FlipFlopData(name, cell["cell"], pins,
+                                       _lines(f"{at} clock_to_q", cell["clock_to_q"]),
+                                       source=source, **numbers)
         else:
-            gates[name] = GateData(name, cell["cell"], _pins(at, cell, _GATE_PIN),
+            gates[name] = GateData(name, cell["cell"], _pins(at, cell, gate=True),
                                    _number(at, cell, "internal_fj"),
                                    _number(at, cell, "leakage_nw"), source)
     if not flops:
-        raise CellDataError(f"{where} prices no flip-flop (a cell with setup_ps)")
+        raise CellDataError(f"{where} prices no flip-flop (a cell with clock_to_q)")
     return CellData(path, hashlib.sha256(text.encode()).hexdigest(), str(lib.get("name", "")),
                     str(lib.get("technology", "")),
                     _number(f"{where} [library]", lib, "supply_v", 1e-3),

@@ -483,6 +483,20 @@ def _cap_unit(value, source) -> str:
                        f"(known: (1,ff), (1,pf))")
 
 
+def subset_text(path, cells) -> str:
+    """Liberty text of the library at ``path`` keeping only ``cells`` (and everything outside
+    cells: units, templates, wire loads); comments dropped."""
+    outer, found = _split_cells(_COMMENT.sub(" ", Path(path).read_text()).replace("\\\n", " "))
+    missing = sorted(set(cells) - set(found))
+    if missing:
+        raise LibertyError(f"liberty file {str(path)!r} has no cell {', '.join(missing)}")
+    body = outer.rstrip()
+    if not body.endswith("}"):
+        raise LibertyError(f"liberty file {str(path)!r} does not end its library group")
+    parts = [found[c][found[c].index("{") + 1:found[c].rindex("}")] for c in cells]
+    return body[:-1] + "".join(parts) + "}\n"
+
+
 def read_liberty(path) -> Library:
     """The :class:`Library` of the Liberty file at ``path`` (parsed once per file content)."""
     path = Path(path)

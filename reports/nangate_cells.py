@@ -65,13 +65,29 @@ def _line(delays) -> tuple:
     return intrinsic, slope, float(np.max(np.abs(intrinsic + slope * loads - delays)))
 
 
-def _delays(arcs) -> np.ndarray:
-    """Worst of rise and fall over ``arcs`` at the nominal slew, at each fit load."""
+def _delays(arcs, table) -> np.ndarray:
+    """The worst ``table`` ('cell_rise' or 'cell_fall') over ``arcs`` at the nominal slew, at
+    each fit load."""
     out = np.full(len(FIT_LOADS_FF), -np.inf)
     for arc in arcs:
-        for name in ("cell_rise", "cell_fall"):
-            out = np.maximum(out, arc.tables[name].lookup(NOMINAL_SLEW_PS, FIT_LOADS_FF))
+        out = np.maximum(out, arc.tables[table].lookup(NOMINAL_SLEW_PS, FIT_LOADS_FF))
     return out
+
+
+def _lines(arcs) -> tuple:
+    """``(text of the rise and fall delay lines, largest residual)`` of ``arcs``."""
+    rise = _line(_delays(arcs, "cell_rise"))
+    fall = _line(_delays(arcs, "cell_fall"))
+    text = (f"rise_ps = {_num(rise[0], 3)}, rise_ps_per_ff = {_num(rise[1])}, "
+            f"fall_ps = {_num(fall[0], 3)}, fall_ps_per_ff = {_num(fall[1])}")
+    return text, max(rise[2], fall[2])
+
+
+def _sense(arcs) -> str:
+    """The pin's unateness: its arcs' common ``timing_sense``, else non_unate (an XOR's
+    state-dependent arcs of both senses)."""
+    senses = {a.sense for a in arcs}
+    return senses.pop() if len(senses) == 1 else "non_unate"
 
 
 def _energy(tables, load=NOMINAL_LOAD_FF) -> float:
@@ -93,20 +109,19 @@ def _gate(name, lib) -> str:
     pin_lines, energies, worst = [], [], 0.0
     for generic, lib_pin in pins.items():
         arcs = [a for a in cell.arcs if a.related_pin == lib_pin and a.pin == out]
-        intrinsic, slope, residual = _line(_delays(arcs))
+        delay, residual = _lines(arcs)
         worst = max(worst, residual)
         power = [p for p in cell.power if p.related_pin == lib_pin and p.pin == out]
         energy = sum(_energy(p.tables) for p in power) / len(power)
         energies.append(energy)
         pin = cell.pins[lib_pin]
         pin_lines.append(f'{generic} = {{ lib_pin = "{lib_pin}", cap_ff = '
-                         f'{_num(max(pin.cap_rise_ff, pin.cap_fall_ff))}, intrinsic_ps = '
-                         f'{_num(intrinsic, 3)}, slope_ps_per_ff = {_num(slope)}, '
-                         f'internal_fj = {_num(energy)} }}')
+                         f'{_num(max(pin.cap_rise_ff, pin.cap_fall_ff))}, sense = '
+                         f'"{_sense(arcs)}", {delay}, internal_fj = {_num(energy)} }}')
     lines.append(f"internal_fj = {_num(sum(energies) / len(energies))}")
-    lines.append(f'source = "{_SOURCE} cell {cell_name}: pin capacitance; cell_rise/cell_fall '
-                 f'of the {out} arcs, max, fitted (max residual {worst:.2f} ps); '
-                 f'internal_power of {out}; cell_leakage_power"')
+    lines.append(f'source = "{_SOURCE} cell {cell_name}: pin capacitance; timing_sense, '
+                 f'cell_rise and cell_fall of the {out} arcs, fitted (max residual {worst:.2f} '
+                 f'ps); internal_power of {out}; cell_leakage_power"')
     lines.append(f'[cells."{name}".pins]')
     return "\n".join(lines + pin_lines) + "\n"
 
@@ -116,10 +131,10 @@ def _flip_flop(name, lib) -> str:
     cell = lib.cell(cell_name)
     clock, data = pins["C"], pins["D"]
     launch = [a for a in cell.arcs if a.pin == "Q" and a.kind == "rising_edge"]
-    intrinsic, slope, residual = _line(_delays(launch))
-    setup = max(float(a.tables[t].lookup(NOMINAL_SLEW_PS, NOMINAL_SLEW_PS))
-                for a in cell.arcs if a.pin == data and a.kind == "setup_rising"
-                for t in ("rise_constraint", "fall_constraint"))
+    delay, residual = _lines(launch)
+    checks = [a for a in cell.arcs if a.pin == data and a.kind == "setup_rising"]
+    setup = [max(float(a.tables[t].lookup(NOMINAL_SLEW_PS, NOMINAL_SLEW_PS)) for a in checks)
+             for t in ("rise_constraint", "fall_constraint")]
     hidden = [p for p in cell.power if p.pin == clock and p.related_pin is None]
 
     def state_energy(holds):
@@ -134,16 +149,16 @@ def _flip_flop(name, lib) -> str:
     lines = [f'[cells."{name}"]', f'cell = "{cell_name}"',
              f'function = "Q <= D at the rising edge of C"',
              f"leakage_nw = {_num(cell.leakage_nw)}",
-             f"clock_to_q_intrinsic_ps = {_num(intrinsic, 3)}",
-             f"clock_to_q_slope_ps_per_ff = {_num(slope)}",
-             f"setup_ps = {_num(setup, 3)}",
+             f"clock_to_q = {{ {delay} }}",
+             f"setup_rise_ps = {_num(setup[0], 3)}",
+             f"setup_fall_ps = {_num(setup[1], 3)}",
              f"clock_hold_fj = {_num(state_energy(True))}",
              f"clock_toggle_fj = {_num(state_energy(False) + q_arcs)}",
              f"data_fj = {_num(d_energy)}",
              f'source = "{_SOURCE} cell {cell_name}: pin capacitance; CK->Q rising_edge '
-             f'cell_rise/cell_fall, max, fitted (max residual {residual:.2f} ps); '
-             f'setup_rising rise/fall_constraint of {data}, max; internal_power of {clock} '
-             f'(hidden, by state), Q and QN (related {clock}) and {data} (hidden); '
+             f'cell_rise and cell_fall, fitted (max residual {residual:.2f} ps); '
+             f'setup_rising rise_constraint and fall_constraint of {data}; internal_power of '
+             f'{clock} (hidden, by state), Q and QN (related {clock}) and {data} (hidden); '
              f'cell_leakage_power"',
              f'[cells."{name}".pins]']
     for generic, lib_pin in pins.items():
@@ -161,7 +176,8 @@ def _q_follows_d(when: str) -> bool:
 
 HEADER = f'''# Per-cell timing, capacitance and energy data of the generic cells (reports/targets.py,
 # target "generic"): one technology, NanGate FreePDK45 Open Cell Library, typical corner.
-# Written by `python -m lowbit.reports.nangate_cells {_SOURCE}`; do not edit by hand.
+# Written by `python -m lowbit.reports.nangate_cells {_SOURCE}`;
+# do not edit by hand.
 #
 # Why this library: lowbit's gate-equivalent areas already come from its X1 cells
 # (reports/gate_equivalents.py), so area, delay and energy describe the same gates. Each generic
@@ -170,18 +186,24 @@ HEADER = f'''# Per-cell timing, capacitance and energy data of the generic cells
 # Rules (lowbit.reports.nangate_cells):
 # - Units: ps, fF, fJ, nW, V.
 # - cap_ff: the pin's `capacitance` attribute (the larger of rise and fall capacitance).
-# - Delay of an input pin to the output: the worst of cell_rise and cell_fall over the pin's
-#   timing arcs (every `when` condition), read at the nominal input slew, as a line
-#   intrinsic_ps + slope_ps_per_ff x load, fitted by least squares at loads 1, 2, 4, 8 and
-#   16 fF (fanout 1 to about 8). The source line of each cell gives the largest residual.
-#   Rise and fall are combined by max; slews are not propagated (every input sees the
-#   nominal slew), so a slow, heavily loaded net slows its driver (slope x load) but not
-#   the gates it drives.
+# - Delay of an input pin to the output, for a rising and for a falling output: the worst
+#   cell_rise (cell_fall) over the pin's timing arcs (every `when` condition), read at the
+#   nominal input slew, as a line rise_ps + rise_ps_per_ff x load (fall_ps, fall_ps_per_ff),
+#   fitted by least squares at loads 1, 2, 4, 8 and 16 fF (fanout 1 to about 8); the source
+#   line of each cell gives the largest residual. `sense` is the pin's timing_sense
+#   (non_unate where its arcs differ, as an XOR's do): timing follows rise and fall through
+#   it. Slews are not propagated (every input sees the nominal slew), so a slow, heavily
+#   loaded net slows its driver (slope x load) but not the gates it drives. On the same
+#   netlists (IntMac int8 and int4, FloatMac fp8 and a 2x2 array, each mapped onto these X1
+#   cells) this model's critical delay is 0.990-0.998 of the library's full NLDM timing with
+#   slew propagation (lowbit's liberty path); combining rise and fall by max at every gate
+#   instead came out 11-19% slower.
 # - Load of a net: the cap_ff of every pin it drives plus the library's default wire load
-#   ([wire_load]) for its fanout; a primary output drives one flip-flop D pin.
-# - Flip-flops: clock-to-Q as a line in the Q load like a gate; setup_ps is the larger of the
-#   setup_rising rise and fall constraints at nominal data and clock slews. Asynchronous
-#   reset/set pins are not timed.
+#   ([wire_load]) for its fanout; a primary output drives one flip-flop D pin. Nets with more
+#   than 8 loads are timed through a tree of $_BUF_ (lowbit.reports.timing.MAX_FANOUT).
+# - Flip-flops: clock-to-Q as rise and fall lines in the Q load like a gate; setup_rise_ps and
+#   setup_fall_ps are the setup_rising constraints for a rising and a falling D at nominal
+#   data and clock slews. Asynchronous reset/set pins are not timed.
 # - internal_fj: internal energy per output transition, the mean of rise_power and fall_power
 #   at the nominal slew and load, averaged over the pin's internal_power groups (`when`
 #   conditions); the cell value is the mean over its pins. It excludes the energy of charging
@@ -200,7 +222,7 @@ source = "{_SOURCE} (supply_v: its nom_voltage), from github The-OpenROAD-Projec
 supply_v = 1.1
 nominal_slew_ps = {NOMINAL_SLEW_PS}
 nominal_load_ff = {NOMINAL_LOAD_FF}
-rise_fall = "max"
+rise_fall = "separate"
 '''
 
 

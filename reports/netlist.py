@@ -284,7 +284,8 @@ def netlist_from_json(data: dict, kinds=None, source: str = "netlist") -> Netlis
     comb = np.flatnonzero(~sequential)
     comb_order = comb[np.argsort(level[comb], kind="stable")]
     netnames = module.get("netnames", {})
-    return Netlist(name, {t: kinds[t] for t in types}, tuple(types), tuple(cell_names), cell_type, in_ptr,
+    return Netlist(name, {t: kinds[t] for t in types}, tuple(types), tuple(cell_names),
+                   cell_type, in_ptr,
                    ins[:, 0], ins[:, 1], ins[:, 2], out_ptr, outs[:, 0], outs[:, 1],
                    outs[:, 2], n_nets, net_driver, fan_ptr, order, net_fanout, inputs, outputs,
                    sequential, level, comb_order, netnames)

@@ -4,8 +4,9 @@ logic depth, from a per-cell delay model.
 Two delay models, one engine:
 
 * :class:`LinearModel` (the ``generic`` target): every generic cell is a NanGate FreePDK45 X1
-  cell whose delay from each input is ``intrinsic + slope x load`` at a nominal input slew,
-  rise and fall combined by max (:mod:`lowbit.reports.cell_data`, the sourced data file).
+  cell whose delay from each input to a rising and to a falling output is a line in the load
+  at a nominal input slew, followed through each pin's unateness
+  (:mod:`lowbit.reports.cell_data`, the sourced data file).
 * :class:`TableModel` (the ``liberty`` target): a user's library's own NLDM tables
   (``cell_rise``/``cell_fall`` for delay, ``rise_transition``/``fall_transition`` for the
   output slew, each interpolated bilinearly in input slew and load), rise and fall tracked
@@ -53,7 +54,7 @@ from lowbit.reports.liberty import Library, LibertyError
 from lowbit.reports.netlist import GENERIC_CELLS, CellKind, Netlist, read_netlist
 
 #: Bumped when the engine's results change; part of the timing cache key.
-TIMING_VERSION = 1
+TIMING_VERSION = 2
 IO_MODES = ("registered", "ideal")
 _SENSE = {"positive_unate": 0, "negative_unate": 1, "non_unate": 2}
 
@@ -76,40 +77,36 @@ class ArcRef:
 
 # --- the generic model ------------------------------------------------------------------------
 class LinearModel:
-    """Delay lines of the generic cells from a :class:`~lowbit.reports.cell_data.CellData`."""
+    """Delay lines of the generic cells from a :class:`~lowbit.reports.cell_data.CellData`:
+    rise and fall separately, through each pin's unateness; output slews are the nominal
+    slew (not propagated)."""
 
     def __init__(self, data: CellData):
         self.data = data
         self.name = f"cell data {Path(data.path).name} ({data.library})"
         self.fingerprint = f"linear:{data.sha256}"
         self.kinds = {t: GENERIC_CELLS[t] for t in data.types if t in GENERIC_CELLS}
-        self._intrinsic, self._slope, self._setup = [], [], []
+        lines, setups = [], []
         self._arcs, self._launch, self._checks, self._caps = {}, {}, {}, {}
         for t, kind in self.kinds.items():
             cell = data.cell(t)
             self._caps[t] = [cell.pins[p].cap_ff if p in cell.pins else 0.0 for p in kind.inputs]
             if kind.sequential:
-                self._launch[t] = [self._line(kind.inputs.index(kind.clock), 0,
-                                              cell.clock_to_q_intrinsic_ps,
-                                              cell.clock_to_q_slope_ps_per_ff)]
-                self._checks[t] = [(kind.inputs.index(kind.data), len(self._setup))]
-                self._setup.append(cell.setup_ps)
+                lines.append(cell.clock_to_q)
+                self._launch[t] = [ArcRef(kind.inputs.index(kind.clock), 0, 2, len(lines) - 1)]
+                self._checks[t] = [(kind.inputs.index(kind.data), len(setups))]
+                setups.append((cell.setup_rise_ps, cell.setup_fall_ps))
             else:
-                self._arcs[t] = [self._line(i, 0, cell.pins[p].intrinsic_ps,
-                                            cell.pins[p].slope_ps_per_ff)
-                                 for i, p in enumerate(kind.inputs)]
-        self._intrinsic = np.array(self._intrinsic)
-        self._slope = np.array(self._slope)
-        self._setup = np.array(self._setup)
+                self._arcs[t] = []
+                for i, p in enumerate(kind.inputs):
+                    lines.append(cell.pins[p].delay)
+                    self._arcs[t].append(ArcRef(i, 0, _SENSE[cell.pins[p].sense],
+                                                len(lines) - 1))
+        self._lines = np.array([[x.rise_ps, x.rise_ps_per_ff, x.fall_ps, x.fall_ps_per_ff]
+                                for x in lines])
+        self._setup = np.array(setups).reshape(-1, 2)
         self.input_slew_ps = self.clock_slew_ps = data.nominal_slew_ps
         self.io_flop = "$_DFF_P_"
-        #: Rise and fall are one number here (their max): paths name their edges 'max'.
-        self.edges = ("max", "max")
-
-    def _line(self, in_pin, out_pin, intrinsic, slope):
-        self._intrinsic.append(intrinsic)
-        self._slope.append(slope)
-        return ArcRef(in_pin, out_pin, 2, len(self._intrinsic) - 1)
 
     def pin_caps(self, cell_type) -> tuple:
         """Rise and fall input capacitance (fF) of each input pin of ``cell_type``."""
@@ -140,14 +137,13 @@ class LinearModel:
     def arc_delays(self, ids, slew_ps, load_rise_ff, load_fall_ff) -> tuple:
         """``(cell_rise, cell_fall, rise_transition, fall_transition)`` in ps of arcs ``ids``
         driving the given loads from inputs of slew ``slew_ps`` (ignored: nominal)."""
-        d = self._intrinsic[ids] + self._slope[ids] * np.maximum(load_rise_ff, load_fall_ff)
+        x = self._lines[ids]
         slew = np.full(len(ids), self.data.nominal_slew_ps)
-        return d, d, slew, slew
+        return x[:, 0] + x[:, 1] * load_rise_ff, x[:, 2] + x[:, 3] * load_fall_ff, slew, slew
 
     def setup_times(self, ids, slew_rise_ps, slew_fall_ps) -> tuple:
         """Setup time (ps) for a rising and a falling data input, by setup id."""
-        s = self._setup[ids]
-        return s, s
+        return self._setup[ids, 0], self._setup[ids, 1]
 
 
 # --- the liberty model ------------------------------------------------------------------------
@@ -262,7 +258,6 @@ class TableModel:
         self.input_slew_ps = 0.0
         self.clock_slew_ps = 0.0
         self.io_flop = None
-        self.edges = ("rise", "fall")
         self._frozen = False
 
     def _cell(self, cell_type):
@@ -395,9 +390,8 @@ def generic_model(cell_data=None) -> LinearModel:
 @dataclass(frozen=True)
 class PathStep:
     """One step of a timing path: a cell (``cell`` name, ``type``) from input ``pin`` to the
-    net ``net`` with an edge ('rise'/'fall'; 'max' for the generic model, whose rise and fall
-    are one number), its ``delay_ps``, the ``arrival_ps`` at the net, and the net's ``fanout``
-    and the ``load_ff`` its driver sees. A net with more than :data:`MAX_FANOUT` loads is
+    net ``net`` with an edge ('rise'/'fall'), its ``delay_ps``, the ``arrival_ps`` at the net,
+    the net's ``fanout`` and the ``load_ff`` its driver sees. A net with more than :data:`MAX_FANOUT` loads is
     timed through ``buffers`` levels of buffers, included in ``delay_ps``."""
 
     cell: str
@@ -759,7 +753,7 @@ class _Engine:
             if p < -1:
                 start_kind, name, cname, ctype, lnet, cr, cf = launches[-2 - p]
                 d = float(arr[o, e, lnet])
-                steps.append(PathStep(cname, ctype, "(launch)", name, self.model.edges[e],
+                steps.append(PathStep(cname, ctype, "(launch)", name, ("rise", "fall")[e],
                                       round(d, 3), round(d, 3), int(nl.net_fanout[lnet]),
                                       round(float(self.load[e, lnet]), 3),
                                       int(self.tree_levels[lnet])))
@@ -770,7 +764,7 @@ class _Engine:
             c = cell[p]
             ctype = nl.types[nl.cell_type[c]]
             steps.append(PathStep(nl.cell_names[c], ctype, nl.kinds[ctype].inputs[pin[p]],
-                                  nl.net_name(net), self.model.edges[e],
+                                  nl.net_name(net), ("rise", "fall")[e],
                                   round(float(arr[o, e, net] - arr[o, prev_edge, prev_net]), 3),
                                   round(float(arr[o, e, net]), 3), int(nl.net_fanout[net]),
                                   round(float(self.load[e, net]), 3),

@@ -3,6 +3,8 @@ linearly with its width, a register cut lowers it, the parsed netlist computes w
 Verilog says, catalogue designs get delay, Fmax and a critical path, and the liberty path
 agrees with ABC's own static timing (``stime``) on the same mapped netlist."""
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -13,7 +15,7 @@ import numpy as np
 import pytest
 
 from lowbit import cli
-from lowbit.reports import catalogue, netlist, synthesis, timing
+from lowbit.reports import catalogue, liberty, nangate_cells, netlist, synthesis, timing
 from tests.reports import timing_lib
 
 HERE = Path(__file__).parent
@@ -215,3 +217,31 @@ def test_liberty_timing_agrees_with_abc_stime(name, tmp_path, cache):
     folder = synthesis.work_folder(v, "liberty", liberty=lib, cache_dir=cache)
     assert ours.delay_ps == pytest.approx(abc_stime(folder, name), abs=0.05)
     assert ours.path.cells >= 3
+
+
+@pytest.mark.skipif(not os.environ.get("LOWBIT_NANGATE_LIB"),
+                    reason="set LOWBIT_NANGATE_LIB to the NanGate typical .lib")
+def test_the_generic_model_is_within_2_percent_of_nangate_nldm_on_the_same_netlist(tmp_path,
+                                                                                    cache):
+    # map designs onto exactly the X1 cells behind the generic gates, time them with the
+    # library's tables (slews propagated), rename the cells to generic ones, time again
+    x1 = {c: (g, {lib: ours for ours, lib in pins.items()} | {out: "Y"})
+          for g, (c, pins, out, _) in nangate_cells.CELLS.items()}
+    x1 |= {c: (g, {lib: ours for ours, lib in pins.items()} | {"Q": "Q"})
+           for g, (c, pins) in nangate_cells.FLIP_FLOPS.items()}
+    lib = tmp_path / "x1.lib"
+    lib.write_text(liberty.subset_text(os.environ["LOWBIT_NANGATE_LIB"], list(x1)))
+    model = timing.generic_model()
+    for d in catalogue.standard_designs((("IntMac", {}), ("FloatMac", {}))):
+        nldm = timing.time_design(d, lib, cache_dir=cache)
+        folder = synthesis.work_folder(d, "liberty", liberty=lib, cache_dir=cache)
+        data = json.loads((folder / "netlist.json").read_text())
+        module = data["modules"][d.top]
+        for cell in module["cells"].values():
+            generic, pins = x1[cell["type"]]
+            cell["type"] = generic
+            cell["connections"] = {pins[p]: bits for p, bits in cell["connections"].items()
+                                   if p in pins}
+        ours = timing.analyze(netlist.netlist_from_json({"modules": {d.top: module}},
+                                                        model.kinds), model)
+        assert ours.delay_ps == pytest.approx(nldm.delay_ps, rel=0.02), d.name
