@@ -258,13 +258,13 @@ class TableModel:
         self.input_slew_ps = 0.0
         self.clock_slew_ps = 0.0
         self.io_flop = None
-        self._frozen = False
+        self._prepared = False
+        self._stale = True
 
     def _cell(self, cell_type):
         if cell_type in self._built:
             return self._built[cell_type]
-        if self._frozen:
-            raise TimingError(f"cell {cell_type} was not prepared")
+        self._stale = True
         cell, kind = self.library.cell(cell_type), self.kinds[cell_type]
         arcs, launch, checks = [], [], []
         for arc in cell.arcs:
@@ -340,10 +340,15 @@ class TableModel:
                     continue
         if buffers:
             self._buffer = min(buffers)[1]
-        self._bank.freeze()
-        self._delay = np.array(self._delay, np.int64).reshape(-1, 4)
-        self._setup = np.array(self._setup, np.int64).reshape(-1, 2)
-        self._frozen = True
+        self._prepared = True
+
+    def _sync(self):
+        """Stack the tables of every arc built so far (after new cell types)."""
+        if self._stale:
+            self._bank.freeze()
+            self._delay_ids = np.array(self._delay, np.int64).reshape(-1, 4)
+            self._setup_ids = np.array(self._setup, np.int64).reshape(-1, 2)
+            self._stale = False
 
     def pin_caps(self, cell_type):
         return self._cell(cell_type)[3]
@@ -367,13 +372,15 @@ class TableModel:
         return self._cell(cell_type)[2]
 
     def arc_delays(self, ids, slew_ps, load_rise_ff, load_fall_ff):
-        t = self._delay[ids]
+        self._sync()
+        t = self._delay_ids[ids]
         look = self._bank.lookup
         return (look(t[:, 0], slew_ps, load_rise_ff), look(t[:, 1], slew_ps, load_fall_ff),
                 look(t[:, 2], slew_ps, load_rise_ff), look(t[:, 3], slew_ps, load_fall_ff))
 
     def setup_times(self, ids, slew_rise_ps, slew_fall_ps):
-        t = self._setup[ids]
+        self._sync()
+        t = self._setup_ids[ids]
         clock = np.full(len(ids), self.clock_slew_ps)
         return (self._bank.lookup(t[:, 0], slew_rise_ps, clock),
                 self._bank.lookup(t[:, 1], slew_fall_ps, clock))
@@ -496,36 +503,54 @@ def analyze(netlist: Netlist, model, io: str = "registered",
     ``max_fanout=None`` times every net unbuffered."""
     if io not in IO_MODES:
         raise TimingError(f"io must be one of {', '.join(IO_MODES)}, not {io!r}")
-    if isinstance(model, TableModel) and not model._frozen:
-        flops = [netlist.types[t] for t in np.unique(netlist.cell_type[netlist.ff_cells])]
-        model.prepare(netlist.types, flops[0] if flops else None)
+    _ready(model, netlist)
     return _Engine(netlist, model, io, max_fanout).run()
+
+
+def _ready(model, netlist):
+    """Build a liberty model's arcs for the cell types of ``netlist`` (once)."""
+    if isinstance(model, TableModel):
+        if not model._prepared:
+            flops = [netlist.types[t] for t in np.unique(netlist.cell_type[netlist.ff_cells])]
+            model.prepare(netlist.types, flops[0] if flops else None)
+        for t in netlist.types:
+            model._cell(t)
+
+
+def pin_load_ff(netlist: Netlist, model, io: str = "registered") -> np.ndarray:
+    """Input capacitance (fF) each net drives, for a rising (row 0) and a falling (row 1)
+    transition: the model's capacitance of every pin on the net, plus, with ``io``
+    'registered', one flip-flop D pin per primary output it drives. Add
+    ``model.wire_cap_ff(netlist.net_fanout)`` for the net's whole switched capacitance."""
+    nl = netlist
+    _ready(model, nl)
+    max_in = max([len(nl.kinds[t].inputs) for t in nl.types] + [1])
+    caps = np.zeros((2, len(nl.types), max_in))
+    for i, t in enumerate(nl.types):
+        rise, fall = model.pin_caps(t)
+        caps[0, i, :len(rise)], caps[1, i, :len(fall)] = rise, fall
+    types = nl.cell_type[nl.in_cell]
+    port_cap = np.zeros(2)
+    if io == "registered":
+        flop = model.kinds[model.io_flop]
+        port_cap = np.array([c[flop.inputs.index(flop.data)] for c in model.pin_caps(
+            model.io_flop)])
+    outs = np.bincount(nl.output_nets, minlength=nl.n_nets).astype(float)
+    return np.stack([np.bincount(nl.in_net, caps[e][types, nl.in_pin], nl.n_nets)
+                     + outs * port_cap[e] for e in (0, 1)])
 
 
 class _Engine:
     def __init__(self, nl: Netlist, model, io, max_fanout):
         self.nl, self.model, self.io = nl, model, io
-        n_types = len(nl.types)
         max_in = max([len(nl.kinds[t].inputs) for t in nl.types] + [1])
         max_out = max([len(nl.kinds[t].outputs) for t in nl.types] + [1])
         self.pin_net = np.full((nl.n_cells, max_in), -1, np.int64)
         self.pin_net[nl.in_cell, nl.in_pin] = nl.in_net
         self.out_by_pin = np.full((nl.n_cells, max_out), -1, np.int64)
         self.out_by_pin[nl.out_cell, nl.out_pin] = nl.out_net
-        caps = np.zeros((2, n_types, max_in))
-        for i, t in enumerate(nl.types):
-            rise, fall = model.pin_caps(t)
-            caps[0, i, :len(rise)], caps[1, i, :len(fall)] = rise, fall
-        types = nl.cell_type[nl.in_cell]
-        port_cap = np.zeros(2)
-        if io == "registered":
-            d_pin = model.kinds[model.io_flop].inputs.index(model.kinds[model.io_flop].data)
-            port_cap = np.array([c[d_pin] for c in model.pin_caps(model.io_flop)])
-        outs = np.bincount(nl.output_nets, minlength=nl.n_nets).astype(float)
-        wire = model.wire_cap_ff(nl.net_fanout)
-        pins = np.stack([np.bincount(nl.in_net, caps[e][types, nl.in_pin], nl.n_nets)
-                         + outs * port_cap[e] for e in (0, 1)])
-        self.load = pins + wire
+        pins = pin_load_ff(nl, model, io)
+        self.load = pins + model.wire_cap_ff(nl.net_fanout)
         self.tree_levels = np.zeros(nl.n_nets, np.int64)
         if max_fanout and model.buffer is not None:
             self._plan_trees(pins, max_fanout)
