@@ -32,7 +32,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=150)  # the table is wider than a default terminal
     designs = catalogue.standard_designs()
     synthesis.synth(designs, ["generic"], timing=False, console=console)
     model = timing.generic_model()
