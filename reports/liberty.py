@@ -37,6 +37,8 @@ class Group:
     args: tuple
     attributes: dict = field(default_factory=dict)  # name -> str (simple) or tuple (complex)
     groups: list = field(default_factory=list)
+    #: every value of each complex attribute, in order (``fanout_length`` repeats)
+    repeated: dict = field(default_factory=dict)
 
     def all(self, kind: str) -> list:
         """Subgroups of ``kind``, in file order."""
@@ -113,6 +115,7 @@ def parse(text: str, source: str = "liberty text") -> Group:
                     group.groups.append(group_body(Group(name, tuple(args))))
                 else:
                     group.attributes[name] = tuple(args)
+                    group.repeated.setdefault(name, []).append(tuple(args))
             else:
                 fail(f"expected ':' or '(' after {name!r}, found {toks[pos]!r}")
         if not top:
@@ -407,22 +410,10 @@ def _cell(group, templates, units, source) -> Cell:
 
 def _wire_load(group, c_unit) -> WireLoad:
     a = group.attributes
-    points = tuple(sorted((float(f), float(length)) for f, length in
-                          (v for k, v in _complex_all(group, "fanout_length"))))
+    points = tuple(sorted((float(f), float(length))
+                          for f, length in group.repeated.get("fanout_length", ())))
     return WireLoad(group.name, float(a.get("capacitance", 0.0)) * c_unit,
                     float(a.get("slope", 0.0)), points)
-
-
-def _complex_all(group, name):
-    # repeated complex attributes (fanout_length) overwrite each other in ``attributes``;
-    # they are kept in order as zero-length pseudo-groups by parse_with_repeats
-    return [(name, g.args) for g in group.groups if g.kind == f"@{name}"]
-
-
-def _parse_keeping(text, source, repeated=("fanout_length",)) -> Group:
-    # keep repeated complex attributes: rename them to pseudo-groups before parsing
-    pattern = re.compile(r"\b(" + "|".join(repeated) + r")\s*(\([^)]*\))\s*;")
-    return parse(pattern.sub(lambda m: f"@{m.group(1)} {m.group(2)} {{ }}", text), source)
 
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
@@ -457,7 +448,7 @@ def library_from_text(text: str, path: str = "liberty text") -> Library:
     """A :class:`Library` from Liberty ``text``; ``path`` names it in errors."""
     digest = hashlib.sha256(text.encode()).hexdigest()
     outer, cells = _split_cells(_COMMENT.sub(" ", text).replace("\\\n", " "))
-    root = _parse_keeping(outer, path)
+    root = parse(outer, path)
     a = root.attributes
     time, cap = (_unit(_TIME, a.get("time_unit"), "time_unit", path, 1e3),
                  _CAP[_cap_unit(a.get("capacitive_load_unit"), path)])

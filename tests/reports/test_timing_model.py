@@ -322,3 +322,20 @@ def test_timing_report_round_trips_through_json():
     again = timing.TimingReport.from_dict(report.to_dict())
     assert again == report and again.path.summary() == "s0 -> q (3 cells)"
     assert math.isclose(again.row()["delay_ps"], round(report.delay_ps, 1))
+
+
+def test_wire_load_interpolates_and_extrapolates_like_liberty():
+    wl = DATA.wire_load  # NanGate 5K_hvratio_1_1: length 25.4842 at fanout 9, 27.032 at 11
+    caps = wl.cap_ff(np.array([0, 1, 10, 13]))
+    assert caps == pytest.approx([0.0, 1.746 * 0.1774, (25.4842 + 27.032) / 2 * 0.1774,
+                                  (27.032 + 5 * 2) * 0.1774])
+
+
+def test_pin_load_counts_every_driven_pin_and_the_output_flip_flop():
+    nl = chain(2, fanout=3).netlist(MODEL.kinds)
+    load = timing.pin_load_ff(nl, MODEL)
+    s1 = nl.out_net[nl.out_ptr[nl.cell_names.index("inv1")]]
+    q = nl.outputs["q"][0]
+    assert load[:, s1] == pytest.approx([3 * C_NOT] * 2)  # inv2 and two load inverters
+    assert load[:, q] == pytest.approx([C_D] * 2)  # the output flip-flop's D
+    assert timing.pin_load_ff(nl, MODEL, io="ideal")[:, q] == pytest.approx([0.0, 0.0])
