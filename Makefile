@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rtl_sim.py
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_prefix_dot.py
+	$(BIN)/python benchmarks/bench_timing.py
 
 clean:
 	rm -rf build

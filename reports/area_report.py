@@ -1,9 +1,12 @@
-"""An area report folder from synthesis rows: CSV, JSON with provenance, Markdown, PNG bars.
+"""An area and timing report folder from synthesis rows: CSV, JSON with provenance,
+Markdown, PNG plots.
 
 ``write_area_report(rows, out)`` writes ``synth.csv`` (every row, ``cells_by_type`` as JSON
-text), ``synth.json`` (rows plus tool versions, the Yosys version line, the git commit and
-the time), ``synth.md`` (one table per target) and ``area_<target>.png`` (``area_ge`` for
-generic and liberty ``area_um2``, LUTs for FPGA families).
+text, without the critical path's steps), ``synth.json`` (rows with their critical path
+steps, plus tool versions, the Yosys version line, the git commit and the time), ``synth.md``
+(one table per target), ``area_<target>.png`` (``area_ge`` for generic and liberty
+``area_um2``, LUTs for FPGA families) and, for targets with timing, ``area_fmax_<target>.png``
+(area against Fmax, one point per design with registers).
 """
 
 import datetime
@@ -14,14 +17,16 @@ from pathlib import Path
 from lowbit.hdl.rtl_export import tool_versions
 from lowbit.hdl.yosys import yosys_version
 from lowbit.paths import write_atomic
-from lowbit.reports.plots import bar_chart
+from lowbit.reports.plots import bar_chart, scatter_chart
 from lowbit.reports.tables import markdown_table, write_csv, write_json
 from lowbit.reports.targets import get as get_target
 
 #: Columns of the Markdown table per target kind (after design and params).
 TABLE_COLUMNS = {
-    "generic": ("area_ge", "transistors", "ffs", "logic_depth", "cells"),
-    "liberty": ("area_um2", "ffs", "cells"),
+    "generic": ("area_ge", "transistors", "ffs", "logic_depth", "cells", "delay_ps", "fmax_mhz",
+                "critical_path"),
+    "liberty": ("area_um2", "ffs", "cells", "logic_depth", "delay_ps", "fmax_mhz",
+                "critical_path"),
     "fpga": ("luts", "ffs", "carry_cells", "dsp_blocks", "bram_blocks"),
 }
 
@@ -68,7 +73,8 @@ def markdown_report(rows, title: str = "lowbit synthesis") -> str:
 def write_area_report(rows, out, title: str = "lowbit synthesis") -> dict:
     """Write the report files into folder ``out``; return ``{kind: path}``."""
     out = Path(out)
-    flat = [r | {"cells_by_type": json.dumps(r.get("cells_by_type", {}), sort_keys=True)}
+    flat = [{k: v for k, v in r.items() if k != "critical_path_steps"}
+            | {"cells_by_type": json.dumps(r.get("cells_by_type", {}), sort_keys=True)}
             for r in rows]
     paths = {"csv": write_csv(flat, out / "synth.csv"),
              "json": write_json({"title": title, **provenance(), "rows": rows},
@@ -79,4 +85,9 @@ def write_area_report(rows, out, title: str = "lowbit synthesis") -> dict:
         chosen = [r for r in rows if r["target"] == target]
         paths[f"png_{target}"] = bar_chart(chosen, metric, out / f"area_{target}.png",
                                            f"{title}: {metric.replace('_', ' ')} ({target})")
+        timed = [r for r in chosen if r.get("fmax_mhz") is not None]
+        if timed:
+            paths[f"png_fmax_{target}"] = scatter_chart(
+                timed, "fmax_mhz", metric, out / f"area_fmax_{target}.png",
+                f"{title}: {metric.replace('_', ' ')} against Fmax ({target})")
     return paths

@@ -65,6 +65,24 @@ def bar_chart(rows, metric, path, title, label_key="design"):
     return _save(fig, path)
 
 
+def scatter_chart(rows, x, y, path, title, label_key="design"):
+    """One labelled point per row: ``y`` against ``x`` (log ``y`` when it spans over 10x)."""
+    chosen = [r for r in rows if r.get(x) is not None and r.get(y) is not None]
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    for r in chosen:
+        ax.scatter(r[x], r[y], color="tab:blue", s=22)
+        ax.annotate(r[label_key], (r[x], r[y]), fontsize=6.5, xytext=(3, 2),
+                    textcoords="offset points")
+    values = [r[y] for r in chosen if r[y] > 0]
+    if values and max(values) > 10 * min(values):
+        ax.set_yscale("log")
+    ax.set_xlabel(x.replace("_", " "))
+    ax.set_ylabel(y.replace("_", " "))
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, path)
+
+
 def roofline(rows, peak_tops, dram_gbps, path, title):
     """Achieved ``tops`` of each row against ``ops_per_dram_byte`` (log-log), under the compute
     roof (``peak_tops``) and the DRAM roof (``dram_gbps`` x intensity)."""

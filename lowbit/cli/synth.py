@@ -1,6 +1,7 @@
 """``lowbit synth DESIGN|UNIT|FILE.v [--param K=V ...] [--target T ...] [--liberty FILE]
 [--no-dsp] [--out DIR]`` and ``lowbit synth --all [--write-baselines]``: Yosys area of a
-catalogue design, a unit kind with parameters, a Verilog file or the standard catalogue."""
+catalogue design, a unit kind with parameters, a Verilog file or the standard catalogue: area,
+delay, Fmax and the critical path (``--no-timing``: area alone)."""
 
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from lowbit.errors import LowbitError
 from lowbit.terminal import rows_table
 
 NAME = "synth"
-HELP = "Yosys area of a design, a Verilog file or the catalogue"
+HELP = "Yosys area and timing of a design, a Verilog file or the catalogue"
 
 
 def add_arguments(parser):
@@ -27,7 +28,9 @@ def add_arguments(parser):
                         help="generic, ice40, ecp5, xilinx, gowin (repeatable or comma list; "
                              "default: generic and every FPGA, --all: generic,ecp5,gowin)")
     parser.add_argument("--liberty", default=None, metavar="FILE",
-                        help="a standard-cell .lib: adds area in um^2 from its cells")
+                        help="a standard-cell .lib: adds area in um^2 and timing from its cells")
+    parser.add_argument("--no-timing", action="store_true",
+                        help="area only: no critical path, delay or Fmax")
     parser.add_argument("--no-dsp", action="store_true",
                         help="build FPGA multipliers from LUTs instead of DSP blocks")
     parser.add_argument("--top", default=None, help="top module of a Verilog file")
@@ -99,8 +102,10 @@ def cmd_synth(console, args) -> int:
         title, out = designs[0].name, args.out or build_dir() / "synth_report" / designs[0].name
     out = output_folder(args.out, out)
     rows = synthesis.synth(designs, targets, liberty=args.liberty, dsp=not args.no_dsp,
-                           jobs=args.jobs, console=console)
+                           jobs=args.jobs, console=console, timing=not args.no_timing)
     _print_area_table(console, rows, title)
+    if len(designs) == 1:
+        _print_critical_paths(console, rows)
     paths = area_report.write_area_report(rows, out, title)
     console.print(f"report: {paths['markdown'].parent} (synth.csv, synth.json, synth.md, "
                   f"{len(paths) - 3} PNG)")
@@ -113,10 +118,27 @@ def cmd_synth(console, args) -> int:
 
 def _print_area_table(console, rows, title):
     cols = ("design", "target", "area_ge", "area_um2", "transistors", "logic_depth", "luts",
-            "ffs", "carry_cells", "dsp_blocks", "bram_blocks", "cached")
+            "ffs", "carry_cells", "dsp_blocks", "bram_blocks", "delay_ps", "fmax_mhz", "cached")
     cols = [c for c in cols if any(r.get(c) is not None for r in rows)]
-    console.print(rows_table(f"{title}: area", rows, cols,
+    console.print(rows_table(f"{title}: area and timing", rows, cols,
                              right=[c for c in cols if c not in ("design", "target")]))
+
+
+_PATH_COLUMNS = ("cell", "type", "pin", "net", "edge", "delay_ps", "arrival_ps", "fanout",
+                 "load_ff")
+
+
+def _print_critical_paths(console, rows):
+    """The critical path of each timed row, one line per cell."""
+    for r in rows:
+        if not r.get("critical_path_steps"):
+            continue
+        steps = [dict(zip(_PATH_COLUMNS, s)) for s in r["critical_path_steps"]]
+        fmax = f"{r['fmax_mhz']:.1f} MHz" if r.get("fmax_mhz") else "n/a (no registers)"
+        console.print(rows_table(f"{r['design']} ({r['target']}) critical path: "
+                                 f"{r['critical_path']}, {r['delay_ps']:.1f} ps, Fmax {fmax}",
+                                 steps, _PATH_COLUMNS, right=["delay_ps", "arrival_ps",
+                                                              "fanout", "load_ff"]))
 
 
 def _list_designs(console) -> int:
