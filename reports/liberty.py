@@ -4,10 +4,12 @@
 groups ``name (args) { ... }``, attributes ``name : value ;`` and ``name (args) ;``) and
 returns a :class:`Library`: every cell with its area, pins (direction, rise and fall input
 capacitance, function), timing arcs (NLDM lookup tables ``cell_rise``, ``cell_fall``,
-``rise_transition``, ``fall_transition`` and setup constraints), flip-flop group, leakage and
-internal power tables, plus the library's wire-load models. Numbers are converted to lowbit's
-units whatever the file's own units: time in ps, capacitance in fF, leakage in nW, energy in fJ
-(a Liberty internal-power table holds energy in capacitance unit x voltage unit squared).
+``rise_transition``, ``fall_transition`` and setup constraints), flip-flop group (with its
+state variables), internal power tables (``internal_power``), leakage (``cell_leakage_power``,
+else the mean of the state-dependent ``leakage_power`` groups), plus the library's wire-load
+models. Numbers are converted to lowbit's units whatever the file's own units: time in ps,
+capacitance in fF, leakage in nW, energy in fJ (a Liberty internal-power table holds energy in
+capacitance unit x voltage unit squared).
 
 Only what the timing and activity models use is interpreted; other groups are kept as parsed
 :class:`Group` trees (:attr:`Library.root`).
@@ -222,6 +224,8 @@ class Cell:
     #: group; None for a combinational cell.
     ff: dict | None
     latch: bool
+    #: The ``ff`` group's state variables (``("IQ", "IQN")``), which output functions name.
+    ff_state: tuple = ()
 
     @property
     def inputs(self) -> tuple:
@@ -401,11 +405,23 @@ def _cell(group, templates, units, source) -> Cell:
             for rel in rels:
                 power.append(PowerArc(pin.name, rel, ip.attributes.get("when"), tables))
     ff = group.first("ff") or group.first("ff_bank")
-    leak = group.attributes.get("cell_leakage_power")
     return Cell(name, float(group.attributes.get("area", 0.0) or 0.0), pins, tuple(arcs),
-                tuple(power), float(leak) * p_unit if leak is not None else None,
+                tuple(power), _leakage(group, p_unit),
                 dict(ff.attributes) if ff is not None else None,
-                group.first("latch") is not None or group.first("latch_bank") is not None)
+                group.first("latch") is not None or group.first("latch_bank") is not None,
+                tuple(ff.args) if ff is not None else ())
+
+
+def _leakage(group, p_unit) -> float | None:
+    """Leakage power (nW): ``cell_leakage_power``, else the mean ``value`` of the cell's
+    state-dependent ``leakage_power`` groups (every state taken as equally likely), else
+    None."""
+    leak = group.attributes.get("cell_leakage_power")
+    if leak is not None:
+        return float(leak) * p_unit
+    values = [float(g.attributes["value"]) for g in group.all("leakage_power")
+              if "value" in g.attributes]
+    return sum(values) / len(values) * p_unit if values else None
 
 
 def _wire_load(group, c_unit) -> WireLoad:

@@ -9,22 +9,30 @@ one event per chunk) and multiplied by its ``repeat``; ops start with empty buff
 in the column names: cycles of the engine clock, bytes, pJ, microseconds, TOPS (10^12
 operations per second, one MAC = 2 operations) and TOPS/W (operations per pJ).
 
-Energy (constants by key from the data file, :mod:`lowbit.sim.energy`):
-``energy_compute_pj``  MACs x ``[mac_area]`` energy of the engine's MAC design
+Energy (memory constants by key from the data file, :mod:`lowbit.sim.energy`; compute
+measured on the engine's design, :mod:`lowbit.sim.mac_energy`):
+``energy_compute_pj``  MACs x the dynamic energy per MAC measured on the engine's MAC design
+                       (its processing element; a LUT core: the same core at the 2 x 16 tile)
+                       for the ``energy_stream``, plus the leakage power of the engine's
+                       processing elements over the op's cycles at ``clock_mhz``
 ``energy_sram_pj``     SRAM bits read and written / 64 x ``sram_read_64b_8kib_pj``; writes are
                        DMA fills and results (partial sums too), reads the engine's operand
                        and partial-sum reads and the results DMA reads out
 ``energy_dram_pj``     DRAM bits / 64 x ``dram_access_64b_low_pj`` (or ``_high_pj``)
-``energy_lut_pj``      table-building adds x ``int8_add_pj`` x (table entry bits / 8)
+``energy_lut_pj``      0: the measured LUT core builds its activation tables itself, so their
+                       energy is part of ``energy_compute_pj`` (at the measured tile's reuse)
 
-An engine whose MAC design has no ``[mac_area]`` entry gets ``nan`` compute energy (and so
-``nan`` totals) and a line in :attr:`Results.notes` naming the missing key: cycles never
-depend on energy data.
+The processing elements are priced alone: an array's operand forwarding and skew registers
+are not in ``energy_compute_pj`` (the 4 x 4 arrays of the energy table show what they add).
+An engine whose design has no measured energy for the stream (not in the committed table,
+and no ``mac_energy`` source that measures it) gets ``nan`` compute energy (and so ``nan``
+totals) and a line in :attr:`Results.notes` naming it: cycles never depend on energy data.
 """
 
 import math
 from dataclasses import dataclass, field
 
+from lowbit.sim import mac_energy as ME
 from lowbit.sim.energy import EnergyData, load_energy
 from lowbit.sim.engine_model import EngineModel, engine_model
 from lowbit.sim.hardware import ArchConfig, HardwareError, load_arch
@@ -75,7 +83,8 @@ def resolve_workload(workload, a_fmt=None, b_fmt=None, **params) -> tuple:
 
 
 def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "rtl",
-        energy=None, dram_energy: str = "low", progress=None, **workload_params) -> Results:
+        energy=None, dram_energy: str = "low", mac_energy=None,
+        energy_stream: str = ME.DEFAULT_STREAM, progress=None, **workload_params) -> Results:
     """Simulate ``workload`` on ``arch``; return :class:`Results`.
 
     ``arch``: an :class:`~lowbit.sim.hardware.ArchConfig`, a TOML path or a preset name.
@@ -85,6 +94,8 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
     ``cycle_convention``: ``rtl`` (lowbit's RTL count), ``scalesim`` or
     ``scalesim_last_index`` (systolic engines only).
     ``energy``: an :class:`~lowbit.sim.energy.EnergyData` or a TOML path (default file).
+    ``mac_energy``: the energy source of the engine's design (:mod:`lowbit.sim.mac_energy`;
+    default the committed table), ``energy_stream`` the operand stream it was measured on.
     ``progress``: called as ``progress(done, total)`` after each distinct op shape.
     """
     arch = arch if isinstance(arch, ArchConfig) else load_arch(arch)
@@ -97,7 +108,12 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
     name, ops = resolve_workload(workload, **params)
     for op in ops:
         model.check_op(op)
-    prices, notes = _prices(model, data, dram_energy)
+    if not isinstance(energy_stream, str) or not energy_stream:
+        raise HardwareError(f"energy_stream must be a stream name such as gaussian, not "
+                            f"{energy_stream!r}")
+    measured = ME.looked_up(mac_energy or ME.table_source(), model.mac_energy_key(),
+                            energy_stream)
+    prices, notes = _prices(arch, model, data, dram_energy, measured, energy_stream)
     shapes = list(dict.fromkeys((op.m, op.k, op.n) for op in ops))
     one = {}
     for i, shape in enumerate(shapes):
@@ -109,33 +125,42 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
     total = {"op": "total", **total}
     used = {k: {"value": data.pj(k), "source": data.constants[k].source}
             for k in prices["keys"]}
-    if model.mac_energy_key() in data.mac_area:
-        used[f"mac_area.{model.mac_energy_key()}"] = dict(data.mac_area[model.mac_energy_key()])
+    if measured is not None:
+        used[f"mac_energy.{measured.design}"] = measured.constant(arch.clock_mhz)
     return Results(arch, name, rows, total, used,
                    {"ideal_memory": ideal_memory, "cycle_convention": cycle_convention,
                     "dram_energy": dram_energy, "energy_file": str(data.path),
+                    "energy_stream": energy_stream,
+                    "mac_energy": getattr(mac_energy or ME.table_source(), "describe",
+                                          "a caller's energy source"),
                     **workload_params}, notes)
 
 
-def _prices(model: EngineModel, data: EnergyData, dram_energy: str) -> tuple:
-    """pJ per MAC, per 64 SRAM bits, per 64 DRAM bits and per table add, and their keys;
-    and the notes (a MAC design the data file cannot price)."""
+def _prices(arch, model: EngineModel, data: EnergyData, dram_energy: str, measured,
+            stream: str) -> tuple:
+    """Dynamic pJ per MAC, the engines' leakage (nW), pJ per 64 SRAM bits and per 64 DRAM
+    bits, and the data file keys used; and the notes (a design without measured energy, a
+    clock above the design's Fmax)."""
     dram_key = f"dram_access_64b_{dram_energy}_pj"
-    keys = ["int8_mul_pj", "int32_add_pj", "sram_read_64b_8kib_pj", dram_key]
-    table_add = 0.0
-    if model.config.kind == "lut":
-        entry_bits = model.a_fmt.bits + math.ceil(math.log2(max(2, model.config.lut_group)))
-        table_add = data.add_pj(entry_bits)
-        keys.append("int8_add_pj")
+    keys = ["sram_read_64b_8kib_pj", dram_key]
     key, notes = model.mac_energy_key(), []
-    if key in data.mac_area:
-        mac = data.mac_pj(key)
+    if measured is not None:
+        mac = measured.dynamic_pj
+        # leakage of every processing element: the measured design does peak_macs_per_cycle
+        leak = measured.leakage_nw * model.peak_macs_per_cycle * arch.engines / \
+            measured.peak_macs_per_cycle
+        if measured.fmax_mhz and arch.clock_mhz > measured.fmax_mhz:
+            notes.append(f"clock_mhz {arch.clock_mhz:g} is above {key}'s Fmax "
+                         f"{measured.fmax_mhz:.0f} MHz (static timing of its netlist): the "
+                         f"design needs pipelining for this clock")
     else:
-        mac = math.nan
-        notes.append(f"no [mac_area] entry {key!r} in {data.path.name}: compute energy is nan "
-                     f"(add the MAC's area_ge from lowbit synth to price it)")
-    return {"mac": mac, "sram64": data.pj(keys[2]), "dram64": data.pj(dram_key),
-            "table_add": table_add, "keys": keys}, notes
+        mac = leak = math.nan
+        notes.append(f"no measured MAC energy for {key!r} on stream {stream!r} in "
+                     f"{ME.DEFAULT_TABLE.name}: compute energy is nan (pass "
+                     f"mac_energy=lowbit.reports.power.mac_energy_source() to measure it; "
+                     f"lowbit sim, the sweeps and the demo do)")
+    return {"mac": mac, "leak_nw": leak, "sram64": data.pj(keys[0]),
+            "dram64": data.pj(dram_key), "keys": keys}, notes
 
 
 def _simulate(arch: ArchConfig, model: EngineModel, shape, ideal_memory, prices) -> dict:
@@ -161,11 +186,12 @@ def _simulate(arch: ArchConfig, model: EngineModel, shape, ideal_memory, prices)
             "dram_write_bytes": plan.dram_write_bits / 8,
             "sram_read_bytes": sram_read / 8, "sram_write_bytes": sram_write / 8,
             "lut_table_adds": plan.lut_adds,
-            "energy_compute_pj": macs * prices["mac"],
+            "energy_compute_pj": macs * prices["mac"] + prices["leak_nw"] * timing.cycles /
+            arch.clock_mhz * 1e-3,  # nW x ns = 1e-6 pJ
             "energy_sram_pj": (sram_read + sram_write) / 64 * prices["sram64"],
             "energy_dram_pj": (plan.dram_read_bits + plan.dram_write_bits) / 64 *
             prices["dram64"],
-            "energy_lut_pj": plan.lut_adds * prices["table_add"],
+            "energy_lut_pj": 0.0,
             "block_shape": "x".join(map(str, plan.block_shape)), "chunks": len(plan.chunks)}
 
 

@@ -5,11 +5,10 @@ replaces it with :func:`load_energy` ``(path)``; every constant must be a table
 ``{ value = <pJ, above 0>, source = "<where it comes from>" }`` whose key ends in ``_pj``, so
 every number in an energy result traces to a line of the file.
 
-A ``[mac_area]`` table prices MACs per design: ``<design name> = { area_ge, macs_per_cycle,
-source }``, keyed by the MAC design's canonical name (:mod:`lowbit.hdl.designs`).
-:meth:`EnergyData.mac_pj` scales the int8 anchor (``int8_mul_pj + int32_add_pj``, an int8 MAC
-into an int32 register) by the design's gate-equivalent area per MAC over that of
-``intmac_int8xint8_int32``: energy per operation taken as proportional to the switched area.
+The cycle model prices SRAM and DRAM with these constants; compute is measured on each
+engine's own netlist (:mod:`lowbit.sim.mac_energy`). The arithmetic anchors stay in the file as
+the published reference the measured MAC energies are compared with (the calibration table,
+:mod:`lowbit.reports.energy_calibration`).
 """
 
 import math
@@ -20,9 +19,7 @@ from pathlib import Path
 from lowbit.errors import LowbitError
 
 DEFAULT_FILE = Path(__file__).with_name("data") / "energy_45nm.toml"
-#: Anchors the model needs; a replacement file must define each of them.
-INT8_MAC_KEY = "intmac_int8xint8_int32"
-#: The ``[mac_area]`` entry other MACs are scaled against.
+#: Anchors a replacement file must define.
 REQUIRED = ("int8_add_pj", "int8_mul_pj", "int32_add_pj", "int32_mul_pj", "fp16_add_pj",
             "fp16_mul_pj", "fp32_add_pj", "fp32_mul_pj", "sram_read_64b_8kib_pj",
             "dram_access_64b_low_pj", "dram_access_64b_high_pj")
@@ -49,21 +46,6 @@ class EnergyData:
     technology: str
     reference: str
     constants: dict
-    mac_area: dict = None
-
-    def mac_pj(self, key: str) -> float:
-        """Energy of one multiply-accumulate of MAC design ``key`` (``[mac_area]``), in pJ."""
-        if key not in self.mac_area:
-            raise EnergyDataError(f"{self.path.name} has no [mac_area] entry {key!r} to price "
-                                  f"this engine's MACs; it has {', '.join(self.mac_area)}")
-        anchor = self.pj("int8_mul_pj") + self.pj("int32_add_pj")
-        ref, entry = self.mac_area[INT8_MAC_KEY], self.mac_area[key]
-        return anchor * (entry["area_ge"] / entry["macs_per_cycle"]) / (
-            ref["area_ge"] / ref["macs_per_cycle"])
-
-    def add_pj(self, bits: int) -> float:
-        """Energy of one ``bits``-wide integer add: ``int8_add_pj`` scaled by ``bits / 8``."""
-        return self.pj("int8_add_pj") * bits / 8
 
     def pj(self, key: str) -> float:
         """The value of constant ``key`` in pJ."""
@@ -103,28 +85,8 @@ def load_energy(path=None) -> EnergyData:
     missing = [k for k in REQUIRED if k not in constants]
     if missing:
         raise EnergyDataError(f"{path.name} lacks energy constants {', '.join(missing)}")
+    if "mac_area" in data:
+        raise EnergyDataError(f"{path.name} has a [mac_area] table: MAC energy is measured on "
+                              f"each design's netlist now (lowbit.sim.mac_energy); remove it")
     return EnergyData(path, str(meta.get("technology", "")), str(meta.get("reference", "")),
-                      constants, _mac_area(path, data.get("mac_area", {})))
-
-
-_MAC_FIELDS = {"area_ge", "macs_per_cycle", "source"}
-
-
-def _mac_area(path, table) -> dict:
-    """Check the ``[mac_area]`` table: every entry complete, areas and rates above 0."""
-    if not isinstance(table, dict) or INT8_MAC_KEY not in table:
-        raise EnergyDataError(f"{path.name} needs a [mac_area] table with {INT8_MAC_KEY!r}, the "
-                              f"entry other MACs are scaled against")
-    for key, entry in table.items():
-        where = f"{path.name} mac_area.{key}"
-        if not isinstance(entry, dict) or set(entry) != _MAC_FIELDS:
-            raise EnergyDataError(f"{where} must have exactly {', '.join(sorted(_MAC_FIELDS))}, "
-                                  f"not {entry!r}")
-        for name in ("area_ge", "macs_per_cycle"):
-            v = entry[name]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or \
-                    not math.isfinite(v) or v <= 0:
-                raise EnergyDataError(f"{where} {name} must be a number above 0, not {v!r}")
-        if not isinstance(entry["source"], str) or not entry["source"].strip():
-            raise EnergyDataError(f"{where} source must name where the value comes from")
-    return dict(table)
+                      constants)

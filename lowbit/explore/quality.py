@@ -8,16 +8,15 @@ Two measurements, both on codes through :mod:`lowbit.golden` (never float emulat
   ``golden.gemm`` with the point's accumulator; SQNR (dB) and max absolute error against the
   float64 product.
 * :func:`mlp_accuracy`: a 64-32-10 ReLU MLP trained in float64 NumPy on scikit-learn's bundled
-  8x8 digits (seeded, the same weights every run), evaluated on the held-out third with
-  weights and activations quantized and both layers run through ``golden.gemm``.
+  8x8 digits (seeded, the same weights every run: :mod:`lowbit.reports.digits_mlp`), evaluated
+  on the held-out third with weights and activations quantized and both layers run through
+  ``golden.gemm``.
 
 Element formats are lowbit format names (``int8``, ``fp8_e4m3``, ``mxfp4``, ``nvfp4``, ...) or
 ``lut2``: 2-bit offset weights through the LUT GEMM (``golden.lut_gemm``, groups of
 ``lut_group``) with int8 activations. Scalar formats take one absmax (posits: rms) scale per
 tensor; block formats carry their own scales (blocked along K).
 """
-
-from functools import lru_cache
 
 import numpy as np
 
@@ -26,6 +25,7 @@ from lowbit.explore.axes import LUT_FORMAT
 from lowbit.explore.metric import na
 from lowbit.golden import accumulators, formats, gemm, lut_gemm, metrics, tensors
 from lowbit.golden.quantize import default_scaling, tensor_scale
+from lowbit.reports import digits_mlp
 
 
 class QualityError(LowbitError, ValueError):
@@ -175,36 +175,10 @@ def gemm_quality(a_fmt, b_fmt, accumulator="fp32", k=512, tokens=32, n=32, seed=
             "max_abs_error": float(metrics.max_abs_error(ref, got))}
 
 
-@lru_cache(maxsize=1)
-def _digits_mlp():
-    """Digits split 2/3 train, 1/3 test (seeded), and a 64-32-10 MLP trained on it (float64)."""
-    from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
-    data = load_digits()
-    x, y = data.data / 16.0, data.target
-    rng = np.random.default_rng(0)
-    order = rng.permutation(len(y))
-    cut = 2 * len(y) // 3
-    tr, te = order[:cut], order[cut:]
-    w1 = rng.standard_normal((64, 32)) * np.sqrt(2 / 64)
-    w2 = rng.standard_normal((32, 10)) * np.sqrt(2 / 32)
-    onehot = np.eye(10)[y[tr]]
-    for _ in range(300):  # full-batch gradient descent on softmax cross-entropy
-        h = np.maximum(x[tr] @ w1, 0)
-        logits = h @ w2
-        p = np.exp(logits - logits.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        g = (p - onehot) / len(tr)
-        gw2 = h.T @ g
-        gw1 = x[tr].T @ ((g @ w2.T) * (h > 0))
-        w1 -= 0.5 * gw1
-        w2 -= 0.5 * gw2
-    return x[te], y[te], w1, w2
-
-
 def mlp_accuracy(a_fmt, b_fmt, accumulator="fp32", lut_group=4) -> dict:
     """Test accuracy of the digits MLP with both layers quantized (``mlp_accuracy``), and the
     float64 model's (``mlp_accuracy_fp64``) for reference."""
-    x, y, w1, w2 = _digits_mlp()
+    x, y, w1, w2 = digits_mlp.trained()
     reference = float(np.mean(np.argmax(np.maximum(x @ w1, 0) @ w2, 1) == y))
     h = np.maximum(quantized_matmul(x, w1, a_fmt, b_fmt, accumulator, lut_group), 0)
     logits = quantized_matmul(h, w2, a_fmt, b_fmt, accumulator, lut_group)
