@@ -1,7 +1,9 @@
 """Which element format for LLM decode? int8, fp8, MX (fp8, int8, fp4), NVFP4 and 2-bit LUT
-weights: GEMM SQNR on outlier-channel activations, digits-MLP accuracy, MAC area (Yosys) and
-LLaMA-2-7B decode energy per token (SimPy; the weight GEMMs, which is what the weight format
-changes and all a LUT core runs), with the Pareto front of energy against SQNR.
+weights: GEMM SQNR on outlier-channel activations, digits-MLP accuracy, MAC area (Yosys), energy
+per MAC measured by switching activity on each MAC's own netlist (Gaussian operands with outlier
+channels), and LLaMA-2-7B decode energy per token (SimPy, its compute priced by that measured
+energy; the weight GEMMs, which is what the weight format changes and all a LUT core runs),
+with the Pareto front of energy against SQNR.
 
 Run: ``lowbit sweep examples/formats_llm_decode.py`` (``make demo`` runs the ``small`` variant
 of this file: ``LOWBIT_SWEEP_SMALL=1``).
@@ -53,10 +55,11 @@ sweep = Sweep(
     title="Formats for LLM decode: quality, area and energy per token",
     space=Space({"format": list(FORMATS), "rows": [16] if SMALL else [16, 32],
                  "k": 256 if SMALL else 1024, "attention": False}, derive=expand),
-    stages=("gemm", "mlp", "area", "sim"),
+    stages=("gemm", "mlp", "area", "energy", "sim"),
     metrics=(bits_per_weight, formats_of),
     objectives={"energy_per_token_uj": "min", "sqnr_db": "max"},
     plots=[("array_area_ge", "sqnr_db", "format"),
+           ("mac_pj", "sqnr_db", "format"),
            ("energy_per_token_uj", "mlp_accuracy", "format"),
            ("weight_bits", "energy_per_token_uj", "format")],
 )

@@ -184,8 +184,8 @@ def decode_energy(out, console) -> dict:
     from lowbit.reports.tables import markdown_table
 
     rows = decode_energy_rows()
-    title = ("Energy of one LLaMA-2-7B decode token (batch 1, weight GEMMs; 45 nm Horowitz "
-             "anchors, MAC energy scaled by lowbit's gate-equivalent area)")
+    title = ("Energy of one LLaMA-2-7B decode token (batch 1, weight GEMMs; MAC energy measured "
+             "on each design's NanGate45 netlist, Gaussian stream; SRAM/DRAM Horowitz 45 nm)")
     console.print(rows_table(title, rows, COLUMNS, right=COLUMNS[1:-1]))
     constants = {k: v for r in rows for k, v in r["energy_constants"].items()}
     text = (f"# {title}\n\n" + markdown_table(rows, COLUMNS) +

@@ -8,8 +8,10 @@ of MXFP4 block-dot PEs (fp32 accumulator), and a 2-bit-weight LUT core (int8 act
 groups of 4, 32x64 tile). Memory is the same for all: 800 MHz, A/B/C SRAM 256/256/128 KiB,
 25.6 GB/s DRAM with 100 ns latency, double buffering.
 
-Every energy column traces to the data file: :attr:`lowbit.sim.Results.energy_constants`
-lists the keys used, with values and sources, per row.
+Compute energy is each engine's design measured by switching activity on its own netlist (the
+committed table ``sim/data/mac_energy_nangate45.toml``, Gaussian stream, leakage at 800 MHz);
+SRAM and DRAM are the Horowitz 45 nm anchors. Every energy column traces to a data file:
+:attr:`lowbit.sim.Results.energy_constants` lists the keys used, with values and sources.
 """
 
 import dataclasses
@@ -41,7 +43,7 @@ def decode_energy_rows(context: int = 1024) -> list:
         arch = ArchConfig(f"decode-{name}", engine=engine, **MEMORY)
         res = run(arch, "llama2-7b-decode", batch=1, context=context, attention=False)
         t = res.total
-        mac_key = next(k for k in res.energy_constants if k.startswith("mac_area."))
+        mac_key = next(k for k in res.energy_constants if k.startswith("mac_energy."))
         rows.append({
             "format": name, "mac_pj": t["energy_compute_pj"] / t["macs"],
             "pj_per_mac_all_in": t["energy_pj"] / t["macs"],
@@ -49,6 +51,6 @@ def decode_energy_rows(context: int = 1024) -> list:
             **{f"{k}_uj": t[f"energy_{k}_pj"] / 1e6 for k in ENERGY_KINDS},
             "dram_mb_per_token": (t["dram_read_bytes"] + t["dram_write_bytes"]) / 1e6,
             "ms_per_token": t["time_us"] / 1e3, "bound": t["bound"], "macs": t["macs"],
-            "mac_area_key": mac_key, "energy_constants": res.energy_constants,
+            "mac_energy_key": mac_key, "energy_constants": res.energy_constants,
             "arch": dataclasses.asdict(arch)})
     return rows

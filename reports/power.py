@@ -24,6 +24,7 @@ settings, :data:`ENERGY_VERSION`), so the same question costs a file read the se
 for anything else.
 """
 
+import functools
 import hashlib
 import json
 import time
@@ -43,7 +44,7 @@ ENERGY_VERSION = 1
 #: Lanes (independent streams) and elements along K of a measurement, by kind of design: MAC
 #: units 512 lanes of one 256-product dot product; block dot units 256 lanes of 1,024
 #: elements (32 blocks); engines 64 lanes, each a GEMM of the engine's natural output tile
-#: by K = 256 (about 130,000 to 520,000 MACs per measurement).
+#: (:func:`lane_tile`) by K = 256 (about 130,000 to 1,000,000 MACs per measurement).
 DEFAULTS = {"mac": (512, 256), "block": (256, 1024), "engine": (64, 256)}
 
 
@@ -122,22 +123,30 @@ def _kind(spec) -> str:
     return "block" if isinstance(spec, designs.MxDotSpec) else "mac"
 
 
-def _tile(spec) -> tuple:
-    """``(M, N)`` of each lane's GEMM: the engine's natural output tile, a MAC's one output."""
+def lane_tile(spec) -> tuple:
+    """``(M, N)`` of each lane's GEMM: the engine's natural output tile (a weight-stationary
+    array streams ``8 x rows`` rows of A past each weight tile, so that preloading and
+    draining it are a fraction of the work, as in a real GEMM), a MAC's one output."""
     if isinstance(spec, designs.EngineSpec):
         tm, _, tn = spec.prototype.natural_tile
+        if isinstance(spec, designs.SystolicSpec) and spec.dataflow == "ws":
+            tm *= 8
         return tm, tn
     return 1, 1
 
 
-def _stream_formats(spec) -> tuple:
-    """The formats a stream for ``spec`` is made of (a LUT core's weights: ``int{b}``)."""
+def stream_formats(spec, mode: int = 0) -> tuple:
+    """The ``(a, b)`` formats a stream for ``spec`` is made of (a LUT core's weights:
+    ``int{b}``; a SimdMac's: those of its mode ``mode``)."""
     from lowbit.golden import formats as F
 
     if isinstance(spec, designs.LutCoreSpec):
         return spec.act, F.get(f"int{spec.weight_bits}")
     if isinstance(spec, designs.SimdMacSpec):
-        return None  # chosen by the mode
+        modes = spec.prototype.modes
+        if not 0 <= mode < len(modes):
+            raise PowerError(f"{spec.name} mode must be 0 to {len(modes) - 1}, not {mode}")
+        return modes[mode].a_fmt, modes[mode].b_fmt
     return spec.a_fmt, spec.b_fmt
 
 
@@ -153,7 +162,6 @@ def measure(design, stream: str = "gaussian", *, clock_mhz="fmax", liberty=None,
     ``lanes``/``k``: independent streams and elements along K (defaults :data:`DEFAULTS`);
     ``mode``: a SimdMac's mode."""
     from lowbit.reports import synthesis, timing
-    from lowbit.reports.netlist import read_netlist
 
     spec = designs.get(design) if isinstance(design, str) else design
     if not isinstance(spec, designs.DesignSpec):
@@ -164,19 +172,11 @@ def measure(design, stream: str = "gaussian", *, clock_mhz="fmax", liberty=None,
     if isinstance(lanes, bool) or not isinstance(lanes, int) or lanes < 64 or lanes % 64:
         raise PowerError(f"lanes must be a positive multiple of 64, not {lanes!r}")
     clock = _check_clock(clock_mhz)
-    formats = _stream_formats(spec)
-    if formats is None:
-        sm = spec.prototype.modes[mode] if 0 <= mode < len(spec.prototype.modes) else None
-        if sm is None:
-            raise PowerError(f"{spec.name} mode must be 0 to {len(spec.prototype.modes) - 1}, "
-                             f"not {mode}")
-        formats = (sm.a_fmt, sm.b_fmt)
-    m, n = _tile(spec)
+    formats = stream_formats(spec, mode)
+    m, n = lane_tile(spec)
     source = _stream(stream, arrays, formats, k, lanes * m, lanes * n, seed)
-    target = "liberty" if liberty is not None else "generic"
-    synthesis.synth(spec, [] if liberty is not None else ["generic"], liberty=liberty,
-                    cache_dir=cache_dir, timing=False)
-    folder = synthesis.work_folder(spec, target, liberty=liberty, cache_dir=cache_dir)
+    folder = _synthesized(spec, None if liberty is None else str(liberty),
+                          None if cache_dir is None else str(cache_dir))
     lib_copy = folder / synthesis.LIBERTY_COPY if liberty is not None else None
     report = timing.time_folder(folder, lib_copy)
     fmax = report.fmax_mhz if report.ffs and report.delay_ps else None
@@ -196,7 +196,7 @@ def measure(design, stream: str = "gaussian", *, clock_mhz="fmax", liberty=None,
     start = time.perf_counter()
     stored = _read(path) if cache else None
     if stored is None:
-        stored = _simulate(spec, folder, lib_copy, source, lanes, m, n, mode, read_netlist)
+        stored = _simulate(spec, folder, lib_copy, source, lanes, m, n, mode)
         stored["seconds"] = round(time.perf_counter() - start, 3)
         if cache:
             write_atomic(path, json.dumps(stored, indent=1) + "\n")
@@ -207,6 +207,35 @@ def measure(design, stream: str = "gaussian", *, clock_mhz="fmax", liberty=None,
                         float(spec.peak_macs_per_cycle), parts, energy, stored["technology"],
                         stored["source"], settings, str(path) if cache else "",
                         stored.get("seconds", 0.0))
+
+
+@functools.lru_cache(maxsize=64)
+def _synthesized(spec, liberty, cache_dir) -> Path:
+    """The synthesis work folder of ``spec`` (synthesized once per process: exporting a large
+    engine's Verilog to find its cache entry takes seconds)."""
+    from lowbit.reports import synthesis
+
+    target = "liberty" if liberty is not None else "generic"
+    synthesis.synth(spec, [] if liberty is not None else ["generic"], liberty=liberty,
+                    cache_dir=cache_dir, timing=False)
+    return synthesis.work_folder(spec, target, liberty=liberty, cache_dir=cache_dir)
+
+
+@functools.lru_cache(maxsize=4)
+def _prepared(folder: Path, liberty) -> tuple:
+    """``(program, prices)`` of the netlist in ``folder`` (compiled once per process)."""
+    from lowbit.reports.netlist import read_netlist
+
+    if liberty is not None:
+        from lowbit.reports.liberty import read_liberty
+        from lowbit.reports.timing import LibertyKinds
+
+        library = read_liberty(liberty)
+        nl = read_netlist(folder, LibertyKinds(library))
+        return (activity.compile_netlist(nl, activity.liberty_functions(library, nl)),
+                switching_energy.liberty_prices(nl, library))
+    nl = read_netlist(folder)
+    return activity.compile_netlist(nl), switching_energy.generic_prices(nl)
 
 
 def _check_clock(clock_mhz):
@@ -259,34 +288,23 @@ def _read(path):
         return None  # missing or damaged: measured again
 
 
-def _simulate(spec, folder, liberty, source, lanes, m, n, mode, read_netlist) -> dict:
+def _simulate(spec, folder, liberty, source, lanes, m, n, mode) -> dict:
     """One simulation: the stored form of its :class:`DynamicEnergy` and labels."""
-    if liberty is not None:
-        from lowbit.reports.liberty import read_liberty
-        from lowbit.reports.timing import LibertyKinds
-
-        library = read_liberty(liberty)
-        nl = read_netlist(folder, LibertyKinds(library))
-        prices = switching_energy.liberty_prices(nl, library)
-        program = activity.compile_netlist(nl, activity.liberty_functions(library, nl))
-    else:
-        nl = read_netlist(folder)
-        prices = switching_energy.generic_prices(nl)
-        program = activity.compile_netlist(nl)
+    program, prices = _prepared(folder, liberty)
     protocol = stimulus.stimulus_for(spec, source.lanes(lanes, m, n), mode=mode)
     act = activity.simulate(program, protocol.stimulus)
     energy = switching_energy.dynamic_energy(act, prices)
+    nets = act.netlist.n_nets
     return {"energy": asdict(energy), "operation": protocol.operation,
             "macs_per_operation": protocol.macs_per_operation,
             "technology": prices.technology, "source": prices.source,
-            "toggle_rate": float(act.toggles.sum() / max(1, act.cycles * act.lanes *
-                                                          nl.n_nets))}
+            "toggle_rate": float(act.toggles.sum() / max(1, act.cycles * act.lanes * nets))}
 
 
 def mac_energy_source(table=None, **settings):
     """The cycle model's energy source (:mod:`lowbit.sim.mac_energy`): the committed table
     (or ``table``), else a measurement of the design on that stream (cached; ``settings``
-    go to :func:`measure`)."""
+    go to :func:`measure`); None for a design no stimulus protocol drives."""
     from lowbit.sim.mac_energy import table_source
 
     from_table = table_source(table)
@@ -295,6 +313,20 @@ def mac_energy_source(table=None, **settings):
         found = from_table(design, stream)
         if found is not None:
             return found
-        return measure(design, stream, **settings).measured_mac()
+        try:
+            return measure(design, stream, **settings).measured_mac()
+        except stimulus.StimulusError:
+            return None
     lookup.describe = f"{from_table.describe}, else measured on demand (lowbit.reports.power)"
     return lookup
+
+
+def breakdown_plot(reports, path, title=None, label_key="stream"):
+    """An energy breakdown plot: stacked bars of pJ per MAC by part, one bar per report
+    (labelled by its ``label_key`` column: the stream, or the design)."""
+    from lowbit.reports.plots import stacked_bars
+
+    rows = [r.row() for r in reports]
+    title = title or f"{reports[0].design}: energy per MAC by part ({reports[0].technology})"
+    return stacked_bars(rows, [[f"{p}_pj_per_mac" for p in PARTS]], ["pJ per MAC"], path,
+                        title, label_key=label_key)

@@ -96,7 +96,7 @@ class Protocol:
 class OperationStimulus(Stimulus):
     """One operation per cycle on fixed-schedule ports: ``data`` ``{port: (T, width, W)}``,
     ``valid`` high for ``T`` cycles, ``clear`` on every ``run``-th, then ``drain`` idle
-    cycles (data held); ``constants`` ``{port: int}`` held throughout."""
+    cycles (data held); ``constants`` ``{port: (value, width)}`` held throughout."""
 
     def __init__(self, data: dict, run: int, drain: int, constants=None, operations=None):
         first = next(iter(data.values()))
@@ -105,8 +105,8 @@ class OperationStimulus(Stimulus):
         self.operations = self.cycles if operations is None else operations
         ones = np.full((1, self.words), ~np.uint64(0))
         self._one, self._zero = ones, np.zeros((1, self.words), np.uint64)
-        self._constants = {p: int_planes([v] * (self.words * WORD), _width(v))
-                           for p, v in (constants or {}).items()}
+        self._constants = {p: int_planes([v] * (self.words * WORD), width)
+                           for p, (v, width) in (constants or {}).items()}
 
     def cycle(self, t, before):
         if t >= self.cycles + self.drain:
@@ -118,10 +118,6 @@ class OperationStimulus(Stimulus):
         for p, v in self._constants.items():
             out[p] = v
         return out
-
-
-def _width(value: int) -> int:
-    return max(1, int(value).bit_length())
 
 
 class EngineStimulus(Stimulus):
@@ -256,7 +252,10 @@ def _simd(spec, operands, mode) -> Protocol:
         pa |= (a[:, :, lane] & ((1 << a_bits) - 1)) << a_lo
         pb |= (b[:, :, lane] & ((1 << b_bits) - 1)) << b_lo
     data = {"a": planes(pa, 16), "b": planes(pb, 8)}
-    stim = OperationStimulus(data, K, spec.latency + 1, constants={"mode": mode},
+    from lowbit.hdl.gemm_engine import port_width
+
+    stim = OperationStimulus(data, K, spec.latency + 1,
+                             constants={"mode": (mode, port_width(spec.prototype, "mode"))},
                              operations=runs * K * L)
     return Protocol(stim, "MAC", 1)
 

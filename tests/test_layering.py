@@ -12,7 +12,7 @@ verify   ``verify/`` (``lowbit.verify``)                         hdl, golden
 sim      ``sim/`` (``lowbit.sim``)                               hdl, golden
 reports  ``reports/`` (``lowbit.reports``)                       sim, hdl, golden
 top      ``lowbit.cli``, ``explore``, ``demo``, ``format_study``,  everything
-         ``terminal``
+         ``terminal``, ``toggle_coverage``
 =======  ======================================================  ==========================
 
 Every floor may use the ground floor. ``lowbit/`` holds the ground floor and the top floor
@@ -28,7 +28,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUND = {"lowbit.errors", "lowbit.paths", "lowbit.state_files", "lowbit.tool_runs"}
-TOP = {"lowbit.cli", "lowbit.explore", "lowbit.demo", "lowbit.format_study", "lowbit.terminal"}
+TOP = {"lowbit.cli", "lowbit.explore", "lowbit.demo", "lowbit.format_study", "lowbit.terminal",
+       "lowbit.toggle_coverage"}
 ALLOWED = {
     "golden": {"lowbit.golden"},
     "hdl": {"lowbit.golden", "lowbit.hdl"},

@@ -6,6 +6,9 @@
 ``lowbit regress [--quick|--full]``         RTL units against golden on Verilator
 ``lowbit synth UNIT|FILE.v [--param k=v ...] [--target T ...] [--liberty FILE] [--out DIR]``
 ``lowbit synth --all [--write-baselines]``  the standard catalogue (see :mod:`lowbit.reports`)
+``lowbit power DESIGN [--stream NAME|FILE.npz] [--clock-mhz F|fmax] [--liberty FILE] [--out DIR]``
+                                            energy per operation from the netlist's switching
+                                            activity (see :mod:`lowbit.reports.power`)
 ``lowbit sim --arch FILE|PRESET --workload PRESET|CSV [--batch N] [--out DIR]``
                                             cycles and energy (see :mod:`lowbit.sim`)
 ``lowbit faults UNIT --mode adequacy|resilience [--faults N] [--margin 0.02] [--out DIR]``
@@ -32,15 +35,15 @@ line too (:func:`lowbit.paths.write_failure`). Parallelism is ``--jobs N`` (defa
 import sys
 
 import lowbit
-from lowbit.cli import demo, faults, formats, regress, sim, sweep, synth
+from lowbit.cli import demo, faults, formats, power, regress, sim, sweep, synth
 from lowbit.cli.parsing import Parser, outputs
 from lowbit.errors import LowbitError
 from lowbit.terminal import make_console
 
 EXIT_USAGE = 2
 #: Every command by name, in the order ``lowbit --help`` lists them.
-COMMANDS = {module.NAME: module for module in (formats, regress, synth, sim, faults, sweep,
-                                                demo)}
+COMMANDS = {module.NAME: module for module in (formats, regress, synth, power, sim, faults,
+                                                sweep, demo)}
 
 
 def build_parser() -> Parser:

@@ -81,6 +81,21 @@ def _workload(value):
                         f"{did_you_mean(value, PRESETS)}")
 
 
+def _stream(value):
+    from lowbit.reports.operand_streams import STREAMS
+    if value not in STREAMS:
+        raise AxisError(f"must be one of {', '.join(STREAMS)}, not {value!r}"
+                        f"{did_you_mean(str(value), STREAMS)}")
+
+
+def _clock(value):
+    if value == "fmax":
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1e5:
+        raise AxisError(f"must be fmax or a frequency above 0 and at most 1e5 MHz, not "
+                        f"{value!r}")
+
+
 def _bool(value):
     if not isinstance(value, bool):
         raise AxisError(f"must be true or false, not {value!r}")
@@ -115,6 +130,8 @@ AXES = {a.name: a for a in (
     Axis("batch", 1, "workload batch (tokens per step for decode)"),
     Axis("context", 512, "cached tokens of a decode step"),
     Axis("attention", True, "False keeps the weight GEMMs only (as a LUT engine runs)"),
+    Axis("energy_stream", "gaussian", "operand stream the MAC energy is measured on"),
+    Axis("energy_clock_mhz", "fmax", "clock of the energy stage's leakage: fmax or MHz"),
 )}
 
 _RULES = {
@@ -139,6 +156,8 @@ _RULES = {
     "batch": _int(1, 4096),
     "context": _int(1, 1 << 20),
     "attention": _bool,
+    "energy_stream": _stream,
+    "energy_clock_mhz": _clock,
 }
 
 

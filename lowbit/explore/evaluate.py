@@ -11,12 +11,19 @@ metrics it produces and the axes (:mod:`lowbit.explore.axes`) it reads:
   ``area_per_mac_ge`` (per multiply-accumulate per cycle) and ``array_area_ge``
   (``area_per_mac_ge`` x the engine's peak MACs per cycle as :mod:`lowbit.sim` counts them:
   a systolic array of MX PEs does a block per PE per cycle; the MAC array only, no buffers).
+* ``energy``: the point's MAC design (as ``area``) measured by switching activity on its own
+  netlist (:mod:`lowbit.reports.power`; the committed table when it holds the design, else a
+  cached measurement) for the ``energy_stream`` axis (default ``gaussian``): ``mac_pj`` per
+  MAC and its parts ``mac_datapath_pj``, ``mac_registers_pj``, ``mac_clock_pj``,
+  ``mac_leakage_pj`` (leakage at ``energy_clock_mhz``, default the design's Fmax), and
+  ``mac_fmax_mhz``.
 * ``sim``: the SimPy cycle and energy model (:func:`lowbit.sim.run`) on the point's
   ``workload`` (default ``llama2-7b-decode``, axes ``batch``, ``context`` and ``attention``:
-  False keeps the weight GEMMs only, as a LUT engine runs): ``cycles``,
-  ``energy_pj``, ``energy_per_token_uj``, ``tops``, ``tops_per_w``, ``utilization``. A MAC
-  design the energy data cannot price has its energy metrics n/a, with the cycle model's
-  note as the reason.
+  False keeps the weight GEMMs only, as a LUT engine runs), its compute priced by the same
+  measured energy (``energy_stream``): ``cycles``, ``energy_pj``, ``energy_per_token_uj``,
+  ``tops``, ``tops_per_w``, ``utilization``. A design whose energy cannot be measured (no
+  stimulus protocol for it) has its energy metrics n/a, with the cycle model's note as the
+  reason.
 * ``rtl`` (optional): the point's MAC design on Verilator, golden's ``random`` vector set
   (2,048 operations) through the unmutated netlist of the mutation driver: ``rtl_check`` is
   ``pass`` or the point fails with the first mismatch; n/a for designs other than the scalar
@@ -82,14 +89,36 @@ def area_stage(point: dict) -> dict:
             "array_area_ge": round(per_mac * engine_macs, 1)}
 
 
+def energy_stage(point: dict) -> dict:
+    from lowbit.reports.power import mac_energy_source
+    mac = hardware.mac_design(point)
+    stream = hardware.setting(point, "energy_stream")
+    measured = mac_energy_source()(mac.name, stream)
+    names = STAGES["energy"].metrics
+    if measured is None:
+        return dict.fromkeys(names, na(f"{mac.name}: activity energy has no stimulus "
+                                       f"protocol for its unit"))
+    clock = hardware.setting(point, "energy_clock_mhz")
+    no_fmax = na(f"{mac.name} has no registers, so no Fmax: give energy_clock_mhz")
+    if clock == "fmax":
+        clock = measured.fmax_mhz
+    leak = measured.leakage_pj(clock) if clock else no_fmax
+    return {"mac_pj": measured.dynamic_pj + leak if clock else no_fmax,
+            "mac_datapath_pj": measured.datapath_pj, "mac_registers_pj": measured.registers_pj,
+            "mac_clock_pj": measured.clock_pj, "mac_leakage_pj": leak,
+            "mac_fmax_mhz": measured.fmax_mhz if measured.fmax_mhz is not None else no_fmax}
+
+
 def sim_stage(point: dict) -> dict:
+    from lowbit.reports.power import mac_energy_source
     from lowbit.sim import run
     work = {k: hardware.setting(point, k) for k in ("workload", "batch", "context",
                                                      "attention")}
     arch = hardware.arch(point)
     try:
         res = run(arch, work["workload"], batch=work["batch"], context=work["context"],
-                  attention=work["attention"])
+                  attention=work["attention"], mac_energy=mac_energy_source(),
+                  energy_stream=hardware.setting(point, "energy_stream"))
     except LowbitError as err:
         a, b, acc = hardware.formats_of(point)
         raise hardware.HardwareMapError(
@@ -128,10 +157,13 @@ STAGES = {s.name: s for s in (
     Stage("mlp", mlp_stage, ("mlp_accuracy", "mlp_accuracy_fp64"), _FORMATS + ("lut_group",)),
     Stage("area", area_stage, ("mac_design", "mac_area_ge", "area_per_mac_ge",
                                "array_area_ge"), _FORMATS + _ENGINE),
+    Stage("energy", energy_stage, ("mac_pj", "mac_datapath_pj", "mac_registers_pj",
+                                   "mac_clock_pj", "mac_leakage_pj", "mac_fmax_mhz"),
+          _FORMATS + _ENGINE + ("energy_stream", "energy_clock_mhz")),
     Stage("sim", sim_stage, ("cycles", "energy_pj", "energy_per_token_uj", "tops",
                              "tops_per_w", "utilization", "bound"),
           _FORMATS + _ENGINE + ("dataflow", "clock_mhz", "dram_gbps", "workload", "batch",
-                                "context", "attention")),
+                                "context", "attention", "energy_stream")),
     Stage("rtl", rtl_stage, ("rtl_check", "rtl_operations"), _FORMATS),
 )}
 """Every stage by name, in pipeline order."""

@@ -27,7 +27,7 @@ def run(*args):
     (["formats", "encode", "int8", "1", "--rounding", "up"], "lowbit: error: --rounding must "
      "be one of rne, rna, rtz, rup, rdn, rto, stochastic, not 'up'"),
     (["formats", "encode", "int8", "1", "--overflow", "clip"], "lowbit: error: overflow must be"),
-    (["frobnicate"], "lowbit: error: command must be one of formats, regress, synth, sim, "
+    (["frobnicate"], "lowbit: error: command must be one of formats, regress, synth, power, sim, "
      "faults, sweep, demo, not 'frobnicate'"),
     (["synth", "Multiplier"], "lowbit: error: unknown design 'Multiplier'; design names start "
                               "with intmac, floatmac"),

@@ -405,8 +405,8 @@ UNITS = "IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, AdderTre
         "--rounding must be one of rne, rna, rtz, rup, rdn, rto, stochastic, not 'rnee'; did "
         "you mean 'rne'?")),
     (["synht"], lambda: (
-        "command must be one of formats, regress, synth, sim, faults, sweep, demo, not 'synht'; "
-        "did you mean 'synth'?")),
+        "command must be one of formats, regress, synth, power, sim, faults, sweep, demo, not "
+        "'synht'; did you mean 'synth'?")),
     (["formats", "shw", "int8"], lambda: (
         "formats command must be one of list, show, encode, not 'shw'; did you mean 'show'?")),
     (["sim", "--arch", "edge-int8-32x33", "--workload", "resnet50"], lambda: (
@@ -449,7 +449,7 @@ UNITS = "IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, AdderTre
         "--mode must be one of adequacy, resilience, not 'resilient'; did you mean "
         "'resilience'?")),
     (["frobnicate"], lambda: (
-        "command must be one of formats, regress, synth, sim, faults, sweep, demo, not "
+        "command must be one of formats, regress, synth, power, sim, faults, sweep, demo, not "
         "'frobnicate'")),
 ])
 def test_a_bad_name_is_one_line_with_the_closest_names(args, message, build, capsys):

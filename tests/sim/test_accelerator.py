@@ -1,7 +1,6 @@
 """The SimPy model end to end: bandwidth- and compute-bound ops, exact traffic, stalls by cause,
 energy traceable to the data file, and one clear error for every impossible setting."""
 
-import csv
 import dataclasses
 import math
 
@@ -9,7 +8,7 @@ import pytest
 
 from lowbit import sim
 from lowbit.golden.lut_gemm import LutGemmConfig, op_counts
-from lowbit.sim.energy import load_energy
+from lowbit.sim.mac_energy import load_table
 from lowbit.sim.hardware import HardwareError
 from lowbit.sim.workloads import WorkloadError, llama2_7b_decode, llama2_7b_prefill
 
@@ -102,47 +101,77 @@ def test_lut_precompute_counts_come_from_the_golden_reference():
     row = res.rows[0]
     assert row["lut_table_adds"] == op_counts(M, K, N, LutGemmConfig(2, 4)).table_adds
     assert row["stall_lut_precompute_cycles"] > 0  # 4 adds per cycle is too slow here
-    data = load_energy()
-    assert row["energy_lut_pj"] == pytest.approx(
-        row["lut_table_adds"] * data.pj("int8_add_pj") * (8 + 2) / 8)
-    assert "int8_add_pj" in res.energy_constants
+    # the measured LUT core builds its tables itself: their energy is in compute
+    assert row["energy_lut_pj"] == 0
+    assert "mac_energy.lutcore_w2_g4_int8_2x16_int32" in res.energy_constants
 
 
-def test_energy_is_traceable_to_the_data_file():
-    res = sim.run(_arch(rows=4, cols=4, dataflow="os", a_fmt="fp8_e4m3", b_fmt="fp8_e4m3",
-                        accumulator="fp32"), [sim.GemmOp("g", 64, 64, 64, "fp8_e4m3",
-                                                         "fp8_e4m3")])
-    data, row = load_energy(), res.rows[0]
-    mac = data.mac_area["floatmac_fp8_e4m3xfp8_e4m3_fp32"]
-    int8 = data.mac_area["intmac_int8xint8_int32"]
-    per_mac = (0.2 + 0.1) * mac["area_ge"] / int8["area_ge"]
-    assert row["energy_compute_pj"] == pytest.approx(64 ** 3 * per_mac)
+def test_energy_is_traceable_to_the_data_files():
+    arch = _arch(rows=4, cols=4, dataflow="os", a_fmt="fp8_e4m3", b_fmt="fp8_e4m3",
+                 accumulator="fp32")
+    res = sim.run(arch, [sim.GemmOp("g", 64, 64, 64, "fp8_e4m3", "fp8_e4m3")])
+    row = res.rows[0]
+    mac = load_table()["floatmac_fp8_e4m3xfp8_e4m3_fp32", "gaussian"]
+    # dynamic energy per MAC times MACs, plus 16 PEs' leakage over the op's cycles
+    leakage = 16 * mac.leakage_nw * row["cycles"] / arch.clock_mhz * 1e-3
+    assert row["energy_compute_pj"] == pytest.approx(64 ** 3 * mac.dynamic_pj + leakage)
     dram_bits = 8 * (row["dram_read_bytes"] + row["dram_write_bytes"])
     assert row["energy_dram_pj"] == pytest.approx(dram_bits / 64 * 1300.0)
     sram_bits = 8 * (row["sram_read_bytes"] + row["sram_write_bytes"])
     assert row["energy_sram_pj"] == pytest.approx(sram_bits / 64 * 10.0)
     assert row["energy_pj"] == pytest.approx(sum(row[f"energy_{k}_pj"] for k in
                                                  ("compute", "sram", "dram", "lut")))
-    assert set(res.energy_constants) >= {"int8_mul_pj", "int32_add_pj", "sram_read_64b_8kib_pj",
-                                         "dram_access_64b_low_pj",
-                                         "mac_area.floatmac_fp8_e4m3xfp8_e4m3_fp32"}
+    used = res.energy_constants["mac_energy.floatmac_fp8_e4m3xfp8_e4m3_fp32"]
+    assert set(res.energy_constants) >= {"sram_read_64b_8kib_pj", "dram_access_64b_low_pj"}
+    assert used["stream"] == "gaussian" and used["value"] == mac.dynamic_pj
+    assert used["clock_mhz"] == arch.clock_mhz and used["fmax_mhz"] == mac.fmax_mhz
+    assert used["entry"] == ("mac_energy_nangate45.toml "
+                             "[designs.floatmac_fp8_e4m3xfp8_e4m3_fp32.gaussian]")
+    assert "lowbit activity energy" in used["source"]
     high = sim.run(res.arch, [sim.GemmOp("g", 64, 64, 64, "fp8_e4m3", "fp8_e4m3")],
                    dram_energy="high").rows[0]
     assert high["energy_dram_pj"] == pytest.approx(2 * row["energy_dram_pj"])
 
 
-def test_mac_areas_in_the_data_file_are_the_committed_synthesis_baselines():
-    from lowbit.reports.area_baseline import BASELINE_DIR
-    with open(BASELINE_DIR / "generic.csv", newline="") as f:
-        area = {r["design"]: float(r["area_ge"]) for r in csv.DictReader(f)}
-    for key, entry in load_energy().mac_area.items():
-        assert entry["area_ge"] == area[key], key
+def test_the_stream_picks_the_measured_energy():
+    arch = _arch(rows=4, cols=4, dataflow="os")
+    op = [sim.GemmOp("g", 64, 64, 64)]
+    table = load_table()
+    rows = {s: sim.run(arch, op, energy_stream=s).rows[0] for s in ("sparse", "random")}
+    assert rows["sparse"]["energy_compute_pj"] < rows["random"]["energy_compute_pj"]
+    assert (table["intmac_int8xint8_int32", "sparse"].dynamic_pj <
+            table["intmac_int8xint8_int32", "random"].dynamic_pj)
 
 
-def test_an_unpriced_mac_gives_nan_energy_and_a_note():
+def test_a_design_without_measured_energy_gives_nan_and_a_note():
     res = sim.run(_arch(accumulator="int24"), [sim.GemmOp("g", 8, 8, 8)])
     assert math.isnan(res.total["energy_pj"]) and res.total["cycles"] > 0
-    assert "no [mac_area] entry 'intmac_int8xint8_int24'" in res.notes[0]
+    assert res.notes[0].startswith("no measured MAC energy for 'intmac_int8xint8_int24' on "
+                                   "stream 'gaussian' in mac_energy_nangate45.toml")
+
+
+def test_an_energy_source_prices_designs_outside_the_table():
+    table = load_table()
+    seen = []
+
+    def source(design, stream):  # stands in for lowbit.reports.power.mac_energy_source()
+        seen.append((design, stream))
+        return dataclasses.replace(table["intmac_int8xint8_int32", stream], design=design,
+                                   entry="test source")
+    res = sim.run(_arch(accumulator="int24"), [sim.GemmOp("g", 8, 8, 8)], mac_energy=source)
+    assert seen == [("intmac_int8xint8_int24", "gaussian")]
+    assert math.isfinite(res.total["energy_pj"])
+    # the only note is the clock check (the source's Fmax is the int32 MAC's), none on energy
+    assert res.notes == ["clock_mhz 1000 is above intmac_int8xint8_int24's Fmax 571 MHz (static "
+                         "timing of its netlist): the design needs pipelining for this clock"]
+    assert res.energy_constants["mac_energy.intmac_int8xint8_int24"]["entry"] == "test source"
+
+
+def test_a_clock_above_the_designs_fmax_is_noted():
+    res = sim.run(_arch(rows=4, cols=4, a_fmt="fp8_e4m3", b_fmt="fp8_e4m3",
+                        accumulator="fp32"), [sim.GemmOp("g", 8, 8, 8, "fp8_e4m3", "fp8_e4m3")])
+    assert any("is above floatmac_fp8_e4m3xfp8_e4m3_fp32's Fmax 169 MHz" in n
+               for n in res.notes)
 
 
 def test_results_per_token_and_throughput_units():

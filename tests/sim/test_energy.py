@@ -19,9 +19,7 @@ def test_default_file_has_the_horowitz_anchors_with_sources():
 def _write(tmp_path, body):
     path = tmp_path / "e.toml"
     lines = [f'{k} = {{ value = 1.0, source = "test" }}' for k in REQUIRED]
-    mac = ('[mac_area]\nintmac_int8xint8_int32 = { area_ge = 1.0, macs_per_cycle = 1, '
-           'source = "test" }\n')
-    path.write_text(mac + "[anchors]\n" + "\n".join(lines) + "\n" + body)
+    path.write_text("[anchors]\n" + "\n".join(lines) + "\n" + body)
     return path
 
 
@@ -43,6 +41,15 @@ def test_bad_constants_are_refused(tmp_path, body, message):
     with pytest.raises(EnergyDataError) as info:
         load_energy(_write(tmp_path, body))
     assert message in str(info.value)
+
+
+def test_a_file_still_pricing_macs_by_area_is_refused(tmp_path):
+    path = _write(tmp_path, "")
+    path.write_text(path.read_text() + '[mac_area]\nx = { area_ge = 1.0 }\n')
+    with pytest.raises(EnergyDataError) as info:
+        load_energy(path)
+    assert str(info.value) == ("e.toml has a [mac_area] table: MAC energy is measured on each "
+                               "design's netlist now (lowbit.sim.mac_energy); remove it")
 
 
 def test_missing_constants_and_files(tmp_path):
