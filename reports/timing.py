@@ -558,7 +558,7 @@ class _Engine:
     def _plan_trees(self, pins, b):
         """Buffer trees of the nets with more than ``b`` loads: ``tree_levels`` buffer levels,
         the driver's load becomes the top buffers', stage loads for the buffers."""
-        nl, model = self.nl, self.model
+        nl = self.nl
         fanout = nl.net_fanout.astype(float)
         big = np.flatnonzero(fanout > b)
         self.trees = big
