@@ -558,7 +558,7 @@ class _Engine:
     def _plan_trees(self, pins, b):
         """Buffer trees of the nets with more than ``b`` loads: ``tree_levels`` buffer levels,
         the driver's load becomes the top buffers', stage loads for the buffers."""
-        nl = self.nl
+        nl, model = self.nl, self.model
         fanout = nl.net_fanout.astype(float)
         big = np.flatnonzero(fanout > b)
         self.trees = big
@@ -615,7 +615,7 @@ class _Engine:
                 for c in cols]
 
     def run(self) -> TimingReport:
-        nl, model = self.nl, self.model
+        nl = self.nl
         cell, n_in, n_out, mid, sense, pin = self._arcs()
         n = nl.n_nets
         arr = np.full((2, 2, n), _NEG)  # origin, edge, net
