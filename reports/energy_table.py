@@ -46,13 +46,15 @@ HEADER = """# Energy per MAC of lowbit's designs, measured on their own synthesi
 """
 
 
-def measure_all(names=TABLE_DESIGNS, streams=operand_streams.STREAMS, say=None) -> list:
-    """``power.measure`` of every design on every stream (default settings), in order."""
+def measure_all(names=TABLE_DESIGNS, streams=operand_streams.STREAMS, say=None,
+                cache: bool = True) -> list:
+    """``power.measure`` of every design on every stream (default settings), in order
+    (``cache=False``: simulated again even when a cached measurement exists)."""
     out = []
     for name in names:
         for stream in streams:
             start = time.perf_counter()
-            report = power.measure(name, stream)
+            report = power.measure(name, stream, cache=cache)
             out.append(report)
             if say:
                 say(f"{name} {stream}: {report.per_mac_pj:.4f} pJ/MAC at Fmax "

@@ -114,6 +114,9 @@ def stream(name: str, a_fmt, b_fmt, *, k: int = DEFAULT_K, rows: int = 512, cols
     if name not in STREAMS:
         raise StreamError(f"stream must be one of {', '.join(STREAMS)}, not {name!r}"
                           f"{did_you_mean(str(name), STREAMS)}")
+    for field, value in (("k", k), ("rows", rows), ("cols", cols)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise StreamError(f"stream {field} must be a positive integer, not {value!r}")
     fa, fb = _format("a_fmt", a_fmt), _format("b_fmt", b_fmt)
     if (fa.kind == "block") != (fb.kind == "block"):
         raise StreamError(f"a_fmt and b_fmt must both be block formats or both scalar, not "
