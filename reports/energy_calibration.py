@@ -98,6 +98,29 @@ def calibration_rows(table) -> list:
     return rows
 
 
+def stream_rows(table) -> list:
+    """One row per format of :data:`ORDERING`: pJ per MAC (dynamic + leakage at Fmax) on every
+    stream, and sparse over random (data dependence, measured)."""
+    from lowbit.reports.operand_streams import STREAMS
+
+    rows = []
+    for label, design, _ in ORDERING:
+        row = {"format": label}
+        for s in STREAMS:
+            m = table[design, s]
+            row[s] = m.dynamic_pj + m.leakage_pj(m.fmax_mhz)
+        row["sparse / random"] = row["sparse"] / row["random"]
+        rows.append(row)
+    return rows
+
+
+def stream_markdown(table) -> str:
+    """The per-stream table as Markdown (``docs/energy.md``)."""
+    from lowbit.reports.operand_streams import STREAMS
+
+    return markdown_table(stream_rows(table), ("format", *STREAMS, "sparse / random"))
+
+
 ORDERING_COLUMNS = ("format", "pj_per_mac", "vs_int8", "datapath_pj", "registers_pj",
                     "clock_pj", "leakage_pj", "fmax_mhz", "design")
 CALIBRATION_COLUMNS = ("lowbit unit", "lowbit pJ", "published", "figure", "published pJ",
