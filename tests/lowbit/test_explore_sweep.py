@@ -157,7 +157,7 @@ BAD_FILES = [
     ("bad.toml", "[sweep]\nname='x'\nstage=['gemm']\n[axes]\na_fmt='int8'\n",
      "unknown key 'stage'"),
     ("bad.toml", "[sweep]\nname='x'\nstages=['gemm', 'power']\n[axes]\na_fmt='int8'\n",
-     "stage must be one of gemm, mlp, area, sim, rtl, not 'power'"),
+     "stage must be one of gemm, mlp, area, energy, sim, rtl, not 'power'"),
     ("bad.toml", "[sweep]\nname='x'\n", "needs an [axes] table"),
     ("bad.toml", "[sweep]\nname='x'\n[axes]\nrows=[]\n", "axis rows must have at least one"),
     ("bad.toml", "[sweep\n", "is not valid TOML"),
@@ -289,18 +289,30 @@ def test_a_bad_combination_fails_with_an_error_naming_the_field(point, message):
     assert str(err.value) == message
 
 
-def test_missing_energy_is_na_with_the_reason_and_left_out_of_the_front(tmp_path):
-    """NVFP4 has no [mac_area] energy entry: its energy metrics are n/a with the cycle
-    model's note, it is listed as left out of the Pareto front, the CSV says n/a."""
+def test_missing_energy_is_na_with_the_reason_and_left_out_of_the_front(tmp_path,
+                                                                          monkeypatch):
+    """A design whose energy cannot be measured (here: an energy source that has no entry
+    for NVFP4's dot unit, as for a unit no stimulus protocol drives) has its energy metrics
+    n/a with the cycle model's note, is listed as left out of the Pareto front, and the CSV
+    says n/a. The forked workers inherit the patched source."""
+    from lowbit.reports import power
+    from lowbit.sim.mac_energy import table_source
+
+    def without_nvfp4():
+        table = table_source()
+        return lambda design, stream: None if design == "mxdot_nvfp4_fp32" else table(
+            design, stream)
+    monkeypatch.setattr(power, "mac_energy_source", without_nvfp4)
     sweep = Sweep("energy", Space({"a_fmt": ["int8", "nvfp4"], "k": 64, "tokens": 4, "n": 4,
                                    "attention": False}), ("gemm", "sim"),
                   objectives={"energy_per_token_uj": "min", "sqnr_db": "max"},
                   plots=[("energy_per_token_uj", "sqnr_db", "a_fmt")])
     run = run_sweep(sweep, out=tmp_path, workers=2, progress=False)
     rows = {r["a_fmt"]: r for r in run.rows()}
-    reason = ("energy_pj, energy_per_token_uj, tops_per_w n/a: no [mac_area] entry "
-              "'mxdot_nvfp4_fp32' in energy_45nm.toml: compute energy is nan (add the MAC's "
-              "area_ge from lowbit synth to price it)")
+    reason = ("energy_pj, energy_per_token_uj, tops_per_w n/a: no measured MAC energy for "
+              "'mxdot_nvfp4_fp32' on stream 'gaussian' in mac_energy_nangate45.toml: compute "
+              "energy is nan (pass mac_energy=lowbit.reports.power.mac_energy_source() to "
+              "measure it; lowbit sim, the sweeps and the demo do)")
     assert rows["nvfp4"]["status"] == "ok" and rows["nvfp4"]["notes"] == reason
     assert rows["nvfp4"]["energy_per_token_uj"] is None and rows["nvfp4"]["cycles"] > 0
     assert "notes" not in rows["int8"] and rows["int8"]["energy_per_token_uj"] > 0
@@ -309,7 +321,7 @@ def test_missing_energy_is_na_with_the_reason_and_left_out_of_the_front(tmp_path
     paths = write_report(sweep, run.rows(), tmp_path)
     csv_rows = paths["csv"].read_text().splitlines()
     nv = next(line for line in csv_rows if line.startswith("nvfp4,"))
-    assert ",n/a," in nv and "no [mac_area] entry" in nv
+    assert ",n/a," in nv and "no measured MAC energy" in nv
     page = paths["html"].read_text()
     assert "Left out of the Pareto front: 1 points" in page
     assert "(1 of 2 points not plotted: failed or n/a)" in page
