@@ -318,8 +318,8 @@ BAD_SWEEPS = [  # (axes, keyword arguments, the one-line message)
      "axis 'row' is read by no stage; did you mean 'rows'? (an axis that derive or a user "
      "metric reads goes in extra_axes or @metric(reads=...))"),
     ({**GEMM, "rows": [8, 16]}, {"stages": ("gemm",)},
-     "axis 'rows' is read by stages area, sim, not by this sweep's stages gemm; add the stage "
-     "or remove the axis"),
+     "axis 'rows' is read by stages area, energy, sim, not by this sweep's stages gemm; add the "
+     "stage or remove the axis"),
     ({**GEMM, "workload": "resnet50"}, {"stages": ("gemm",)},
      "axis 'workload' is read by stage sim, not by this sweep's stages gemm; add the stage or "
      "remove the axis"),
@@ -357,8 +357,8 @@ BAD_SWEEPS = [  # (axes, keyword arguments, the one-line message)
      "plot 1 color 'colour' is not an axis, a metric of stages gemm or a metric a user metric "
      "declares (@metric)"),
     (GEMM, {"stages": ("gemm", "gemm")}, "sweep stages: stages repeat a stage: gemm, gemm"),
-    (GEMM, {"stages": ("gem",)}, "sweep stages: stage must be one of gemm, mlp, area, sim, rtl, "
-                                 "not 'gem'; did you mean 'gemm'?"),
+    (GEMM, {"stages": ("gem",)}, "sweep stages: stage must be one of gemm, mlp, area, energy, "
+                                 "sim, rtl, not 'gem'; did you mean 'gemm'?"),
 ]
 
 

@@ -430,20 +430,33 @@ def test_cli_full_disk_mid_sweep_is_one_line_and_keeps_finished_points(tmp_path,
     assert (resumed.skipped, resumed.evaluated) == (2, 6)
 
 
+PRICED_SWEEP = """
+from lowbit.explore import Space, Sweep, metric, na
+
+
+@metric("pj_per_token", reads=("a_fmt",))
+def priced(point, metrics):
+    if point["a_fmt"] == "nvfp4":
+        return {"pj_per_token": na("no price for nvfp4 in this sweep")}
+    return {"pj_per_token": 1.0}
+
+
+sweep = Sweep(name="energy", space=Space({"a_fmt": ["int8", "nvfp4"], "k": 64, "tokens": 4,
+                                          "n": 4}), stages=("gemm",), metrics=(priced,),
+              objectives={"pj_per_token": "min", "sqnr_db": "max"})
+"""
+
+
 def test_cli_jobs_fresh_and_left_out_points(tmp_path):
     """--jobs (--workers is the old hidden spelling), --fresh, and the line per point the
     Pareto front leaves out."""
-    toml = tmp_path / "energy.toml"
-    toml.write_text("[sweep]\nname='energy'\nstages=['gemm', 'sim']\n[axes]\n"
-                    "a_fmt=['int8', 'nvfp4']\nk=64\ntokens=4\nn=4\nattention=false\n"
-                    "[objectives]\nenergy_per_token_uj='min'\nsqnr_db='max'\n")
+    toml = tmp_path / "energy.py"  # a user metric n/a for one point (every MAC has energy)
+    toml.write_text(PRICED_SWEEP)
     r = _cli(toml, "--out", tmp_path, "--jobs", "2")
     assert r.returncode == 0, r.stderr
     assert "2 points evaluated now, 0 already done, 0 failed" in r.stdout
-    assert ("left out of the Pareto front: a_fmt=nvfp4, k=64, tokens=4, n=4, attention=False: "
-            "energy_per_token_uj n/a (energy_pj, energy_per_token_uj, tops_per_w n/a: no "
-            "[mac_area] entry 'mxdot_nvfp4_fp32' in energy_45nm.toml: compute energy is nan "
-            "(add the MAC's area_ge from lowbit synth to price it))\n") in r.stdout
+    assert ("left out of the Pareto front: a_fmt=nvfp4, k=64, tokens=4, n=4: pj_per_token n/a "
+            "(pj_per_token n/a: no price for nvfp4 in this sweep)\n") in r.stdout
     r = _cli(toml, "--out", tmp_path, "--workers", "1", "--fresh")
     assert r.returncode == 0 and "2 points evaluated now, 0 already done" in r.stdout
     r = _cli("--help")
@@ -452,10 +465,13 @@ def test_cli_jobs_fresh_and_left_out_points(tmp_path):
 
 def test_area_and_cycles_take_any_float_accumulator(monkeypatch):
     """The accumulator-width example: a FloatMac accumulating in fp_e8m10 has an area and
-    cycles; the energy data has no entry for it, so its energy is n/a with the reason (Yosys
-    stubbed: this is about which settings the stages accept)."""
+    cycles; the energy table has no entry for it, so with no measurement on demand its energy
+    is n/a with the reason (Yosys stubbed: this is about which settings the stages accept)."""
+    from lowbit.sim.mac_energy import table_source
+
     monkeypatch.setattr("lowbit.reports.synthesis.synth",
                         lambda design, targets, **kw: [{"area_ge": 1000.0}])
+    monkeypatch.setattr("lowbit.reports.power.mac_energy_source", table_source)
     out = evaluate({"a_fmt": "fp8_e4m3", "accumulator": "fp_e8m10"}, ("area",))
     assert out["mac_area_ge"] == 1000.0 and out["array_area_ge"] == 256000.0
     sim = evaluate({"a_fmt": "fp8_e4m3", "accumulator": "fp_e8m10"}, ("sim",))
