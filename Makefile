@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sim.py
 	$(BIN)/python benchmarks/bench_prefix_dot.py
 	$(BIN)/python benchmarks/bench_timing.py
+	$(BIN)/python benchmarks/bench_activity.py
 
 clean:
 	rm -rf build

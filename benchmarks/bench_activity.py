@@ -17,7 +17,8 @@ For each design (generic target, synthesized first if the cache lacks it, not ti
 No assertions: numbers to read and record. The aim (issue 23): at least 1M MAC-cycles/s on
 a 2-core machine, so a 100,000-operation estimate takes under a second.
 
-Usage: ``python benchmarks/bench_activity.py [--repeats 3]``.
+Usage: ``python benchmarks/bench_activity.py [--repeats 3] [--design NAME ...]`` (default both
+designs; the array's Verilator build takes minutes on a loaded machine).
 """
 
 import argparse
@@ -53,6 +54,8 @@ def _run(spec, program, lanes):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--design", action="append", choices=[c[0] for c in CASES],
+                        help="only these designs (repeatable)")
     args = parser.parse_args()
     console = Console(width=150)
     table = Table(title="switching activity: MAC-cycles per second (NanGate 45 nm generic "
@@ -62,6 +65,8 @@ def main():
         table.add_column(col, justify="left" if col == "design" else "right")
     notes = []
     for name, lane_counts, (est_lanes, est_k) in CASES:
+        if args.design and name not in args.design:
+            continue
         spec = designs.get(name)
         synthesis.synth(spec, ["generic"], timing=False)
         folder = synthesis.work_folder(spec)
@@ -77,8 +82,8 @@ def main():
                      f"(one lane, {act1.cycles} cycles incl. process start and file I/O; "
                      f"build {harness.build_seconds:.0f} s, not timed)")
         for lanes in lane_counts:
-            t_sim, _ = best_of(lambda: _run(spec, program, lanes)[0], args.repeats)
-            _, act, _ = _run(spec, program, lanes)
+            runs = [_run(spec, program, lanes) for _ in range(args.repeats)]
+            t_sim, act = min(r[0] for r in runs), runs[-1][1]  # the simulation alone
             rate = act.operations * act.lanes / t_sim
             table.add_row(name, f"{program.nodes:,}", str(program.depth), f"{t_compile:.3f}",
                           str(lanes), str(act.cycles), f"{t_sim:.3f}", f"{rate:,.0f}",
