@@ -88,3 +88,17 @@ def test_a_lut_engine_takes_no_pe_stages():
                    HardwareError,
                    "engine pe_stages applies to systolic and adder_tree engines (their MACs), "
                    "not kind 'lut'; leave it 1, not 2")
+
+
+def test_sim_cli_runs_at_the_mac_designs_fmax(capsys, tmp_path):
+    from lowbit import cli
+
+    fmax = pipelining.fmax_mhz(MAC)  # edge-int8-32x32's PE
+    assert cli.main(["sim", "--arch", "edge-int8-32x32", "--workload", "llama2-7b-decode",
+                     "--clock-mhz", "fmax", "--out", str(tmp_path / "a")]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"clock: Fmax of {MAC}, {fmax:.1f} MHz" in out and f"at {fmax:g} MHz" in out
+    assert cli.main(["sim", "--arch", "edge-int8-32x32", "--workload", "llama2-7b-decode",
+                     "--clock-mhz", "fast", "--out", str(tmp_path / "b")]) == 2
+    assert capsys.readouterr().err == ("lowbit: error: --clock-mhz must be a number of MHz or "
+                                       "fmax, not 'fast'\n")
