@@ -60,7 +60,9 @@ def timed(design, *, liberty=None, cache_dir=None) -> timing.TimingReport:
 
 @functools.lru_cache(maxsize=256)
 def _timed(name, liberty, cache_dir):
-    return timing.time_design(designs.get(name), liberty, cache_dir=cache_dir)
+    from lowbit.reports.catalogue import design_of  # Verilog cached by name
+
+    return timing.time_design(design_of(designs.get(name)), liberty, cache_dir=cache_dir)
 
 
 def fmax_mhz(design, *, liberty=None, cache_dir=None) -> float:
