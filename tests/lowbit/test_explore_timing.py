@@ -102,3 +102,19 @@ def test_sim_cli_runs_at_the_mac_designs_fmax(capsys, tmp_path):
                      "--clock-mhz", "fast", "--out", str(tmp_path / "b")]) == 2
     assert capsys.readouterr().err == ("lowbit: error: --clock-mhz must be a number of MHz or "
                                        "fmax, not 'fast'\n")
+
+
+def test_the_pipeline_stages_example_runs_each_point_at_its_fmax(tmp_path):
+    """examples/pipeline_stages.toml: int8 and FP8 MACs at 1 to 3 stages, each array at its
+    MAC's Fmax; every point ok, its clock its MAC's Fmax, its latency its stages."""
+    from pathlib import Path
+
+    from lowbit.explore import load_sweep, run_sweep
+
+    sweep = load_sweep(Path(__file__).parents[2] / "examples" / "pipeline_stages.toml")
+    rows = run_sweep(sweep, out=tmp_path, workers=1, progress=False).rows()
+    assert len(rows) == 6 and {r["status"] for r in rows} == {"ok"}
+    for r in rows:
+        assert r["latency"] == r["stages"]
+        assert r["sim_clock_mhz"] == pytest.approx(1e6 / r["delay_ps"], rel=1e-4)
+        assert r["mac_design"].endswith("" if r["stages"] == 1 else f"_s{r['stages']}")
