@@ -5,9 +5,10 @@ buffers for A, B and C (:class:`BufferConfig`), DRAM (:class:`DramConfig`) and d
 buffering on or off. The compute engine (:class:`EngineConfig`) is a systolic array
 (``rows`` x ``cols``, dataflow ``ws``/``os``/``is``), an adder tree (``lanes`` products per
 cycle), both of processing elements pipelined with ``pe_stages`` register stages
-(:mod:`lowbit.hdl.pipeline`; 1: the one-cycle MAC), or a LUT tensor core (``weight_bits``-bit weights, groups of ``lut_group``
-activations, a ``lut_tile`` of TM x TN outputs, tables built by a precompute unit doing
-``lut_adds_per_cycle`` adds per cycle), with its operand formats and accumulator.
+(:mod:`lowbit.hdl.pipeline`; 1: the one-cycle MAC), or a LUT tensor core (``weight_bits``-bit
+weights, groups of ``lut_group`` activations, a ``lut_tile`` of TM x TN outputs, tables built
+by a precompute unit doing ``lut_adds_per_cycle`` adds per cycle), with its operand formats
+and accumulator.
 
 Every value is checked when the object is made; a bad one raises :class:`HardwareError`
 naming the field, the value and what is allowed. :func:`load_arch` reads a TOML file::
