@@ -128,3 +128,20 @@ def test_a_liberty_without_timing_tables_cannot_pick_stages(capsys, tmp_path):
     with pytest.raises(timing.TimingError):
         pipelining.stages_for_clock("intmac_int4xint4_int32", 500, liberty=lib,
                                     cache_dir=tmp_path / "synth")
+
+
+def test_a_liberty_with_timing_tables_picks_stages_by_its_own_delays(cache, tmp_path):
+    """The made-up timing library of tests/reports/timing_lib.py: the stage count chosen
+    meets the clock by that library's timing, and no fewer stages do."""
+    from tests.reports import timing_lib
+
+    lib = timing_lib.write(tmp_path / "t.lib")
+    mac = "intmac_int4xint4_int32"
+    own = {s: pipelining.timed(pipelining.with_stages(mac, s), liberty=lib,
+                               cache_dir=cache).delay_ps for s in (1, 2)}
+    assert own[2] < own[1]
+    assert own != {s: pipelining.timed(pipelining.with_stages(mac, s), cache_dir=cache).delay_ps
+                   for s in (1, 2)}  # not the generic cells' numbers
+    clock = 1e6 / own[1] + 1
+    assert pipelining.stages_for_clock(mac, clock, liberty=lib, cache_dir=cache) == 2
+    assert pipelining.stages_for_clock(mac, 1e6 / own[1], liberty=lib, cache_dir=cache) == 1
