@@ -27,13 +27,15 @@ import pytest
 import lowbit
 from lowbit import cli, paths
 from lowbit.errors import DamagedStateError, OutputError, RoundingError
+from lowbit.golden import accumulators
 from lowbit.golden import formats as F
+from lowbit.hdl import designs
 from lowbit.state_files import read_json_state, read_jsonl_state
 from lowbit.verify import regression
 
 FIX_RUN = "remove that line to run it again (the other runs are kept), or give another --out"
-ENGINE = "systolicarray_4x4_ws_int8_wrap24"
-MAC = "intmac_int8xint8_wrap20"
+ENGINE = "systolic4x4_ws_intmac_int8xint8_int24"
+MAC = "intmac_int8xint8_int20"
 
 
 @pytest.fixture(autouse=True)
@@ -261,7 +263,7 @@ def _resilience_stubs(monkeypatch, runs=4):
     monkeypatch.setattr(resilience, "plan", lambda *a, **k: [
         resilience.FaultRun(i, "stuck", SimpleNamespace(id=i + 1), -1) for i in range(runs)])
 
-    def simulator(rtl, testbench, env):
+    def simulator(rtl, testbench, env, **options):
         given.extend(json.loads(Path(env["LOWBIT_FAULT_RUNS"]).read_text()))
         raise resilience.ResilienceError("simulator stand-in: stopped")
     monkeypatch.setattr(resilience, "run_testbench", simulator)
@@ -372,13 +374,13 @@ def test_json_state_refuses_a_damaged_or_foreign_file(tmp_path):
 
 
 def test_a_damaged_proof_cache_of_adequacy_is_refused(tmp_path):
-    from lowbit.verify.faults.equivalence import _cached
+    from lowbit.verify.faults.equivalence import _CACHE_VERSION, _cached
 
-    cache = tmp_path / "equivalence" / "m7_x_v4.json"
+    cache = tmp_path / "equivalence" / f"m7_x_{_CACHE_VERSION}.json"
     cache.parent.mkdir()
     cache.write_text('{"mutant": 7}\n')
     with pytest.raises(DamagedStateError) as info:
-        _cached(tmp_path, "m7_x", lambda work: pytest.fail("decided again"))
+        _cached(tmp_path, "m7_x", 7, 60, lambda work, budget: pytest.fail("decided again"))
     assert str(info.value) == (f"{cache} is not a verdict (missing field 'verdict'); remove it "
                                f"to decide that mutant again")
 
@@ -386,13 +388,15 @@ def test_a_damaged_proof_cache_of_adequacy_is_refused(tmp_path):
 # ---------------------------------------------------------------- names: did you mean
 
 def _mac_list():
-    return ", ".join(sorted(regression.by_name("mac_tb")))
+    return ", ".join(sorted(regression.by_name(regression.MAC)))
 
 
 def _engine_list():
-    return ", ".join(sorted(regression.by_name("gemm_tb")))
+    return ", ".join(sorted(regression.by_name(regression.GEMM)))
 
 
+KINDS = ", ".join(designs.KINDS)  # the design name grammar's kinds
+GRAMMAR = ", ".join(accumulators.GRAMMAR)  # the accumulator name grammar
 UNITS = "IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, AdderTreeEngine, " \
         "LutTensorCore"
 
@@ -416,37 +420,33 @@ UNITS = "IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, AdderTre
         "workload preset must be one of llama2-7b-decode, llama2-7b-prefill, resnet50, "
         "vit-b16, not 'llama2-7b-decod'; did you mean 'llama2-7b-decode'?")),
     (["synth", "IntMc"], lambda: (
-        "unknown design 'IntMc'; did you mean 'IntMac'?; design names start with intmac, "
-        "floatmac, positmac, mxdot, simdmac, systolic, addertree, lutcore (lowbit synth --list "
-        "shows the standard catalogue)")),
+        f"unknown design 'IntMc'; did you mean 'IntMac'?; design names start with {KINDS} "
+        f"(lowbit synth --list shows the standard catalogue)")),
     (["synth", "IntMac", "--param", "ac=int32"], lambda: (
-        "IntMac has no parameter 'ac'; did you mean 'acc'?; it takes a, b, acc")),
+        "IntMac has no parameter 'ac'; did you mean 'acc'?; it takes a, b, acc, stages")),
     (["synth", "SystolicArray", "--param", "pe=FloatMc"], lambda: (
-        "unknown design 'FloatMc'; did you mean 'FloatMac'?; design names start with intmac, "
-        "floatmac, positmac, mxdot, simdmac, systolic, addertree, lutcore (lowbit synth --list "
-        "shows the standard catalogue)")),
+        f"unknown design 'FloatMc'; did you mean 'FloatMac'?; design names start with {KINDS} "
+        f"(lowbit synth --list shows the standard catalogue)")),
     (["synth", "SystolicArray", "--param", "dataflow=wss"], lambda: (  # the unit named once
         "SystolicArray dataflow must be one of os, ws, is, not 'wss'; did you mean 'ws'?")),
     (["synth", "FloatMac", "--param", "acc=fp33"], lambda: (
-        "FloatMac acc: unknown accumulator 'fp33' (no format 'fp33'); did you mean 'fp32'?; "
-        "accumulator names are {fp}[_{overflow}][_{rounding}], "
-        "tree{K}_{fp}[_{overflow}][_{rounding}], exact_{fmt}[_{rounding}], "
-        "int{B}[_sat][_{rounding}], fixed{I}_{F}[_sat][_{rounding}], quire, quire_draft")),
+        f"FloatMac acc: unknown accumulator 'fp33' (no format 'fp33'); did you mean 'fp32'?; "
+        f"accumulator names are {GRAMMAR}")),
     (["synth", "IntMac", "--target", "ecp4"], lambda: (
         "target must be one of generic, ice40, ecp5, xilinx, gowin, liberty, not 'ecp4'; did "
         "you mean 'ecp5'?")),
     (["synth", "IntMac", "--param", "a=fp8_e4m2"], lambda: (
         f"IntMac a: unknown format 'fp8_e4m2'; known families: "
         f"{', '.join(F.FAMILIES)}; did you mean 'fp8_e4m3' or 'fp8_e5m2'?")),
-    (["faults", "intmac_int8xint8_wrap21"], lambda: (
-        f"unit must be a MAC configuration of the regression matrix ({_mac_list()}), not "
-        f"'intmac_int8xint8_wrap21'; did you mean 'intmac_int8xint8_wrap20'?")),
-    (["faults", "systolicarray_4x4_ws_int8_wrap25", "--mode", "resilience"], lambda: (
-        f"unit must be a GEMM engine configuration of the regression matrix ({_engine_list()}), "
-        f"not 'systolicarray_4x4_ws_int8_wrap25'; did you mean "
-        f"'systolicarray_4x4_ws_int8_wrap24'?")),
+    (["faults", "intmac_int8xint8_int21"], lambda: (
+        f"design must be a MAC configuration of the regression matrix ({_mac_list()}), not "
+        f"'intmac_int8xint8_int21'; did you mean 'intmac_int8xint8_int20'?")),
+    (["faults", "systolic4x4_ws_intmac_int8xint8_int25", "--mode", "resilience"], lambda: (
+        f"design must be a GEMM engine configuration of the regression matrix ({_engine_list()}), "
+        f"not 'systolic4x4_ws_intmac_int8xint8_int25'; did you mean "
+        f"'systolic4x4_ws_intmac_int8xint8_int24'?")),
     (["faults", MAC, "--mode", "resilient"], lambda: (
-        "--mode must be one of adequacy, resilience, not 'resilient'; did you mean "
+        "--mode must be one of adequacy, mutation, resilience, not 'resilient'; did you mean "
         "'resilience'?")),
     (["frobnicate"], lambda: (
         "command must be one of formats, regress, synth, sim, faults, sweep, demo, not "
