@@ -83,6 +83,7 @@ def cmd_sim(console, args) -> int:
 
     from lowbit import sim
     from lowbit.paths import build_dir
+    from lowbit.reports.power import mac_energy_source
     from lowbit.reports.sim_report import write_sim_report
 
     params = {k: v for k, v in (("batch", args.batch), ("seq_len", args.seq_len),
@@ -96,7 +97,7 @@ def cmd_sim(console, args) -> int:
         task = progress.add_task("simulating op shapes", total=None)
         res = sim.run(arch, args.workload, ideal_memory=args.ideal_memory,
                       cycle_convention=args.cycle_convention, energy=args.energy,
-                      dram_energy=args.dram_energy,
+                      dram_energy=args.dram_energy, mac_energy=mac_energy_source(),
                       progress=lambda done, total: progress.update(task, completed=done,
                                                                    total=total),
                       **params)
