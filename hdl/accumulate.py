@@ -49,8 +49,9 @@ def check_accumulator(unit: str, acc, terms=None):
     elif isinstance(acc, Quire):
         return
     else:
-        raise OperationError(f"{unit} acc must be a FloatAccumulator or an ExactAccumulator, "
-                             f"not {acc!r}")
+        raise OperationError(f"{unit} acc must be a float register or an exact (Kulisch) "
+                             f"accumulator (fp32, fp16, bf16, exact_fp32, ...), not "
+                             f"{getattr(acc, 'name', acc)!r}")
     if acc.rounding not in DETERMINISTIC_MODES:
         raise OperationError(f"{unit} acc rounding must be one of "
                              f"{', '.join(DETERMINISTIC_MODES)}, not {acc.rounding!r}")

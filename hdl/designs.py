@@ -46,7 +46,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
-from lowbit.errors import LowbitError, OperationError, did_you_mean
+from lowbit.errors import LowbitError, did_you_mean
 from lowbit.golden import accumulators as A
 from lowbit.golden import formats as F
 
@@ -136,13 +136,14 @@ class DesignSpec:
         return self.name
 
     def _checked(self):
-        """Build the prototype now: the hardware's own rules check the spec."""
+        """Build the prototype now: the hardware's own rules check the spec (their errors
+        name the unit and the field)."""
         try:
-            _prototype(self)
+            self.prototype
         except DesignError:
             raise
         except LowbitError as err:
-            raise DesignError(f"{self.name}: {err}") from None
+            raise DesignError(str(err)) from None
 
 
 @functools.lru_cache(maxsize=512)
@@ -386,7 +387,8 @@ def _pe(owner, pe):
         pe = get(pe)
     if not isinstance(pe, MacSpec):
         raise DesignError(f"{owner} pe must be a MAC design (intmac_..., floatmac_..., "
-                          f"positmac_..., mxdot_..., simdmac_...), not {pe!r}")
+                          f"positmac_..., mxdot_..., simdmac_...), not "
+                          f"{getattr(pe, 'name', pe)!r}")
     return pe
 
 
@@ -687,20 +689,45 @@ def from_dict(d: dict) -> DesignSpec:
 
 def of_kind(kind: str, **params) -> DesignSpec:
     """The design of ``kind`` (a :data:`KINDS` key or the unit's class name, any case) with
-    ``params`` over its defaults: ``of_kind("FloatMac", a="fp4_e2m1", b="fp4_e2m1")``."""
+    ``params`` over its defaults: ``of_kind("FloatMac", a="fp4_e2m1", b="fp4_e2m1")``.
+
+    Values may be text, as typed on a command line (``rows="8"``, ``tile="2x16"``,
+    ``shapes="8x8,4x4"``, ``symmetric="true"``, ``pe="intmac_int8xint8_int32"``)."""
     wanted = str(kind).lower()
     for key, (cls, _) in KINDS.items():
         if wanted in (key, cls.unit.lower()):
-            allowed = [f.name for f in fields(cls)]
+            defaults = {f.name: f.default for f in fields(cls)}
             for p in params:
-                if p not in allowed:
+                if p not in defaults:
                     raise DesignError(f"{cls.unit} has no parameter {p!r}"
-                                      f"{did_you_mean(p, allowed)}; it takes "
-                                      f"{', '.join(allowed)}")
-            return cls(**params)
+                                      f"{did_you_mean(p, defaults)}; it takes "
+                                      f"{', '.join(defaults)}")
+            return cls(**{p: _from_text(cls.unit, p, v, defaults[p])
+                          for p, v in params.items()})
     units = [cls.unit for cls, _ in KINDS.values()]
     raise DesignError(f"unit must be one of {', '.join(units)}, not {kind!r}"
                       f"{did_you_mean(str(kind), units)}")
+
+
+def _from_text(unit, field, value, default):
+    """``value`` for a field whose default is ``default``: text becomes an int, a bool or a
+    tuple where the default is one (``"2x16"`` and ``"8x8,4x4"`` for tuples)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if isinstance(default, bool):
+        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise DesignError(f"{unit} {field} must be true or false, not {value!r}")
+        return text.lower() in ("true", "1", "yes")
+    if isinstance(default, int) or (default is None and field == "terms"):
+        if not re.fullmatch(r"-?\d+", text):
+            raise DesignError(f"{unit} {field} must be an integer, not {value!r}")
+        return int(text)
+    if isinstance(default, tuple):
+        if re.fullmatch(r"\d+x\d+", text) and all(isinstance(x, int) for x in default):
+            return tuple(int(x) for x in text.split("x"))
+        return tuple(x.strip() for x in text.split(","))
+    return text
 
 
 def mac_for(a_fmt, b_fmt, acc) -> MacSpec:

@@ -35,7 +35,8 @@ class IntMac(MacUnit):
             if not 2 <= fmt.bits <= 16:
                 raise OperationError(f"IntMac {what} must have 2 to 16 bits, not {fmt.bits}")
         if not isinstance(acc, FixedAccumulator):
-            raise OperationError(f"IntMac acc must be a FixedAccumulator, not {acc!r}")
+            raise OperationError(f"IntMac acc must be an integer or fixed-point register (int32, "
+                                 f"fixed28_4, ...), not {getattr(acc, 'name', acc)!r}")
         product_frac = a_fmt.frac_bits + b_fmt.frac_bits
         if acc.frac_bits != product_frac:
             raise OperationError(f"IntMac acc frac_bits must equal the product's {product_frac} "

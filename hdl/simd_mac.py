@@ -73,7 +73,8 @@ class SimdMode:
             raise OperationError(f"SimdMode operand widths must be one of 8x8, 4x4, 8x4, 2x2 "
                                  f"(a bits x b bits), not {key[0]}x{key[1]}")
         if not isinstance(self.acc, FixedAccumulator):
-            raise OperationError(f"SimdMode acc must be a FixedAccumulator, not {self.acc!r}")
+            raise OperationError(f"SimdMode acc must be an integer register (int24, ...), not "
+                                 f"{getattr(self.acc, 'name', self.acc)!r}")
         product_frac = self.a_fmt.frac_bits + self.b_fmt.frac_bits
         if self.acc.frac_bits != product_frac:
             raise OperationError(f"SimdMode acc frac_bits must equal the product's "

@@ -502,7 +502,7 @@ def build_parser():
 
     p_syn = sub.add_parser("synth", help="Yosys area of a unit, a Verilog file or the catalogue")
     p_syn.add_argument("unit", nargs="?", default=None,
-                       help="IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, "
+                       help="a design name (floatmac_fp8_e4m3xfp8_e4m3_fp32), a unit kind with --param (IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, "
                             "AdderTreeEngine, LutTensorCore, or a Verilog file")
     p_syn.add_argument("--param", action="append", metavar="KEY=VALUE",
                        help="a unit parameter (repeatable), e.g. --param a=fp4_e2m1")

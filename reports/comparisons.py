@@ -25,24 +25,18 @@ from lowbit.reports.catalogue import build_design
 from lowbit.reports.synthesis import synth
 from lowbit.reports.targets import get as get_target
 
-INT_VS_FP = (("MxDotUnit", {"block": "mxint8"}), ("MxDotUnit", {"block": "mxfp8_e4m3"}))
+INT_VS_FP = ("mxdot_mxint8_fp32", "mxdot_mxfp8_e4m3_fp32")
 MINIFLOAT_PAIRS = tuple(
-    (("IntMac", {"a": f"int{n}", "b": f"int{n}"}),
-     ("FloatMac", {"a": fp, "b": fp, "accumulator": acc}))
-    for n, fp in ((8, "fp8_e4m3"), (6, "fp6_e3m2"), (4, "fp4_e2m1")) for acc in ("float", "exact"))
+    (f"intmac_int{n}xint{n}_int32", f"floatmac_{fp}x{fp}_{acc}")
+    for n, fp in ((8, "fp8_e4m3"), (6, "fp6_e3m2"), (4, "fp4_e2m1")) for acc in ("fp32", "exact_fp32"))
 
 
 def _compare(name, pairs, targets, published, dsp, options):
-    built = {}  # (unit, params) -> Design, each built once
-    for pair in pairs:
-        for unit, params in pair:
-            built.setdefault((unit, tuple(params.items())), build_design(unit, params))
-    rows = synth(list({d.name: d for d in built.values()}.values()), targets, dsp=dsp,
-                 **options)
+    built = {n: build_design(n) for pair in pairs for n in pair}  # each design built once
+    rows = synth(list(built.values()), targets, dsp=dsp, **options)
     by = {(r["design"], r["target"]): r for r in rows}
     out = []
-    for cheap, dear in pairs:
-        c, d = (built[(unit, tuple(params.items()))].name for unit, params in (cheap, dear))
+    for c, d in pairs:
         for target in targets:
             metric = get_target(target).area_metric
             vc, vd = by[(c, target)][metric], by[(d, target)][metric]
@@ -76,8 +70,8 @@ def accumulator_cost(formats=ACCUMULATOR_FORMATS, target="generic", **options) -
     Rows: ``format``, ``float_acc``, ``exact_acc`` (area in the target's metric), ``delta``
     (exact minus float), ``delta_pct``, ``kulisch_ffs`` and ``float_ffs`` (register bits).
     """
-    pairs = {fmt: [build_design("FloatMac", {"a": fmt, "b": fmt, "accumulator": acc})
-                   for acc in ("float", "exact")] for fmt in formats}
+    pairs = {fmt: [build_design(f"floatmac_{fmt}x{fmt}_{acc}") for acc in ("fp32", "exact_fp32")]
+             for fmt in formats}
     rows = synth([d for pair in pairs.values() for d in pair], [target], **options)
     by = {r["design"]: r for r in rows}
     metric = get_target(target).area_metric

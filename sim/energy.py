@@ -5,10 +5,11 @@ replaces it with :func:`load_energy` ``(path)``; every constant must be a table
 ``{ value = <pJ, above 0>, source = "<where it comes from>" }`` whose key ends in ``_pj``, so
 every number in an energy result traces to a line of the file.
 
-A ``[mac_area]`` table prices MACs per format: ``key = { area_ge, macs_per_cycle, design,
-source }``. :meth:`EnergyData.mac_pj` scales the int8 anchor (``int8_mul_pj + int32_add_pj``,
-an int8 MAC into an int32 register) by the design's gate-equivalent area per MAC over that of
-``int8_int8_int32``: energy per operation taken as proportional to the switched area.
+A ``[mac_area]`` table prices MACs per design: ``<design name> = { area_ge, macs_per_cycle,
+source }``, keyed by the MAC design's canonical name (:mod:`lowbit.hdl.designs`).
+:meth:`EnergyData.mac_pj` scales the int8 anchor (``int8_mul_pj + int32_add_pj``, an int8 MAC
+into an int32 register) by the design's gate-equivalent area per MAC over that of
+``intmac_int8xint8_int32``: energy per operation taken as proportional to the switched area.
 """
 
 import math
@@ -20,7 +21,7 @@ from lowbit.errors import LowbitError
 
 DEFAULT_FILE = Path(__file__).with_name("data") / "energy_45nm.toml"
 #: Anchors the model needs; a replacement file must define each of them.
-INT8_MAC_KEY = "int8_int8_int32"
+INT8_MAC_KEY = "intmac_int8xint8_int32"
 #: The ``[mac_area]`` entry other MACs are scaled against.
 REQUIRED = ("int8_add_pj", "int8_mul_pj", "int32_add_pj", "int32_mul_pj", "fp16_add_pj",
             "fp16_mul_pj", "fp32_add_pj", "fp32_mul_pj", "sram_read_64b_8kib_pj",
@@ -106,7 +107,7 @@ def load_energy(path=None) -> EnergyData:
                       constants, _mac_area(path, data.get("mac_area", {})))
 
 
-_MAC_FIELDS = {"area_ge", "macs_per_cycle", "design", "source"}
+_MAC_FIELDS = {"area_ge", "macs_per_cycle", "source"}
 
 
 def _mac_area(path, table) -> dict:

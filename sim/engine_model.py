@@ -1,16 +1,12 @@
-"""The cycle model's view of one compute engine, built from the same ``hdl`` objects the RTL uses.
+"""The cycle model's view of one compute engine: its design in the catalogue, and what it costs.
 
 :func:`engine_model` turns an :class:`~lowbit.sim.hardware.EngineConfig` into an
-:class:`EngineModel`. It builds the real generator objects (never elaborated): the processing
-element (IntMac, FloatMac, PositMac or MxDotUnit) from the operand formats and accumulator,
-and the engine (:class:`~lowbit.hdl.systolic_array.SystolicArray`,
-:class:`~lowbit.hdl.adder_tree_engine.AdderTreeEngine` or
-:class:`~lowbit.hdl.lut_tensor_core.LutTensorCore`). So the hardware's own rules refuse what
-it cannot build (a Kulisch PE in a weight-stationary array, a 3-lane adder tree), and
-:meth:`EngineModel.cycles` is the engines' closed form, the one the RTL tests check
-cycle-exactly. Systolic arrays use :func:`~lowbit.hdl.systolic_array.systolic_cycles` directly,
-so they may be larger than the largest RTL array (64 x 64) and may use the model-only ``is``
-dataflow; the PE and dataflow are still checked by building a (capped) array.
+:class:`EngineModel` holding the engine's design spec (:mod:`lowbit.hdl.designs`): the same
+named design the regression checks, the synthesis report sizes and the energy data prices.
+The spec is checked by the hardware's own rules (a Kulisch PE in a weight-stationary array, a
+3-lane adder tree are refused), and :meth:`EngineModel.cycles` is the spec's closed form, the
+one the RTL tests check cycle-exactly. Systolic arrays may be larger than the largest RTL array
+(64 x 64) and may use the model-only ``is`` dataflow: the spec knows their cycles without RTL.
 
 With ``cycle_convention="scalesim"`` a systolic engine counts cycles as SCALE-Sim does
 (:mod:`lowbit.sim.scalesim_cycles`) instead.
@@ -20,16 +16,9 @@ from dataclasses import dataclass
 
 from lowbit.errors import LowbitError
 from lowbit.golden import formats as F
-from lowbit.golden.accumulators import ExactAccumulator, FixedAccumulator, FloatAccumulator, Quire
 from lowbit.golden.lut_gemm import LutGemmConfig, op_counts
-from lowbit.hdl.adder_tree_engine import AdderTreeEngine
-from lowbit.hdl.float_mac import FloatMac
-from lowbit.hdl.gemm_engine import MAX_ARRAY_SIDE, tiles
-from lowbit.hdl.int_mac import IntMac
-from lowbit.hdl.lut_tensor_core import LutTensorCore
-from lowbit.hdl.mx_dot import MxDotUnit
-from lowbit.hdl.posit_mac import PositMac
-from lowbit.hdl.systolic_array import SystolicArray, systolic_cycles
+from lowbit.hdl import designs
+from lowbit.hdl.gemm_engine import tiles
 from lowbit.sim.hardware import EngineConfig, HardwareError
 from lowbit.sim.scalesim_cycles import scalesim_cycles
 
@@ -38,41 +27,20 @@ CYCLE_CONVENTIONS = ("rtl", "scalesim", "scalesim_last_index")
 ``scalesim_last_index``: the index of SCALE-Sim's last compute cycle (count minus one)."""
 
 
-def _accumulator(cfg: EngineConfig, a_fmt, b_fmt):
-    """The golden accumulator the ``accumulator`` text names, for these operand formats."""
-    text = cfg.accumulator
-    integer = all(isinstance(f, (F.IntFormat, F.FixedFormat)) for f in (a_fmt, b_fmt))
-    if text.startswith("int") != integer:
-        raise HardwareError(f"engine accumulator {text!r} cannot sum {cfg.a_fmt} x {cfg.b_fmt} "
-                            f"products; integer operands take int<bits>, others fp32, fp16, "
-                            f"bf16, exact_<fp> or quire")
-    if integer:
-        return FixedAccumulator.for_products(int(text[3:]), a_fmt, b_fmt)
-    if text == "quire":
-        if not isinstance(a_fmt, F.PositFormat):
-            raise HardwareError(f"engine accumulator 'quire' needs posit operands, not "
-                                f"{cfg.a_fmt}")
-        return Quire(a_fmt)
-    if text.startswith("exact_"):
-        return ExactAccumulator(F.get(text[len("exact_"):]))
-    return FloatAccumulator(F.get(text))
-
-
-def build_pe(cfg: EngineConfig):
-    """The processing element (an unelaborated ``hdl`` unit) for the engine's formats."""
-    a_fmt, b_fmt = F.get(cfg.a_fmt), F.get(cfg.b_fmt)
-    integer = (F.IntFormat, F.FixedFormat)
-    if isinstance(a_fmt, integer) and isinstance(b_fmt, integer):
-        return IntMac(a_fmt, b_fmt, acc=_accumulator(cfg, a_fmt, b_fmt))
-    if isinstance(a_fmt, F.FloatFormat) and isinstance(b_fmt, F.FloatFormat):
-        return FloatMac(a_fmt, b_fmt, acc=_accumulator(cfg, a_fmt, b_fmt))
-    if isinstance(a_fmt, F.PositFormat) and a_fmt == b_fmt:
-        return PositMac(a_fmt, quire=_accumulator(cfg, a_fmt, b_fmt))
-    if isinstance(a_fmt, F.BlockFormat) and a_fmt == b_fmt:
-        return MxDotUnit(a_fmt, acc=_accumulator(cfg, a_fmt, b_fmt))
-    raise HardwareError(f"engine a_fmt/b_fmt: no processing element multiplies {cfg.a_fmt} by "
-                        f"{cfg.b_fmt}; both integer/fixed, both float, one posit or one block "
-                        f"format are allowed")
+def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
+    """The catalogue design of the engine ``cfg`` describes (its PE from the operand formats
+    and accumulator: :func:`lowbit.hdl.designs.mac_for`)."""
+    if cfg.kind == "lut":
+        weight = F.get(cfg.b_fmt)
+        if not isinstance(weight, F.IntFormat) or weight.bits != cfg.weight_bits:
+            raise HardwareError(f"engine b_fmt of a LUT core must be int{cfg.weight_bits} "
+                                f"(weight_bits), not {cfg.b_fmt}")
+        return designs.LutCoreSpec(cfg.weight_bits, cfg.lut_group, cfg.a_fmt, cfg.lut_tile,
+                                   acc=cfg.accumulator)
+    pe = designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
+    if cfg.kind == "adder_tree":
+        return designs.AdderTreeSpec(cfg.lanes, pe)
+    return designs.SystolicSpec(cfg.rows, cfg.cols, cfg.dataflow, pe)
 
 
 def element_bits(fmt, k: int) -> float:
@@ -85,11 +53,10 @@ def element_bits(fmt, k: int) -> float:
 
 @dataclass(frozen=True)
 class EngineModel:
-    """One engine as the cycle model needs it: cycles, peak rate, formats, LUT op counts."""
+    """One engine as the cycle model needs it: its design, cycles, peak rate, formats."""
 
     config: EngineConfig
-    engine: object          # the hdl engine (capped at 64 x 64 for big systolic arrays)
-    pe: object              # the hdl processing element (None for the LUT core)
+    spec: designs.EngineSpec
     convention: str = "rtl"
 
     @property
@@ -101,36 +68,36 @@ class EngineModel:
         return F.get(self.config.b_fmt)
 
     @property
+    def pe(self):
+        """The MAC design of each processing element (None for a LUT core)."""
+        return getattr(self.spec, "pe", None)
+
+    @property
     def acc_bits(self) -> int:
         """Bits of one result as it leaves the engine (the accumulator's output format)."""
         if self.pe is None:
-            return int(self.config.accumulator[3:])
+            return self.spec.acc.int_bits
         return self.pe.accumulator.out_fmt.bits
 
     @property
     def block_size(self) -> int:
         """K elements per engine beat: the block size of MX PEs, else 1."""
-        return self.a_fmt.block_size if isinstance(self.pe, MxDotUnit) else 1
+        return self.a_fmt.block_size if isinstance(self.pe, designs.MxDotSpec) else 1
 
     @property
     def peak_macs_per_cycle(self) -> float:
-        """Multiply-accumulates per cycle with every multiplier busy."""
-        cfg = self.config
-        if cfg.kind == "systolic":
-            return cfg.rows * cfg.cols * self.block_size
-        return self.engine.peak_macs_per_cycle
+        """Multiply-accumulates per cycle with every multiplier busy (the design's)."""
+        return self.spec.peak_macs_per_cycle
 
     def cycles(self, M: int, K: int, N: int) -> int:
-        """Compute cycles of one ``M x K x N`` GEMM, no memory stalls (the engine's closed form)."""
+        """Compute cycles of one ``M x K x N`` GEMM, no memory stalls (the design's closed
+        form, or SCALE-Sim's count under that convention)."""
         cfg = self.config
-        if cfg.kind != "systolic":
-            return self.engine.cycles(M, K, N)
-        if self.convention != "rtl":
+        if cfg.kind == "systolic" and self.convention != "rtl":
             return scalesim_cycles(M, K, N, rows=cfg.rows, cols=cfg.cols,
                                    dataflow=cfg.dataflow,
                                    last_index=self.convention == "scalesim_last_index")
-        return systolic_cycles(M, K, N, rows=cfg.rows, cols=cfg.cols, dataflow=cfg.dataflow,
-                               pe_latency=self.pe.latency, block_size=self.block_size)
+        return self.spec.cycles(M, K, N)
 
     def lut_table_adds(self, M: int, K: int) -> int:
         """Adds that build the activation tables of ``M`` rows of ``K`` (golden op counts)."""
@@ -143,11 +110,9 @@ class EngineModel:
         return LutGemmConfig(self.config.weight_bits, self.config.lut_group)
 
     def mac_energy_key(self) -> str:
-        """The ``[mac]`` entry of the energy data that prices this engine's MACs."""
-        cfg = self.config
-        if cfg.kind == "lut":
-            return f"lut_{cfg.a_fmt}_w{cfg.weight_bits}_g{cfg.lut_group}"
-        return f"{cfg.a_fmt}_{cfg.b_fmt}_{cfg.accumulator}"
+        """The energy data entry that prices this engine's MACs: the name of its MAC design
+        (the LUT core's own name)."""
+        return (self.pe or self.spec).name
 
     def sram_operand_bits(self, M: int, K: int, N: int) -> dict:
         """Bits the engine reads from and writes to on-chip SRAM for one GEMM, by buffer.
@@ -202,26 +167,8 @@ def engine_model(cfg: EngineConfig, convention: str = "rtl") -> EngineModel:
         raise HardwareError(f"cycle_convention {convention!r} applies to systolic engines, "
                             f"not kind {cfg.kind!r}")
     try:
-        if cfg.kind == "lut":
-            return EngineModel(cfg, _lut_core(cfg), None, convention)
-        pe = build_pe(cfg)
-        if cfg.kind == "adder_tree":
-            return EngineModel(cfg, AdderTreeEngine(cfg.lanes, pe), pe, convention)
-        rows, cols = min(cfg.rows, MAX_ARRAY_SIDE), min(cfg.cols, MAX_ARRAY_SIDE)
-        dataflow = "ws" if cfg.dataflow == "is" else cfg.dataflow
-        return EngineModel(cfg, SystolicArray(rows, cols, pe, dataflow), pe, convention)
+        return EngineModel(cfg, engine_spec(cfg), convention)
     except HardwareError:
         raise
     except LowbitError as err:
         raise HardwareError(f"engine ({cfg.kind}): {err}") from None
-
-
-def _lut_core(cfg: EngineConfig):
-    act, weight = F.get(cfg.a_fmt), F.get(cfg.b_fmt)
-    if not isinstance(weight, F.IntFormat) or weight.bits != cfg.weight_bits:
-        raise HardwareError(f"engine b_fmt of a LUT core must be int{cfg.weight_bits} "
-                            f"(weight_bits), not {cfg.b_fmt}")
-    acc = cfg.accumulator
-    if not acc.startswith("int"):
-        raise HardwareError(f"engine accumulator of a LUT core must be int<bits>, not {acc!r}")
-    return LutTensorCore(cfg.weight_bits, cfg.lut_group, act, cfg.lut_tile, acc_bits=int(acc[3:]))

@@ -23,7 +23,7 @@ naming the field, the value and what is allowed. :func:`load_arch` reads a TOML 
     dataflow = "os"
     a_fmt = "int8"
     b_fmt = "int8"
-    accumulator = "int32"      # int<bits> | fp32 | fp16 | bf16 | exact_fp32 | exact_fp16 ...
+    accumulator = "int32"      # an accumulator name: int32, fp32, fp16_rtz, exact_fp32, quire ...
 
     [buffers]
     a_sram_kib = 256
@@ -41,12 +41,12 @@ Presets (:data:`PRESETS`) name a few common design points.
 
 import dataclasses
 import math
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lowbit.errors import LowbitError, check_choice, check_int, did_you_mean
+from lowbit.golden import accumulators
 from lowbit.golden import formats as F
 
 
@@ -56,7 +56,6 @@ class HardwareError(LowbitError, ValueError):
 
 ENGINE_KINDS = ("systolic", "adder_tree", "lut")
 DATAFLOWS = ("ws", "os", "is")
-_ACCUMULATOR = re.compile(r"^(int(\d+)|(exact_)?(fp32|fp16|bf16)|quire)$")
 
 
 def _positive(owner, name, value, high=1e9):
@@ -96,9 +95,10 @@ class EngineConfig:
                 F.get(getattr(self, name))
             except LowbitError as err:
                 raise HardwareError(f"engine {name}: {err}") from None
-        if not isinstance(self.accumulator, str) or not _ACCUMULATOR.match(self.accumulator):
-            raise HardwareError(f"engine accumulator must be int<bits>, fp32, fp16, bf16, "
-                                f"exact_<fp32|fp16|bf16> or quire, not {self.accumulator!r}")
+        try:
+            accumulators.get(self.accumulator, (F.get(self.a_fmt), F.get(self.b_fmt)))
+        except LowbitError as err:
+            raise HardwareError(f"engine accumulator: {err}") from None
         check_int("engine weight_bits", self.weight_bits, 1, 4, HardwareError)
         check_int("engine lut_group", self.lut_group, 1, 8, HardwareError)
         tile = tuple(self.lut_tile) if isinstance(self.lut_tile, (list, tuple)) else None

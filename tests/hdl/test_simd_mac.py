@@ -150,7 +150,7 @@ def _int(bits, signed=True):
     (lambda: SimdMode(_int(8), _int(2), FixedAccumulator(20, 0)),
      "SimdMode operand widths must be one of 8x8, 4x4, 8x4, 2x2 (a bits x b bits), not 8x2"),
     (lambda: SimdMode(_int(8), _int(8), "wide"),
-     "SimdMode acc must be a FixedAccumulator, not 'wide'"),
+     "SimdMode acc must be an integer register (int24, ...), not 'wide'"),
     (lambda: SimdMode(F.get("fixed4_4"), _int(8), FixedAccumulator(20, 0)),
      "SimdMode acc frac_bits must equal the product's 4 (products are not rounded), not 0"),
     (lambda: SimdMode.preset("8x8", acc=FixedAccumulator(12, 0)),

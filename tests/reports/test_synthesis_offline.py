@@ -76,28 +76,33 @@ def test_nodsp_reaches_the_fpga_scripts_but_not_ice40():
 
 def test_catalogue_parameters_and_names():
     d = catalogue.build_design("FloatMac", {"a": "fp4_e2m1", "b": "fp4_e2m1"})
-    assert d.name == "floatmac_a_fp4_e2m1_b_fp4_e2m1" and d.unit == "FloatMac"
+    assert d.name == "floatmac_fp4_e2m1xfp4_e2m1_fp32" and d.unit == "FloatMac"
     assert d.params["acc"] == "fp32" and d.params["a"] == "fp4_e2m1"
-    assert catalogue.build_design("intmac").name == "intmac"  # case-insensitive, defaults
-    arr = catalogue.build_design("SystolicArray", {"rows": "2", "pe": "FloatMac",
-                                                   "a": "fp4_e2m1"})
-    assert arr.name == "systolicarray_rows_2_pe_FloatMac_a_fp4_e2m1"
-    assert "module systolicarray_rows_2_pe_FloatMac_a_fp4_e2m1" in arr.verilog
-    assert catalogue.standard_names()[:2] == ["intmac", "intmac_a_int4_b_int4"]
+    assert catalogue.build_design("intmac").name == "intmac_int8xint8_int32"  # any case
+    assert catalogue.build_design("IntMac_int8xint8_int32").name == "intmac_int8xint8_int32"
+    arr = catalogue.build_design("SystolicArray", {"rows": "2", "dataflow": "os",
+                                                   "pe": "floatmac_fp4_e2m1xfp4_e2m1_fp32"})
+    assert arr.name == "systolic2x4_os_floatmac_fp4_e2m1xfp4_e2m1_fp32"
+    assert "module systolic2x4_os_floatmac_fp4_e2m1xfp4_e2m1_fp32" in arr.verilog
+    assert arr.params["pe"] == "floatmac_fp4_e2m1xfp4_e2m1_fp32"
+    assert catalogue.standard_names()[:2] == ["intmac_int8xint8_int32", "intmac_int4xint4_int32"]
 
 
 @pytest.mark.parametrize("unit, params, message", [
-    ("Multiplier", {}, "unit must be one of IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, "
-                       "SystolicArray, AdderTreeEngine, LutTensorCore, not 'Multiplier'"),
-    ("IntMac", {"width": "8"}, "IntMac has no parameter 'width'; it takes a, b, acc_bits, "
-                               "overflow"),
-    ("IntMac", {"acc_bits": "wide"}, "IntMac parameter acc_bits must be an integer, not 'wide'"),
-    ("SystolicArray", {"pe": "SystolicArray"}, "SystolicArray parameter pe must be one of "
-                                              "IntMac, FloatMac, PositMac, SimdMac, MxDotUnit"),
-    ("SystolicArray", {"rows": "0"}, "SystolicArray rows must be an integer from 1 to 64, not 0"),
+    ("Multiplier", {}, "unknown design 'Multiplier'; design names start with intmac, floatmac, "
+                       "positmac, mxdot, simdmac, systolic, addertree, lutcore"),
+    ("IntMac", {"width": "8"}, "IntMac has no parameter 'width'; it takes a, b, acc"),
+    ("SystolicArray", {"rows": "wide"}, "SystolicArray rows must be an integer, not 'wide'"),
+    ("SystolicArray", {"pe": "systolic4x4_ws_intmac_int8xint8_int32"},
+     "SystolicArray pe must be a MAC design (intmac_..., floatmac_..., positmac_..., "
+     "mxdot_..., simdmac_...), not 'systolic4x4_ws_intmac_int8xint8_int32'"),
+    ("SystolicArray", {"rows": "0"}, "SystolicArray rows must be an integer from 1 to 4096, "
+                                     "not 0"),
     ("FloatMac", {"a": "fp9_e9m9"}, "fp9_e9m9"),
-    ("FloatMac", {"accumulator": "kulisch"}, "accumulator must be one of 'float', 'exact', "
-                                             "not 'kulisch'"),
+    ("FloatMac", {"acc": "kulisch"}, "FloatMac acc: unknown accumulator 'kulisch'"),
+    ("floatmac_fp8_e4m3xfp8_e4m3_fp33", {}, "unknown design 'floatmac_fp8_e4m3xfp8_e4m3_fp33'; "
+     "did you mean 'floatmac_fp8_e4m3xfp8_e4m3_fp32'?"),
+    ("intmac_int8xint8_int32", {"a": "int4"}, "--param applies to a unit kind"),
 ])
 def test_catalogue_bad_parameters_are_one_clear_error(unit, params, message):
     with pytest.raises(Exception) as info:

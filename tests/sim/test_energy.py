@@ -19,7 +19,7 @@ def test_default_file_has_the_horowitz_anchors_with_sources():
 def _write(tmp_path, body):
     path = tmp_path / "e.toml"
     lines = [f'{k} = {{ value = 1.0, source = "test" }}' for k in REQUIRED]
-    mac = ('[mac_area]\nint8_int8_int32 = { area_ge = 1.0, macs_per_cycle = 1, design = "x", '
+    mac = ('[mac_area]\nintmac_int8xint8_int32 = { area_ge = 1.0, macs_per_cycle = 1, '
            'source = "test" }\n')
     path.write_text(mac + "[anchors]\n" + "\n".join(lines) + "\n" + body)
     return path

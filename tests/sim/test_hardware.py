@@ -60,7 +60,7 @@ def test_presets_load(name):
     ({"engine": {"kind": "gpu"}}, "engine kind must be one of 'systolic', 'adder_tree', 'lut'"),
     ({"engine": {"rows": 0}}, "engine rows must be an integer from 1 to 4096, not 0"),
     ({"engine": {"a_fmt": "fp7"}}, "engine a_fmt: unknown format 'fp7'"),
-    ({"engine": {"accumulator": "int"}}, "engine accumulator must be int<bits>, fp32"),
+    ({"engine": {"accumulator": "int"}}, "engine accumulator: unknown accumulator 'int' (no format 'int'); did you mean"),
     ({"engine": {"lut_tile": [2]}}, "engine lut_tile must be [TM, TN], not [2]"),
     ({"engine": {"rowz": 4}}, "unknown setting engine.rowz; allowed: a_fmt, accumulator"),
     ({"clock": 4}, "unknown setting 'clock'; allowed: buffers, clock_mhz"),

@@ -91,8 +91,8 @@ E4M3 = F.get("fp8_e4m3")
     (lambda: FloatMac(E4M3, F.get("fp32"), acc=FloatAccumulator(FP32)),
      "FloatMac b_fmt must have at most 16 bits, not 32 (fp32)"),
     (lambda: FloatMac(E4M3, E4M3, acc=FixedAccumulator(20, 0)),
-     "FloatMac acc must be a FloatAccumulator or an ExactAccumulator, not "
-     "FixedAccumulator(int_bits=20, frac_bits=0, overflow='wrap', rounding='rne')"),
+     "FloatMac acc must be a float register or an exact (Kulisch) accumulator (fp32, fp16, "
+     "bf16, exact_fp32, ...), not 'int20'"),
     (lambda: FloatMac(E4M3, E4M3, acc=FloatAccumulator(FP32, order=tree(4))),
      "FloatMac implements FloatAccumulator order 'sequential', not tree(4) (adder-tree order "
      "is golden-only)"),

@@ -138,8 +138,8 @@ E4M3 = F.get("fp8_e4m3")
      OperationError, "MxDotUnit scale must be one of e8m0, ue4m3, not "
      "'fp_e5m0_b15_fn_ftz_unsigned_nozero'"),
     (lambda: MxDotUnit(F.get("mxint8"), acc=FixedAccumulator(24, 12)),
-     OperationError, "MxDotUnit acc must be a FloatAccumulator or an ExactAccumulator, not "
-     "FixedAccumulator(int_bits=24, frac_bits=12, overflow='wrap', rounding='rne')"),
+     OperationError, "MxDotUnit acc must be a float register or an exact (Kulisch) "
+     "accumulator (fp32, fp16, bf16, exact_fp32, ...), not 'fixed24_12'"),
     (lambda: MxDotUnit(F.get("mxfp8_e4m3"), acc=FloatAccumulator(FP32, order=tree(4))),
      OperationError, "MxDotUnit implements FloatAccumulator order 'sequential', not tree(4) "
      "(adder-tree order is golden-only)"),
