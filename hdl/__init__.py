@@ -9,6 +9,8 @@ designs' cycles and rates) does not load every generator.
 """
 
 import importlib
+import sys
+import types
 
 _PUBLIC = {
     "IntMac": "int_mac", "FloatMac": "float_mac", "PositMac": "posit_mac",
@@ -18,6 +20,19 @@ _PUBLIC = {
 }
 
 __all__ = sorted([*_PUBLIC, "designs"])
+
+
+class _Package(types.ModuleType):
+    """This package: importing the submodule ``lowbit.hdl.export`` must not replace the public
+    function ``export`` (the import system binds every loaded submodule on its package)."""
+
+    def __setattr__(self, name, value):
+        if name in _PUBLIC and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name):
