@@ -23,7 +23,7 @@ from lowbit.hdl.exact_multiplier import ExactMultiplier
 from lowbit.hdl.exact_term import connect_terms, signed_width, sum_flags
 from lowbit.hdl.float_decoder import FloatDecoder
 from lowbit.hdl.float_encoder import FloatEncoder
-from lowbit.hdl.gemm_engine import tiles
+from lowbit.hdl.gemm_stream import tiles
 from lowbit.hdl.posit_decoder import PositDecoder
 
 
