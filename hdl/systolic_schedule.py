@@ -216,7 +216,7 @@ class SystolicSchedule:
             rows = [m0 + i if m0 + i < M else None for i in range(R)]
             for n0 in range(0, N, C * lanes):
                 cols = [n if n < N else None for n in range(n0, n0 + C * lanes)]
-                if lanes > 1:  # PE column j computes output columns j S .. j S + S - 1
+                if self.simd_bits is not None:  # PE column j: output columns j S .. j S + S - 1
                     cols = [cols[j * lanes:(j + 1) * lanes] for j in range(C)]
                 for k in range(steps):
                     beats.append({
