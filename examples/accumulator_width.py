@@ -5,23 +5,25 @@ accumulator as the reference): GEMM SQNR at K = 4096 against the FloatMac's synt
 Run: ``lowbit sweep examples/accumulator_width.py``.
 """
 
-from lowbit.explore import Space, Sweep
+from lowbit.explore import Space, Sweep, metric, na
 
 MANTISSA_BITS = (23, 16, 12, 10, 8, 7, 6, 5, 4)
 
 
+@metric("acc_mantissa_bits")
 def accumulator_bits(point, metrics):
-    """Register width in bits (sign + 8 exponent bits + mantissa; exact: the FloatMac's)."""
+    """Mantissa bits of the float accumulator register (n/a for the exact accumulator)."""
     acc = point["accumulator"]
-    return {"acc_mantissa_bits": 23 if acc == "fp32" else
-            (int(acc.split("m")[-1]) if acc.startswith("fp_e8m") else None)}
+    if acc == "exact_fp32":
+        return {"acc_mantissa_bits": na("the exact (Kulisch) accumulator has no mantissa")}
+    return {"acc_mantissa_bits": 23 if acc == "fp32" else int(acc.split("m")[-1])}
 
 
 sweep = Sweep(
     name="accumulator-width",
     title="FP8 MAC accumulator width at K = 4096",
-    space=Space({"a_fmt": "fp8_e4m3", "w_fmt": "fp8_e4m3", "k": 4096, "tokens": 16, "n": 16,
-                 "accumulator": ["exact"] + ["fp32" if m == 23 else f"fp_e8m{m}"
+    space=Space({"a_fmt": "fp8_e4m3", "b_fmt": "fp8_e4m3", "k": 4096, "tokens": 16, "n": 16,
+                 "accumulator": ["exact_fp32"] + ["fp32" if m == 23 else f"fp_e8m{m}"
                                              for m in MANTISSA_BITS]}),
     stages=("gemm", "area"),
     metrics=(accumulator_bits,),

@@ -9,7 +9,7 @@ of this file: ``LOWBIT_SWEEP_SMALL=1``).
 
 import os
 
-from lowbit.explore import Space, Sweep
+from lowbit.explore import Space, Sweep, metric
 
 SMALL = os.environ.get("LOWBIT_SWEEP_SMALL") == "1"
 FORMATS = {  # element format -> (weights, accumulator)
@@ -23,6 +23,7 @@ FORMATS = {  # element format -> (weights, accumulator)
 }
 
 
+@metric("weight_bits", reads=("format",))
 def bits_per_weight(point, metrics):
     """Weight traffic in bits per element, exactly (block formats add one scale per block)."""
     from lowbit.golden import formats
@@ -35,6 +36,7 @@ def bits_per_weight(point, metrics):
     return {"weight_bits": f.element.bits + f.scale.bits / f.block_size}
 
 
+@metric("weights", reads=("format",))
 def formats_of(point, metrics):
     """The format label as a metric column for the report's colouring."""
     return {"weights": FORMATS[point["format"]][0]}
@@ -43,7 +45,7 @@ def formats_of(point, metrics):
 def expand(point):
     """The axes the stages read, from the one ``format`` axis."""
     w, acc = FORMATS[point["format"]]
-    return {"a_fmt": "int8" if w == "lut2" else w, "w_fmt": w, "accumulator": acc}
+    return {"a_fmt": "int8" if w == "lut2" else w, "b_fmt": w, "accumulator": acc}
 
 
 sweep = Sweep(

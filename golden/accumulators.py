@@ -15,7 +15,15 @@ The same objects parameterize the RTL generators. Each model reduces exact produ
                                    order, starting from +0; ``order=tree(f)``: products in
                                    consecutive groups of ``f`` are summed by a balanced binary
                                    adder tree rounding at every node, and the group sums are
-                                   accumulated sequentially.
+                                   accumulated sequentially; ``order=interleaved(L)``: ``L``
+                                   partial registers, product ``k`` of a run (``k = 0, 1,
+                                   ...`` since the clear) added into partial ``k mod L``
+                                   (``p = round(p + product)``, every partial from +0), the
+                                   result the partials reduced by a balanced tree in index
+                                   order, each node rounded: ``round(round(p0 + p1) +
+                                   round(p2 + p3))`` for ``L = 4`` (what a pipelined MAC
+                                   whose add takes ``L`` cycles computes, see
+                                   :class:`~lowbit.hdl.float_mac.FloatMac`).
 ``Quire(posit_fmt, standard)``     the posit quire: exact sum, one rounding into the posit.
                                    Width 16n bits (Posit Standard 2022) or n*n/2 (the older
                                    draft, SoftPosit's quire8/16/32 widths 32/128/512), LSB
@@ -57,6 +65,28 @@ class Tree:
 def tree(fan_in: int) -> Tree:
     """Return the adder-tree order with ``fan_in`` products per tree."""
     return Tree(fan_in)
+
+
+@dataclass(frozen=True)
+class Interleaved:
+    """Interleaved order: ``partials`` (2..64, a power of two) sequential partial sums, product
+    ``k`` into partial ``k mod partials``, reduced at the output by a balanced tree."""
+
+    partials: int
+
+    def __post_init__(self):
+        check_int("interleaved partials", self.partials, 2, 64, OperationError)
+        if self.partials & (self.partials - 1):
+            raise OperationError(f"interleaved partials must be a power of two, not "
+                                 f"{self.partials}")
+
+    def __str__(self):
+        return f"interleaved({self.partials})"
+
+
+def interleaved(partials: int) -> Interleaved:
+    """Return the interleaved order with ``partials`` partial registers."""
+    return Interleaved(partials)
 
 
 class _Accumulator:
@@ -265,8 +295,9 @@ class FloatAccumulator(_Accumulator):
             raise OperationError(f"FloatAccumulator needs a FloatFormat, not "
                                  f"{getattr(self.fmt, 'name', self.fmt)!r}")
         check_rounding(self.rounding)
-        if not (self.order == "sequential" or isinstance(self.order, Tree)):
-            raise OperationError(f"order must be 'sequential' or tree(fan_in), not {self.order!r}")
+        if not (self.order == "sequential" or isinstance(self.order, (Tree, Interleaved))):
+            raise OperationError(f"order must be 'sequential', tree(fan_in) or "
+                                 f"interleaved(partials), not {self.order!r}")
 
     @property
     def out_fmt(self):
@@ -281,8 +312,15 @@ class FloatAccumulator(_Accumulator):
         return self.fmt.round_exact(x, self.rounding, self.overflow)
 
     def _reduce_split(self, parts):
-        if self.order != "sequential":  # tree leaves round each whole term once
+        if isinstance(self.order, Tree):  # tree leaves round each whole term once
             return self._reduce(exact_sum(parts))
+        if isinstance(self.order, Interleaved):  # each partial: a sequential split sum
+            L = self.order.partials
+            return self._reduce_partials([self._sequential_split(parts[..., j::L, :])
+                                          for j in range(L)])
+        return self._sequential_split(parts)
+
+    def _sequential_split(self, parts):
         acc = np.zeros(parts.shape[:-2], dtype=np.uint64)  # +0
         hi, lo = parts[..., 0], parts[..., 1]
         for k in range(parts.shape[-2]):
@@ -296,9 +334,22 @@ class FloatAccumulator(_Accumulator):
             acc = np.where(lo[..., k].sig != 0, self._round(total), plain)
         return acc
 
+    def _reduce_partials(self, partials):
+        """Codes of partial sums (a list of arrays, in partial order) reduced by a balanced
+        tree, each node ``round(x + y)``."""
+        level = list(partials)
+        while len(level) > 1:
+            level = [self._add(level[i], self.fmt.to_exact(level[i + 1]))
+                     for i in range(0, len(level), 2)]
+        return level[0]
+
     def _reduce(self, products):
         if self.order == "sequential":
             return self._sequential(products)
+        if isinstance(self.order, Interleaved):
+            L = self.order.partials
+            return self._reduce_partials([self._sequential(products[..., j::L])
+                                          for j in range(L)])
         f = self.order.fan_in
         k = products.shape[-1]
         groups = -(-k // f)
@@ -329,6 +380,7 @@ def _concat(x: Exact, y: Exact) -> Exact:
 
 # --- canonical names ------------------------------------------------------------------------
 GRAMMAR = ("{fp}[_{overflow}][_{rounding}]", "tree{K}_{fp}[_{overflow}][_{rounding}]",
+           "il{L}_{fp}[_{overflow}][_{rounding}]",
            "exact_{fmt}[_{rounding}]", "int{B}[_sat][_{rounding}]",
            "fixed{I}_{F}[_sat][_{rounding}]", "quire", "quire_draft")
 """The accumulator name grammar (:func:`get`), one pattern per accumulator kind.
@@ -337,6 +389,7 @@ GRAMMAR = ("{fp}[_{overflow}][_{rounding}]", "tree{K}_{fp}[_{overflow}][_{roundi
 format name; ``{rounding}``, always the last part, is ``rna rtz rup rdn rto`` (``rne``, the
 default, is never written); ``{overflow}`` is ``inf``, ``sat`` or ``nan`` (omitted: the format's default policy);
 ``tree{K}`` sums groups of ``K`` products in a balanced tree (``K`` a power of two);
+``il{L}`` interleaves ``L`` partial sums (``L`` a power of two, see :class:`Interleaved`);
 ``int{B}`` is a ``B``-bit integer register (``fixed{B}_0``); ``_sat`` saturates after every
 add (omitted: wraps; ``_wrap`` is accepted and dropped); ``quire`` is the 2022 posit quire of
 the operands' posit format (``quire_draft``: the older draft's width).
@@ -390,11 +443,14 @@ def get(name: str, operands=None):
         posits = [f for f in (operands if isinstance(operands, (tuple, list)) else [operands])
                   if f is not None]
         fmt = posits[0] if posits else None
-        if not isinstance(fmt, PositFormat):
+        if fmt is None:
             raise AccumulatorNameError(
-                f"accumulator {name!r} is the quire of posit operands; it needs their posit "
-                f"format, not {getattr(fmt, 'name', fmt)!r} (accumulators.get({text!r}, "
-                f"operands=posit_format))")
+                f"accumulator {name!r} is the quire of its operands' posit format; give it "
+                f"(accumulators.get({text!r}, operands=posit_format))")
+        if not isinstance(fmt, PositFormat) or any(f != fmt for f in posits):
+            raise AccumulatorNameError(
+                f"accumulator {name!r} sums products of one posit format, not "
+                f"{' x '.join(getattr(f, 'name', str(f)) for f in posits)}")
         return Quire(fmt, "draft" if text.endswith("draft") else "2022")
     stem, rounding = _suffixes(text, {r: r for r in _ROUNDING_NAMES})
     rounding = rounding or "rne"
@@ -410,13 +466,13 @@ def get(name: str, operands=None):
         return ExactAccumulator(_format(name, stem[len("exact_"):]), rounding)
     stem, overflow = _suffixes(stem, _FLOAT_OVERFLOW)
     order = "sequential"
-    m = re.fullmatch(r"tree(\d+)_(.+)", stem)
+    m = re.fullmatch(r"(tree|il)(\d+)_(.+)", stem)
     if m:
         try:
-            order = tree(int(m[1]))
+            order = (tree if m[1] == "tree" else interleaved)(int(m[2]))
         except OperationError as err:
             raise _unknown(name, str(err)) from None
-        stem = m[2]
+        stem = m[3]
     fmt = _format(name, stem)
     if fmt.kind != "float":
         raise _unknown(name, f"{fmt.name} is not a float format; integer registers are "
@@ -448,7 +504,8 @@ def name_of(acc) -> str:
         base = (f"int{acc.int_bits}" if acc.frac_bits == 0
                 else f"fixed{acc.int_bits}_{acc.frac_bits}")
         return base + ("_sat" if acc.overflow == "saturate" else "") + rounding
-    order = "" if acc.order == "sequential" else f"tree{acc.order.fan_in}_"
+    order = ("" if acc.order == "sequential" else f"tree{acc.order.fan_in}_"
+             if isinstance(acc.order, Tree) else f"il{acc.order.partials}_")
     overflow = {v: f"_{k}" for k, v in _FLOAT_OVERFLOW.items()}.get(acc.overflow, "")
     return f"{order}{acc.fmt.name}{overflow}{rounding}"
 

@@ -9,30 +9,15 @@ designs' cycles and rates) does not load every generator.
 """
 
 import importlib
-import sys
-import types
 
 _PUBLIC = {
     "IntMac": "int_mac", "FloatMac": "float_mac", "PositMac": "posit_mac",
     "MxDotUnit": "mx_dot", "SimdMac": "simd_mac", "SimdMode": "simd_mac",
     "SystolicArray": "systolic_array", "AdderTreeEngine": "adder_tree_engine",
-    "LutTensorCore": "lut_tensor_core", "ExportedRtl": "export", "export": "export",
+    "LutTensorCore": "lut_tensor_core", "ExportedRtl": "rtl_export", "export": "rtl_export",
 }
 
 __all__ = sorted([*_PUBLIC, "designs"])
-
-
-class _Package(types.ModuleType):
-    """This package: importing the submodule ``lowbit.hdl.export`` must not replace the public
-    function ``export`` (the import system binds every loaded submodule on its package)."""
-
-    def __setattr__(self, name, value):
-        if name in _PUBLIC and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name):

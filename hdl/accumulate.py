@@ -7,6 +7,17 @@ Every float-producing unit (FloatMac, MxDotUnit) feeds one exact term per cycle 
     a ``fmt`` register; ``acc = round(acc + term)`` each cycle, starting from +0 after a clear
     (:class:`~lowbit.hdl.float_decoder.FloatDecoder` -> :class:`~lowbit.hdl.exact_adder.ExactAdder`
     -> :class:`~lowbit.hdl.float_encoder.FloatEncoder`).
+``FloatAccumulator(fmt, rounding, interleaved(2))``
+    two partial sums in a two-register ring: the add is cut in two, ``decode + ExactAdder``
+    then a register, ``FloatEncoder`` then a register, so each half has a cycle and the loop
+    is two cycles long; the partial leaving the ring in cycle ``t`` is the one the operation
+    of cycle ``t`` adds to, so partial ``j`` takes the operations of cycles ``t0 + j``, ``t0 +
+    j + 2``, ... after a clearing operation at ``t0``. An idle cycle adds a neutral product
+    (-0; +0 rounding down) to its partial. The result is ``round(p0 + p1)`` of the two newest
+    partials (the other one +0 until it has an operation of the run), through the same two
+    halves: :attr:`AccumulatorStage.latency` 4. With operations on consecutive cycles this is
+    golden's ``interleaved(2)`` order; an idle cycle inside a run is golden's with a neutral
+    product there.
 ``ExactAccumulator(out_fmt, rounding)``
     a :class:`~lowbit.hdl.kulisch.KulischAccumulator` sized for ``terms`` terms; the result is
     the register rounded into ``out_fmt`` (combinational, every cycle).
@@ -19,10 +30,13 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError, check_int
-from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator, Quire
+from types import SimpleNamespace
+
+from lowbit.golden.accumulators import (ExactAccumulator, FloatAccumulator, Interleaved,
+                                        Quire, interleaved)
 from lowbit.hdl.component import Component
 from lowbit.hdl.exact_adder import ExactAdder
-from lowbit.hdl.exact_term import connect_terms, term_members
+from lowbit.hdl.exact_term import TERM_PORTS, connect_terms, term_members
 from lowbit.hdl.float_decoder import FloatDecoder
 from lowbit.hdl.float_encoder import FloatEncoder, check_result_format
 from lowbit.hdl.kulisch import KulischAccumulator, kulisch_width
@@ -33,16 +47,26 @@ DEFAULT_TERMS = 1 << 16
 """Terms an exact (Kulisch) stage sums without overflow unless told otherwise."""
 
 
-def check_accumulator(unit: str, acc, terms=None):
+#: The interleaved orders an :class:`AccumulatorStage` builds.
+INTERLEAVED_ORDERS = (interleaved(2),)
+
+
+def check_accumulator(unit: str, acc, terms=None, interleave=False):
     """Raise unless ``acc`` is an accumulator an :class:`AccumulatorStage` implements (and
-    ``terms``, the Kulisch size, is given only for an ExactAccumulator)."""
+    ``terms``, the Kulisch size, is given only for an ExactAccumulator). ``interleave``:
+    the unit also builds the orders of :data:`INTERLEAVED_ORDERS`."""
     if terms is not None and not isinstance(acc, ExactAccumulator):
         raise OperationError(f"{unit} terms= sizes an ExactAccumulator's Kulisch register; "
                              f"a {type(acc).__name__} has no such parameter")
     if isinstance(acc, FloatAccumulator):
-        if acc.order != "sequential":
-            raise OperationError(f"{unit} implements FloatAccumulator order 'sequential', not "
-                                 f"{acc.order} (adder-tree order is golden-only)")
+        orders = INTERLEAVED_ORDERS if interleave else ()
+        if acc.order != "sequential" and acc.order not in orders:
+            allowed = "".join(f" or {o}" for o in orders)
+            why = ("adder-tree order is golden-only" if not isinstance(acc.order, Interleaved)
+                   else "interleaved partials: an unchained FloatMac builds interleaved(2)"
+                   if not interleave else "the ring has two registers")
+            raise OperationError(f"{unit} implements FloatAccumulator order 'sequential'"
+                                 f"{allowed}, not {acc.order} ({why})")
         check_result_format(unit, acc.fmt)
     elif isinstance(acc, ExactAccumulator):
         check_result_format(unit, acc.out_fmt)
@@ -57,7 +81,7 @@ def check_accumulator(unit: str, acc, terms=None):
                              f"{', '.join(DETERMINISTIC_MODES)}, not {acc.rounding!r}")
 
 
-def add_rounded(m, acc, code, term, term_shape, term_prefix=""):
+def add_rounded(m, acc, code, term, term_shape, term_prefix="", cut=None):
     """Add to ``m`` the adder of FloatAccumulator ``acc``: ``round(decode(code) + term)``, the
     golden ``acc.fmt.round_exact(add_exact_values(x, y), acc.rounding, acc.overflow)``
     (combinational); return the rounded code.
@@ -67,7 +91,8 @@ def add_rounded(m, acc, code, term, term_shape, term_prefix=""):
     from its exact-term outputs ``<term_prefix>negative``, ``sig``, ``exp``, ``nan`` and
     ``inf``, of ``term_shape = (sig_width, exp_min, exp_max)``. Only the format, rounding and
     overflow of ``acc`` matter, not its order: an accumulator register and an adder-tree node
-    are both this adder.
+    are both this adder. ``cut(add)``, if given, returns registers holding the adder's
+    outputs (an object with the term fields), which the encoder then rounds.
     """
     fmt = acc.fmt
     sig_width, exp_min, exp_max = term_shape
@@ -83,7 +108,7 @@ def add_rounded(m, acc, code, term, term_shape, term_prefix=""):
     m.submodules.encode = encode = FloatEncoder(
         fmt, sig_width=add.sig_width, exp_min=low, exp_max=high, rounding=acc.rounding,
         overflow=acc.overflow)
-    m.d.comb += connect_terms(encode, add)
+    m.d.comb += connect_terms(encode, add if cut is None else cut(add))
     return encode.code
 
 
@@ -119,7 +144,7 @@ class AccumulatorStage(Component):
 
     def __init__(self, acc, term_sig_width, term_exp_min, term_exp_max, *, terms=None,
                  chained=False):
-        check_accumulator("AccumulatorStage", acc, terms)
+        check_accumulator("AccumulatorStage", acc, terms, interleave=not chained)
         if chained and not isinstance(acc, FloatAccumulator):
             raise OperationError(
                 f"a chained unit passes its sum on as {acc.out_fmt.name} codes, but a "
@@ -136,6 +161,16 @@ class AccumulatorStage(Component):
             "result": Out(acc.out_fmt.bits),
             **({"acc_in": In(acc.out_fmt.bits)} if chained else {}),
         })
+
+    @property
+    def latency(self) -> int:
+        """Edges from a term's ``valid`` to ``result`` holding its sum: 1, or 4 for the
+        ``interleaved(2)`` ring (two ring halves, two reduction halves)."""
+        return 4 if self._interleaved else 1
+
+    @property
+    def _interleaved(self) -> bool:
+        return isinstance(getattr(self._acc, "order", None), Interleaved)
 
     @property
     def register_bits(self) -> int:
@@ -166,7 +201,9 @@ class AccumulatorStage(Component):
 
     def elaborate(self, platform):
         m = Module()
-        if isinstance(self._acc, FloatAccumulator):
+        if self._interleaved:
+            self._float_ring(m)
+        elif isinstance(self._acc, FloatAccumulator):
             self._float_register(m)
         else:
             self._kulisch_register(m)
@@ -180,6 +217,46 @@ class AccumulatorStage(Component):
         with m.If(self.valid):
             m.d.sync += code.eq(total)
         m.d.comb += self.result.eq(code)
+
+    def _float_ring(self, m):
+        """``interleaved(2)``: the two-register ring and the two-cycle reduction (module
+        docstring)."""
+        acc, fmt = self._acc, self._acc.fmt
+
+        def halves(add, name):  # the register between the adder and the encoder
+            held = {}
+            for port in TERM_PORTS:
+                reg = Signal.like(getattr(add, port), name=f"{name}_{port}")
+                m.d.sync += reg.eq(getattr(add, port))
+                held[port] = reg
+            return SimpleNamespace(**held)
+
+        partial = Signal(fmt.bits, name="partial")  # the ring's code register; 0 is +0
+        older = Signal(fmt.bits, name="older")  # the other partial (written one edge earlier)
+        starts = Signal(name="starts")  # the previous cycle had a clearing operation
+        start_now = self.valid & self.clear
+        m.d.sync += starts.eq(start_now)
+        # An idle cycle adds the neutral product: -0 (+0 when rounding down).
+        neutral = SimpleNamespace(negative=int(acc.rounding != "rdn"), sig=0, exp=self._term[1],
+                                  nan=0, inf=0)
+        term = SimpleNamespace(**{p: Mux(self.valid, getattr(self, f"term_{p}"),
+                                         getattr(neutral, p)) for p in TERM_PORTS})
+        m.submodules.ring = ring = Module()
+        code = add_rounded(ring, acc, Mux(start_now | starts, 0, partial), term, self._term,
+                           cut=lambda add: halves(add, "ring"))
+        # A run's first partial has no other partial yet: +0 in the reduction.
+        first, first_mid = Signal(name="first"), Signal(name="first_mid")
+        m.d.sync += [first_mid.eq(start_now), first.eq(first_mid),
+                     partial.eq(code), older.eq(partial)]
+        m.submodules.reduce = reduce = Module()
+        reduce.submodules.decode_older = other = FloatDecoder(fmt)
+        reduce.d.comb += other.code.eq(Mux(first, 0, older))
+        total = add_rounded(reduce, acc, partial, other,
+                            (other.sig_width, other.exp_min, other.exp_max),
+                            cut=lambda add: halves(add, "reduce"))
+        result = Signal(fmt.bits, name="result_code")
+        m.d.sync += result.eq(total)
+        m.d.comb += self.result.eq(result)
 
     def _kulisch_register(self, m):
         acc = self._acc

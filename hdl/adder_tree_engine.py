@@ -23,6 +23,12 @@ semantics):
     tree(lanes), overflow)`` (exposed as :attr:`AdderTreeEngine.accumulator`), the leaves and
     every node rounded into ``fmt``.
 
+Pipelined PEs (``stages`` above 1, :mod:`lowbit.hdl.pipeline`): the engine registers every
+lane's products and its tree on its own, so a PE's cuts before the accumulator loop
+(``product``, ``decoded``, ``partial_products``) add no register here; its ``result`` cut (a
+Kulisch register's or quire's rounded output) registers the engine's rounded output ``c``,
+one edge more in :attr:`~AdderTreeEngine.pipeline_depth`.
+
 Padding: when ``K`` is not a multiple of ``lanes`` the last chunk's trailing lanes carry a pair
 of operand codes whose product changes no sum: ``+0`` (codes 0, 0: golden's tree order pads its
 last group with +0), or, for an ExactAccumulator, a ``-0`` product (an exact sum is -0 only
@@ -157,9 +163,10 @@ class AdderTreeEngine(GemmEngine):
     def pipeline_depth(self) -> int:
         """Registers from the input ports to the output register, that included:
         ``ceil(log2(lanes) / levels_per_stage) + 1`` (the products, each tree stage, the last
-        of which ends at the root). A beat accepted at edge ``t`` is in the register at edge
+        of which ends at the root), plus 1 for a PE with a ``result`` cut (module docstring).
+        A beat accepted at edge ``t`` is in the output register at edge
         ``t + pipeline_depth``."""
-        return tiles(self._levels, self.levels_per_stage) + 1
+        return tiles(self._levels, self.levels_per_stage) + 1 + self._tree.result_cut
 
     @property
     def padding_codes(self) -> tuple:
@@ -283,7 +290,7 @@ class AdderTreeEngine(GemmEngine):
                          enumerate(level)]
                 side = _register(m, side, f"side{stages}")
         valid, first, last = side[0], side[1], side[2]
-        self._tree.accumulate(m, level[0], valid, first, side[3:], self.c)
+        valid, last = self._tree.accumulate(m, level[0], valid, first, last, side[3:], self.c)
         m.d.sync += self.out_valid.eq(valid & last)
         return m
 

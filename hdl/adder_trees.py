@@ -16,7 +16,7 @@ from fractions import Fraction
 from amaranth.hdl import Module, Mux, Signal, Value, signed
 
 from lowbit.errors import OperationError
-from lowbit.golden.accumulators import FloatAccumulator, tree
+from lowbit.golden.accumulators import FloatAccumulator, Interleaved, tree
 from lowbit.hdl.accumulate import AccumulatorStage, add_rounded
 from lowbit.hdl.component import Component
 from lowbit.hdl.exact_multiplier import ExactMultiplier
@@ -53,6 +53,12 @@ class AdderTree:
         """The golden accumulator every output implements: the pe's."""
         return self.pe.accumulator
 
+    @property
+    def result_cut(self) -> int:
+        """1 when the pe registers its rounded result (a ``result`` cut,
+        :mod:`lowbit.hdl.pipeline`), which the root's output register then has too; else 0."""
+        return int(self.pe.pipeline.has("result"))
+
     def accumulator_fields(self) -> dict:
         """The accumulator's parameters beyond ``kind`` and ``out_fmt`` (the engine's sidecar)."""
         raise NotImplementedError
@@ -68,9 +74,11 @@ class AdderTree:
         ``y``; return its sum."""
         raise NotImplementedError
 
-    def accumulate(self, m, root, valid, first, flags, out):
+    def accumulate(self, m, root, valid, first, last, flags, out):
         """Add to ``m`` the output register: the root sum ``root`` added when ``valid``,
-        starting over at ``first``; drive ``out`` (the register's code) from it."""
+        starting over at ``first``; drive ``out`` (the register's code) from it. Return
+        ``(valid, last)`` as they stand when ``out`` holds the result (later by
+        :attr:`result_cut`)."""
         raise NotImplementedError
 
     def _decoder(self, fmt):
@@ -136,11 +144,12 @@ class IntTree(IntegerTree):
             leaves.append(product)
         return leaves, []
 
-    def accumulate(self, m, root, valid, first, flags, out):
+    def accumulate(self, m, root, valid, first, last, flags, out):
         acc = Signal(signed(len(out)))
         with m.If(valid):
             m.d.sync += acc.eq(Mux(first, 0, acc) + root)  # truncated: wraps
         m.d.comb += out.eq(acc)
+        return valid, last
 
 
 class ExactTree(IntegerTree):
@@ -195,9 +204,10 @@ class ExactTree(IntegerTree):
             products.append((mul, da.zero | db.zero))
         return leaves, sum_flags(m, products)
 
-    def accumulate(self, m, root, valid, first, flags, out):
+    def accumulate(self, m, root, valid, first, last, flags, out):
         """The tree's sum as one exact term: sign (of a zero: all products -0), magnitude on
-        the grid, or a NaN / infinity."""
+        the grid, or a NaN / infinity; the rounded result registered by the pe's ``result``
+        cut, if it has one."""
         m.submodules.accumulate = stage = AccumulatorStage(
             self.accumulator, self.sum_width, self.grid_exp, self.grid_exp,
             terms=self._stage_terms())
@@ -212,7 +222,15 @@ class ExactTree(IntegerTree):
             stage.term_sig.eq(Mux(nan | inf, 0, magnitude)),
             stage.term_exp.eq(self.grid_exp),
         ]
-        m.d.comb += [stage.valid.eq(valid), stage.clear.eq(first), out.eq(stage.result)]
+        m.d.comb += [stage.valid.eq(valid), stage.clear.eq(first)]
+        result = stage.result
+        if self.result_cut:  # the pe's result cut: the rounded code registered
+            done = Signal(name="result_ready")
+            m.d.sync += done.eq(valid & last)
+            (result,) = self.pe.pipeline.hold(m, "result", done, [stage.result])
+            valid, last = done, 1
+        m.d.comb += out.eq(result)
+        return valid, last
 
 
 class QuireTree(ExactTree):
@@ -250,8 +268,13 @@ class RoundedTree(AdderTree):
     levels_per_stage = 1
 
     def __init__(self, lanes, pe):
-        super().__init__(lanes, pe)
         acc = pe.accumulator
+        if isinstance(acc.order, Interleaved):
+            raise OperationError(
+                f"AdderTreeEngine pe accumulator {acc.name} cannot be interleaved: the engine "
+                f"adds one tree sum per output beat into its register in the tree({lanes}) "
+                f"order; use a sequential FloatAccumulator")
+        super().__init__(lanes, pe)
         self._accumulator = FloatAccumulator(acc.fmt, acc.rounding, tree(lanes), acc.overflow)
 
     @property
@@ -290,13 +313,14 @@ class RoundedTree(AdderTree):
         node.d.comb += out.eq(total)
         return out
 
-    def accumulate(self, m, root, valid, first, flags, out):
+    def accumulate(self, m, root, valid, first, last, flags, out):
         """The root, decoded, added into the pe's sequential register."""
         m.submodules.root_decoder = decode = FloatDecoder(self._accumulator.fmt)
         m.submodules.accumulate = stage = AccumulatorStage(
             self.pe.accumulator, decode.sig_width, decode.exp_min, decode.exp_max)
         m.d.comb += [decode.code.eq(root), *stage.connect_term(decode),
                      stage.valid.eq(valid), stage.clear.eq(first), out.eq(stage.result)]
+        return valid, last
 
 
 TREES = {"fixed": IntTree, "exact": ExactTree, "quire": QuireTree, "float": RoundedTree}

@@ -8,7 +8,7 @@ pair are exact, they are summed exactly into the block partial sum, and the part
 
 from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import data
-from amaranth.lib.wiring import In
+from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError
 from lowbit.golden import formats as F
@@ -82,6 +82,13 @@ class BlockTermGenerator(Component):
     block_fmt : BlockFormat
         MXFP8/6/4, MXINT8, NVFP4 or another block format passing
         :func:`check_block_format`. Both operands use it.
+    pipeline : Pipeline, optional
+        The owning unit's :class:`~lowbit.hdl.pipeline.Pipeline`; its cut points
+        ``products`` (the element products, flags and scale codes registered before the
+        adder tree) and ``tree`` (the tree's nodes registered halfway up, at level
+        ``ceil(log2(block_size) / 2)``) are built here when used. Then the generator has a
+        ``valid`` input (the registers load with it) and ``term_valid`` output (``valid``
+        delayed by the registers).
 
     Members
     -------
@@ -99,9 +106,14 @@ class BlockTermGenerator(Component):
         The term is NaN; is an infinity of sign ``term_negative``.
     """
 
-    def __init__(self, block_fmt):
+    #: The cut points a :class:`~lowbit.hdl.pipeline.Pipeline` can place inside the generator.
+    CUTS = ("products", "tree")
+
+    def __init__(self, block_fmt, *, pipeline=None):
         check_block_format("BlockTermGenerator", block_fmt)
         self._fmt = block_fmt
+        self._pipeline = pipeline
+        self._cuts = [c for c in self.CUTS if pipeline is not None and pipeline.has(c)]
         element, scale = block_fmt.element, block_fmt.scale
         if element.kind == "float":
             self._grid_exp = _lsb_exp_range(element)[0]  # weight of one element grid step
@@ -123,7 +135,13 @@ class BlockTermGenerator(Component):
             "b": In(elements), "b_scale": In(scale.bits),
             **term_members("out", sig_max.bit_length(), self.exp_min, self.exp_max,
                            prefix="term_"),
+            **({"valid": In(1), "term_valid": Out(1)} if self._cuts else {}),
         })
+
+    @property
+    def registers(self) -> int:
+        """Pipeline registers inside the generator (``term_valid`` lags ``valid`` by these)."""
+        return len(self._cuts)
 
     @property
     def block_fmt(self):
@@ -158,7 +176,29 @@ class BlockTermGenerator(Component):
         else:
             leaves, flags = self._int_products(m)
         low, high = self._product_range
-        total = _adder_tree(m, leaves, low, high)
+        valid, scales = (self.valid if self._cuts else None), (self.a_scale, self.b_scale)
+
+        def cut(name, values):  # one stage register; returns the registered values
+            nonlocal valid
+            valid, held = self._pipeline.register(m, name, valid, values)
+            return held
+
+        if "products" in self._cuts:
+            held = cut("products", [*leaves, *flags, *scales])
+            leaves, flags = held[:len(leaves)], held[len(leaves):-2]
+            scales = held[-2:]
+        levels = (len(leaves) - 1).bit_length()
+        halfway = -(-levels // 2) if "tree" in self._cuts else None
+
+        def at_halfway(nodes):
+            nonlocal flags, scales
+            held = cut("tree", [*nodes, *flags, *scales])
+            flags, scales = held[len(nodes):-2], held[-2:]
+            return held[:len(nodes)]
+
+        total = _adder_tree(m, leaves, low, high, halfway, at_halfway)
+        if self._cuts:
+            m.d.comb += self.term_valid.eq(valid)
 
         # Block partial sum: sign and magnitude, specials (golden exact_sum).
         all_neg_zero, partial_nan, partial_inf, inf_negative = flags
@@ -173,7 +213,7 @@ class BlockTermGenerator(Component):
         scale = self._fmt.scale
         m.submodules.a_scale_decoder = sa = FloatDecoder(scale)
         m.submodules.b_scale_decoder = sb = FloatDecoder(scale)
-        m.d.comb += [sa.code.eq(self.a_scale), sb.code.eq(self.b_scale)]
+        m.d.comb += [sa.code.eq(scales[0]), sb.code.eq(scales[1])]
         scale_exp = Signal(signed(signed_width(2 * sa.exp_min, 2 * sa.exp_max)))
         m.d.comb += scale_exp.eq(sa.exp + sb.exp)
         if self._scale_sig_max == 1:  # E8M0: powers of two, the significand is always 1
@@ -249,11 +289,14 @@ class BlockTermGenerator(Component):
         return leaves, sum_flags(m, products)
 
 
-def _adder_tree(m, leaves, low, high):
+def _adder_tree(m, leaves, low, high, cut_depth=None, cut=None):
     """Sum ``leaves`` (a power-of-two count of signed values in ``[low, high]``) with a balanced
-    tree of two-input adders, each node just wide enough for its range; return the root."""
+    tree of two-input adders, each node just wide enough for its range; return the root.
+    ``cut(nodes)``, called on the nodes of level ``cut_depth``, returns their registers."""
     level, depth = list(leaves), 0
     while len(level) > 1:
+        if depth == cut_depth:
+            level = cut(level)
         depth += 1
         low, high = 2 * low, 2 * high
         nodes = []
@@ -262,4 +305,6 @@ def _adder_tree(m, leaves, low, high):
             m.d.comb += node.eq(level[j] + level[j + 1])
             nodes.append(node)
         level = nodes
+    if depth == cut_depth:  # halfway up a one-level tree is its root
+        level = cut(level)
     return level[0]

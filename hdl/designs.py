@@ -21,11 +21,13 @@ design fails at construction with one error naming the field.
 Name grammar (``{a}``, ``{b}``, ``{fmt}``, ``{act}``: format names, :mod:`lowbit.golden.formats`;
 ``{acc}``: accumulator names, :data:`lowbit.golden.accumulators.GRAMMAR`)::
 
-    intmac_{a}x{b}_{acc}                  IntMac: integer / fixed-point operands
-    floatmac_{a}x{b}_{acc}[_t{terms}]     FloatMac: minifloat operands; a Kulisch register
+    intmac_{a}x{b}_{acc}[_s{S}]           IntMac: integer / fixed-point operands
+    floatmac_{a}x{b}_{acc}[_t{terms}][_s{S}]
+                                          FloatMac: minifloat operands; a Kulisch register
                                           (exact_*) sized for ``terms`` products
-    positmac_{fmt}_{quire|quire_draft}    PositMac
-    mxdot_{block}_{acc}[_t{terms}]        MxDotUnit: one MX / NVFP4 block pair per cycle
+    positmac_{fmt}_{quire|quire_draft}[_s{S}]
+                                          PositMac
+    mxdot_{block}_{acc}[_t{terms}][_s{S}] MxDotUnit: one MX / NVFP4 block pair per cycle
     simdmac_{shape}[_{shape}...]_{acc}    SimdMac: one signed preset mode per shape (8x8,
                                           4x4, 8x4, 2x2), every lane into ``{acc}``
     systolic{R}x{C}_{os|ws|is}_{pe}       SystolicArray of the MAC design ``{pe}``
@@ -35,7 +37,8 @@ Name grammar (``{a}``, ``{b}``, ``{fmt}``, ``{act}``: format names, :mod:`lowbit
                                           LutTensorCore
 
 for example ``floatmac_fp8_e4m3xfp8_e4m3_exact_fp32`` (FP8 E4M3 products into a Kulisch
-register rounded to FP32) or ``systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32``.
+register rounded to FP32) or ``systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32``. ``_s{S}``:
+``S`` pipeline register stages (:mod:`lowbit.hdl.pipeline`), written only when ``S > 1``.
 
 A new unit or engine is one hdl module plus one spec class here, registered in
 :data:`KINDS`; every layer then builds, names and counts it.
@@ -82,6 +85,11 @@ def _check_int(owner, field, value, low, high):
         raise DesignError(f"{owner} {field} must be an integer from {low} to {high}, not "
                           f"{value!r}")
     return value
+
+
+def _stages_suffix(stages) -> str:
+    """The name suffix of a pipelined MAC: ``_s{S}``, nothing for one stage."""
+    return f"_s{stages}" if stages != 1 else ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,7 @@ class IntMacSpec(MacSpec):
     a: object = "int8"
     b: object = "int8"
     acc: object = "int32"
+    stages: int = 1
     kind: ClassVar[str] = "intmac"
     unit: ClassVar[str] = "IntMac"
 
@@ -200,12 +209,12 @@ class IntMacSpec(MacSpec):
 
     @property
     def name(self) -> str:
-        return f"intmac_{self.a.name}x{self.b.name}_{self.acc.name}"
+        return f"intmac_{self.a.name}x{self.b.name}_{self.acc.name}{_stages_suffix(self.stages)}"
 
     def build(self):
         from lowbit.hdl.int_mac import IntMac
 
-        return IntMac(self.a, self.b, acc=self.acc)
+        return IntMac(self.a, self.b, acc=self.acc, stages=self.stages)
 
 
 @dataclass(frozen=True)
@@ -217,6 +226,7 @@ class FloatMacSpec(MacSpec):
     b: object = "fp8_e4m3"
     acc: object = "fp32"
     terms: int | None = None
+    stages: int = 1
     kind: ClassVar[str] = "floatmac"
     unit: ClassVar[str] = "FloatMac"
 
@@ -235,12 +245,13 @@ class FloatMacSpec(MacSpec):
     @property
     def name(self) -> str:
         terms = "" if self.terms is None else f"_t{self.terms}"
-        return f"floatmac_{self.a.name}x{self.b.name}_{self.acc.name}{terms}"
+        return (f"floatmac_{self.a.name}x{self.b.name}_{self.acc.name}{terms}"
+                f"{_stages_suffix(self.stages)}")
 
     def build(self):
         from lowbit.hdl.float_mac import FloatMac
 
-        return FloatMac(self.a, self.b, acc=self.acc, terms=self.terms)
+        return FloatMac(self.a, self.b, acc=self.acc, terms=self.terms, stages=self.stages)
 
 
 @dataclass(frozen=True)
@@ -249,6 +260,7 @@ class PositMacSpec(MacSpec):
 
     fmt: object = "posit8_0"
     acc: object = "quire"
+    stages: int = 1
     kind: ClassVar[str] = "positmac"
     unit: ClassVar[str] = "PositMac"
 
@@ -263,12 +275,12 @@ class PositMacSpec(MacSpec):
 
     @property
     def name(self) -> str:
-        return f"positmac_{self.fmt.name}_{self.acc.name}"
+        return f"positmac_{self.fmt.name}_{self.acc.name}{_stages_suffix(self.stages)}"
 
     def build(self):
         from lowbit.hdl.posit_mac import PositMac
 
-        return PositMac(self.fmt, quire=self.acc)
+        return PositMac(self.fmt, quire=self.acc, stages=self.stages)
 
 
 @dataclass(frozen=True)
@@ -278,6 +290,7 @@ class MxDotSpec(MacSpec):
     block: object = "mxfp8_e4m3"
     acc: object = "fp32"
     terms: int | None = None
+    stages: int = 1
     kind: ClassVar[str] = "mxdot"
     unit: ClassVar[str] = "MxDotUnit"
 
@@ -296,7 +309,7 @@ class MxDotSpec(MacSpec):
     @property
     def name(self) -> str:
         terms = "" if self.terms is None else f"_t{self.terms}"
-        return f"mxdot_{self.block.name}_{self.acc.name}{terms}"
+        return f"mxdot_{self.block.name}_{self.acc.name}{terms}{_stages_suffix(self.stages)}"
 
     @property
     def peak_macs_per_cycle(self) -> int:
@@ -306,7 +319,7 @@ class MxDotSpec(MacSpec):
     def build(self):
         from lowbit.hdl.mx_dot import MxDotUnit
 
-        return MxDotUnit(self.block, acc=self.acc, terms=self.terms)
+        return MxDotUnit(self.block, acc=self.acc, terms=self.terms, stages=self.stages)
 
 
 SIMD_SHAPES = ("8x8", "4x4", "8x4", "2x2")
@@ -417,7 +430,8 @@ class SystolicSpec(EngineSpec):
         _check_int("SystolicArray", "cols", self.cols, 1, MODEL_MAX_SIDE)
         if self.dataflow not in SYSTOLIC_DATAFLOWS:
             raise DesignError(f"SystolicArray dataflow must be one of "
-                              f"{', '.join(SYSTOLIC_DATAFLOWS)}, not {self.dataflow!r}")
+                              f"{', '.join(SYSTOLIC_DATAFLOWS)}, not {self.dataflow!r}"
+                              f"{did_you_mean(self.dataflow, SYSTOLIC_DATAFLOWS)}")
         object.__setattr__(self, "pe", _pe("SystolicArray", self.pe))
         self._checked()
 
@@ -585,26 +599,35 @@ def _terms(text):
     return (m[1], int(m[2])) if m else (text, None)
 
 
+def _stages(text):
+    m = re.fullmatch(r"(.+)_s(\d+)", text)
+    return (m[1], int(m[2])) if m else (text, 1)
+
+
 def _parse_intmac(rest):
+    rest, stages = _stages(rest)
     for a, b, acc in _formats_then(rest, 2):
-        yield IntMacSpec(a, b, acc)
+        yield IntMacSpec(a, b, acc, stages)
 
 
 def _parse_floatmac(rest):
+    rest, stages = _stages(rest)
     rest, terms = _terms(rest)
     for a, b, acc in _formats_then(rest, 2):
-        yield FloatMacSpec(a, b, acc, terms)
+        yield FloatMacSpec(a, b, acc, terms, stages)
 
 
 def _parse_positmac(rest):
+    rest, stages = _stages(rest)
     for fmt, acc in _formats_then(rest, 1):
-        yield PositMacSpec(fmt, acc)
+        yield PositMacSpec(fmt, acc, stages)
 
 
 def _parse_mxdot(rest):
+    rest, stages = _stages(rest)
     rest, terms = _terms(rest)
     for block, acc in _formats_then(rest, 1):
-        yield MxDotSpec(block, acc, terms)
+        yield MxDotSpec(block, acc, terms, stages)
 
 
 def _parse_simdmac(rest):
@@ -673,9 +696,10 @@ def get(name: str) -> DesignSpec:
     if len(exact) > 1:
         raise DesignError(f"design name {name!r} is ambiguous: it reads as "
                           f"{', '.join(s.name for s in exact)}")
-    known = standard_names()
-    why = f" ({reasons[-1]})" if reasons and not did_you_mean(text, known) else ""
-    raise DesignError(f"unknown design {name!r}{why}{did_you_mean(text, known)}; design "
+    if reasons:  # the name read as a design whose hardware refused it: say why
+        raise DesignError(f"design {name!r}: {reasons[-1]}")
+    known = (*standard_names(), *(cls.unit for cls, _ in KINDS.values()))
+    raise DesignError(f"unknown design {name!r}{did_you_mean(name.strip(), known)}; design "
                       f"names start with {', '.join(KINDS)} (lowbit synth --list shows the "
                       f"standard catalogue)")
 

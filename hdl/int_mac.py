@@ -5,6 +5,7 @@ from amaranth.hdl import Module, Mux, Signal, signed
 from lowbit.errors import OperationError
 from lowbit.golden.accumulators import FixedAccumulator
 from lowbit.hdl.mac_unit import MacUnit
+from lowbit.hdl.pipeline import Pipeline
 
 
 class IntMac(MacUnit):
@@ -20,14 +21,25 @@ class IntMac(MacUnit):
         enough for one product; ``wrap`` keeps the low bits, ``saturate`` clamps every sum.
     chained : bool
         Add to ``acc_in`` instead of the register (see :class:`~lowbit.hdl.mac_unit.MacUnit`).
+    stages : int
+        Register stages (:mod:`lowbit.hdl.pipeline`), 1 to 3, latency ``stages``. Cut points
+        in order: ``product`` (the product registered before the add into the register),
+        ``partial_products`` (the multiplier split in two: ``a = a_hi 2**k + a_lo`` with
+        ``k = a_fmt.bits // 2``, the products ``a_hi b`` and ``a_lo b`` registered, summed in
+        the next stage).
+    fault : str, optional
+        A deliberate pipeline bug (:data:`lowbit.hdl.pipeline.FAULTS`), proof tests only.
 
     Members
     -------
-    The :class:`~lowbit.hdl.mac_unit.MacUnit` ports (latency 1); ``acc`` is
+    The :class:`~lowbit.hdl.mac_unit.MacUnit` ports (latency ``stages``); ``acc`` is
     ``Out(signed(int_bits + frac_bits))``, the register, a code of ``acc.out_fmt``.
     """
 
-    def __init__(self, a_fmt, b_fmt, *, acc, chained=False):
+    CUTS = ("product", "partial_products")
+    """Cut points in order of use (:mod:`lowbit.hdl.pipeline`)."""
+
+    def __init__(self, a_fmt, b_fmt, *, acc, chained=False, stages=1, fault=None):
         for fmt, what in ((a_fmt, "a_fmt"), (b_fmt, "b_fmt")):
             if getattr(fmt, "kind", None) not in ("int", "fixed"):
                 raise OperationError(f"IntMac {what} must be an IntFormat or FixedFormat, not "
@@ -43,7 +55,9 @@ class IntMac(MacUnit):
                                  f"(products are not rounded), not {acc.frac_bits}")
         acc.check_operands(a_fmt, b_fmt)
         self._width = acc.int_bits + acc.frac_bits
-        super().__init__(a_fmt, b_fmt, acc, signed(self._width), chained=chained)
+        pipeline = Pipeline("IntMac", stages, self.CUTS, fault)
+        super().__init__(a_fmt, b_fmt, acc, signed(self._width), chained=chained,
+                         pipeline=pipeline)
 
     def describe(self) -> dict:
         """Parameters for the export sidecar and result rows."""
@@ -53,21 +67,33 @@ class IntMac(MacUnit):
 
     def elaborate(self, platform):
         m = Module()
+        pipe = self._pipeline
         a = self.a.as_signed() if self._a_fmt.signed else self.a
         b = self.b.as_signed() if self._b_fmt.signed else self.b
+        valid, clear = self.valid, self.clear
         width = self._width
         product = Signal(signed(self._a_fmt.bits + self._b_fmt.bits + 1))
-        m.d.comb += product.eq(a * b)
+        if pipe.has("partial_products"):
+            k = self._a_fmt.bits // 2
+            a_low = self.a[:k]  # unsigned
+            a_high = self.a[k:].as_signed() if self._a_fmt.signed else self.a[k:]
+            valid, (clear, low, high) = pipe.register(m, "partial_products", valid,
+                                                      [clear, a_low * b, a_high * b])
+            m.d.comb += product.eq((high << k) + low)
+        else:
+            m.d.comb += product.eq(a * b)
+        if pipe.has("product"):
+            valid, (clear, product) = pipe.register(m, "product", valid, [clear, product])
         total = Signal(signed(width + 2))
         start = self.acc_in if self.chained else self.acc
-        m.d.comb += total.eq(Mux(self.clear, 0, start) + product)
+        m.d.comb += total.eq(Mux(clear, 0, start) + product)
         if self._acc.overflow == "wrap":
             result = total[:width].as_signed()
         else:
             top, bottom = (1 << (width - 1)) - 1, -(1 << (width - 1))
             result = Mux(total > top, top, Mux(total < bottom, bottom, total))
-        with m.If(self.valid):
+        with m.If(valid):
             m.d.sync += self.acc.eq(result)
-        m.d.sync += self.out_valid.eq(self.valid)
+        pipe.out_valid(m, valid, self.out_valid)
         return m
 

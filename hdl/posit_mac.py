@@ -28,14 +28,20 @@ class PositMac(ProductMac):
         must hold one product exactly (``minpos**2`` up to ``maxpos**2``, plus a sign bit).
         The 2022 quire does for every es <= 2; the draft one for SoftPosit's (8, 0), (16, 1)
         and (32, 2), but not for posit(8, 2) or any n < 7.
+    stages : int
+        Register stages (:mod:`lowbit.hdl.pipeline`), 1 to 4, latency ``stages``: cuts
+        ``product`` (before the quire), ``result`` (the rounded posit), ``decoded`` (see
+        :class:`~lowbit.hdl.mac_unit.ProductMac`).
+    fault : str, optional
+        A deliberate pipeline bug (:data:`lowbit.hdl.pipeline.FAULTS`), proof tests only.
 
     Members
     -------
-    The :class:`~lowbit.hdl.mac_unit.MacUnit` ports (latency 1); ``acc`` is ``Out(n)``, the
-    quire rounded to a code of ``fmt`` (an unsigned port: the posit code).
+    The :class:`~lowbit.hdl.mac_unit.MacUnit` ports (latency ``stages``); ``acc`` is
+    ``Out(n)``, the quire rounded to a code of ``fmt`` (an unsigned port: the posit code).
     """
 
-    def __init__(self, fmt, *, quire):
+    def __init__(self, fmt, *, quire, stages=1, fault=None):
         check_posit_format("PositMac", fmt)
         if not isinstance(quire, Quire):
             raise OperationError(f"PositMac quire must be a Quire, not {quire!r}")
@@ -55,7 +61,8 @@ class PositMac(ProductMac):
                 f"{fmt.name} products need {top - lsb + 1} (from 2**{lsb} to below 2**{top}, "
                 f"plus a sign bit)")
         self._fmt, self._quire, self._term_bits = fmt, quire, top - lsb
-        super().__init__(fmt, fmt, quire, (PositDecoder(fmt), PositDecoder(fmt)))
+        super().__init__(fmt, fmt, quire, (PositDecoder(fmt), PositDecoder(fmt)),
+                         stages=stages, fault=fault)
 
     @property
     def fmt(self):

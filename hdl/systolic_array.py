@@ -19,7 +19,8 @@ bubble between tiles and never otherwise.
     ``R + C - 1`` edges after the previous ``last`` beat (a bubble of ``R + C - 2``), early
     enough that its first results overwrite a PE register on the copy edge at the soonest.
     Any PE works: IntMac, FloatMac, PositMac (quire), MxDotUnit (one block pair per beat)
-    and a one-mode SimdMac with ``L`` lanes: its ``a`` lane holds the activation ``A[m, k]``
+    and a one-mode SimdMac with ``L`` lanes; pipelined PEs (``stages`` above 1) too, ``L``
+    their latency: its ``a`` lane holds the activation ``A[m, k]``
     replicated into every lane field, its ``b`` lane the ``L`` weights ``B[k, n0 + j L + l]``,
     so PE column ``j`` computes output columns ``j L .. j L + L - 1`` (an output tile is
     ``R x C L`` and ``c`` has ``C L`` lanes).
@@ -52,7 +53,7 @@ from amaranth.lib.wiring import In, Out
 
 from lowbit.errors import OperationError, check_choice
 from lowbit.golden import gemm
-from lowbit.golden.accumulators import FixedAccumulator, FloatAccumulator
+from lowbit.golden.accumulators import FixedAccumulator, FloatAccumulator, Interleaved
 from lowbit.golden.formats import BlockArray
 from lowbit.hdl.component import Component
 from lowbit.hdl.gemm_engine import GemmEngine, check_dimension, port_width
@@ -127,7 +128,18 @@ class SystolicArray(GemmEngine):
         if getattr(pe, "chained", False):
             raise OperationError("SystolicArray pe must be an unchained unit; the array "
                                  "chains its weight-stationary PEs itself")
+        if isinstance(getattr(getattr(pe, "accumulator", None), "order", None), Interleaved):
+            raise OperationError(
+                f"SystolicArray pe accumulator {pe.accumulator.name} cannot be interleaved: a "
+                f"PE's partial sums follow the cycles of its operations, and the array's input "
+                f"stream may pause inside a tile; use a sequential FloatAccumulator")
         if dataflow == "ws":
+            if getattr(pe, "stages", 1) > 1:
+                raise OperationError(
+                    f"SystolicArray dataflow 'ws' cannot carry a pipelined PE ({type(pe).__name__}"
+                    f" stages {pe.stages}): partial sums pass from PE to PE every cycle, so a "
+                    f"PE must add its product in the cycle of its operation; use dataflow 'os' "
+                    f"or stages 1")
             if isinstance(pe, SimdMac):
                 raise OperationError(
                     f"SystolicArray dataflow 'ws' cannot carry SimdMac PEs: their {pe.lanes} lane "

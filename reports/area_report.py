@@ -11,7 +11,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from lowbit.hdl.export import tool_versions
+from lowbit.hdl.rtl_export import tool_versions
 from lowbit.hdl.yosys import yosys_version
 from lowbit.paths import write_atomic
 from lowbit.reports.plots import bar_chart

@@ -9,7 +9,7 @@ by cause and energy by kind, per op).
 
 from pathlib import Path
 
-from lowbit.hdl.export import tool_versions
+from lowbit.hdl.rtl_export import tool_versions
 from lowbit.reports.area_report import git_commit
 from lowbit.reports.plots import roofline, stacked_bars
 from lowbit.reports.tables import write_csv, write_json

@@ -12,6 +12,7 @@ With ``cycle_convention="scalesim"`` a systolic engine counts cycles as SCALE-Si
 (:mod:`lowbit.sim.scalesim_cycles`) instead.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 from lowbit.errors import LowbitError
@@ -25,6 +26,10 @@ from lowbit.sim.scalesim_cycles import scalesim_cycles
 CYCLE_CONVENTIONS = ("rtl", "scalesim", "scalesim_last_index")
 """``rtl``: lowbit's RTL count. ``scalesim``: SCALE-Sim's compute cycles (a count).
 ``scalesim_last_index``: the index of SCALE-Sim's last compute cycle (count minus one)."""
+
+
+#: The tile of the LUT core whose energy data prices every LUT core's MACs.
+ENERGY_LUT_TILE = (2, 16)
 
 
 def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
@@ -110,9 +115,14 @@ class EngineModel:
         return LutGemmConfig(self.config.weight_bits, self.config.lut_group)
 
     def mac_energy_key(self) -> str:
-        """The energy data entry that prices this engine's MACs: the name of its MAC design
-        (the LUT core's own name)."""
-        return (self.pe or self.spec).name
+        """The energy data entry that prices this engine's MACs: the name of its MAC design.
+
+        A LUT core is priced per MAC by the same core at the catalogue's 2 x 16 tile
+        (:data:`ENERGY_LUT_TILE`): the data file holds one entry per weight width, group and
+        activation format, and a lookup's cost per MAC is taken as independent of the tile."""
+        if self.pe is not None:
+            return self.pe.name
+        return dataclasses.replace(self.spec, tile=ENERGY_LUT_TILE).name
 
     def sram_operand_bits(self, M: int, K: int, N: int) -> dict:
         """Bits the engine reads from and writes to on-chip SRAM for one GEMM, by buffer.

@@ -11,6 +11,20 @@ settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
+def pytest_sessionstart(session):
+    """Under pytest-xdist, compile Yosys's WebAssembly once in the controller before the
+    workers start (about 60 s on a new machine, nothing later). Workers would be safe without
+    it (lowbit.hdl.yosys compiles under a lock and the others wait), but then one test takes
+    the minute and the report says so."""
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    from lowbit.hdl.yosys import warm_up
+
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    warm_up(reporter.write_line if reporter else None)
+
+
 def pytest_addoption(parser):
     parser.addoption("--full", action="store_true", default=False,
                      help="also run long campaigns marked 'full' (exhaustive sweeps)")

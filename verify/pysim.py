@@ -7,21 +7,26 @@ from lowbit.hdl.gemm_engine import Feedback, unpack
 
 
 def simulate_mac(dut, vectors, acc_in=None) -> np.ndarray:
-    """Run ``vectors`` (one operation per cycle) through ``dut``; return ``acc`` after each.
+    """Run ``vectors`` (one operation per cycle) through ``dut``; return ``acc`` after each
+    (read where ``out_valid`` is high, ``dut.latency`` cycles after the operation).
 
     ``acc_in``: for a chained unit, the incoming partial-sum code of each operation."""
     got = []
 
     async def bench(ctx):
-        for i, (clear, a, b) in enumerate(zip(vectors.clear, vectors.a, vectors.b)):
-            if acc_in is not None:
-                ctx.set(dut.acc_in, int(acc_in[i]))
-            ctx.set(dut.valid, 1)
-            ctx.set(dut.clear, int(clear))
-            ctx.set(dut.a, int(a))
-            ctx.set(dut.b, int(b))
+        ops = list(zip(vectors.clear, vectors.a, vectors.b))
+        for i in range(len(ops) + dut.latency - 1):
+            if i < len(ops):
+                clear, a, b = ops[i]
+                if acc_in is not None:
+                    ctx.set(dut.acc_in, int(acc_in[i]))
+                ctx.set(dut.clear, int(clear))
+                ctx.set(dut.a, int(a))
+                ctx.set(dut.b, int(b))
+            ctx.set(dut.valid, int(i < len(ops)))
             await ctx.tick()
-            got.append(ctx.get(dut.acc))
+            if ctx.get(dut.out_valid):
+                got.append(ctx.get(dut.acc))
 
     sim = Simulator(dut)
     sim.add_clock(1e-6)

@@ -20,7 +20,7 @@ from lowbit.errors import LowbitError, did_you_mean
 from lowbit.golden import formats as F
 from lowbit.golden.formats import FloatFormat
 from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
-                                        Quire)
+                                        Interleaved, Quire, interleaved)
 from lowbit.hdl import export
 from lowbit.hdl.adder_tree_engine import AdderTreeEngine
 from lowbit.hdl.float_mac import FloatMac
@@ -65,12 +65,17 @@ class Entry:
         return self.vector_sets + (self.full_sets if full else ())
 
 
-def _int_mac_entry(a, b, int_bits, overflow, sets, full_only=False):
+def _staged(stages) -> str:
+    """Config suffix of a pipelined unit: ``_s{stages}``, nothing for one stage."""
+    return f"_s{stages}" if stages > 1 else ""
+
+
+def _int_mac_entry(a, b, int_bits, overflow, sets, full_only=False, stages=1):
     a_fmt, b_fmt = F.get(a), F.get(b)
     acc = FixedAccumulator(int_bits, a_fmt.frac_bits + b_fmt.frac_bits, overflow)
     return Entry(
-        "IntMac", f"{a}x{b}_{'wrap' if overflow == 'wrap' else 'sat'}{int_bits}",
-        lambda: IntMac(a_fmt, b_fmt, acc=acc), sets,
+        "IntMac", f"{a}x{b}_{'wrap' if overflow == 'wrap' else 'sat'}{int_bits}{_staged(stages)}",
+        lambda: IntMac(a_fmt, b_fmt, acc=acc, stages=stages), sets,
         vectors=lambda u, kind: mac_vectors(kind, u.a_fmt, u.b_fmt, u.accumulator),
         env=lambda u: {"LOWBIT_ACC_BITS": u.accumulator.int_bits + u.accumulator.frac_bits},
         testbench="lowbit.verify.testbenches.mac_tb", full_only=full_only)
@@ -103,38 +108,44 @@ def _posit_vectors(unit, kind):
                       expected_codes(clear, stimulus.a, stimulus.b, fmt, fmt, quire))
 
 
-def _posit_mac_entry(fmt, standard, sets, full_only=False, full_sets=(), deep_sets=()):
+def _posit_mac_entry(fmt, standard, sets, full_only=False, full_sets=(), deep_sets=(),
+                     stages=1):
     posit = F.get(fmt)
     quire = Quire(posit, standard)
     return Entry(
-        "PositMac", f"{fmt}_q{standard}", lambda: PositMac(posit, quire=quire), sets,
+        "PositMac", f"{fmt}_q{standard}{_staged(stages)}",
+        lambda: PositMac(posit, quire=quire, stages=stages), sets,
         full_sets=full_sets, deep_sets=deep_sets,
         vectors=_posit_vectors,
         env=lambda u: {"LOWBIT_ACC_BITS": u.fmt.n, "LOWBIT_ACC_FMT": json.dumps(u.fmt.to_dict())},
         testbench="lowbit.verify.testbenches.mac_tb", full_only=full_only)
 
 
-def _float_mac_entry(a, b, acc, sets, full_only=False):
+def _float_mac_entry(a, b, acc, sets, full_only=False, stages=1):
     """FloatMac ``a x b`` into ``acc``; ``a``/``b`` are catalogue names or FloatFormats."""
     a_fmt, b_fmt = (F.get(x) if isinstance(x, str) else x for x in (a, b))
     kind = "kulisch" if isinstance(acc, ExactAccumulator) else "acc"
+    if isinstance(getattr(acc, "order", None), Interleaved):
+        kind = f"il{acc.order.partials}"
     options = "".join(f"_{x}" for x in (acc.rounding, getattr(acc, "overflow", None))
                       if x not in (None, "rne"))
     return Entry(
-        "FloatMac", f"{a_fmt.name}x{b_fmt.name}_{kind}_{acc.out_fmt.name}{options}",
-        lambda: FloatMac(a_fmt, b_fmt, acc=acc), sets,
+        "FloatMac",
+        f"{a_fmt.name}x{b_fmt.name}_{kind}_{acc.out_fmt.name}{options}{_staged(stages)}",
+        lambda: FloatMac(a_fmt, b_fmt, acc=acc, stages=stages), sets,
         vectors=lambda u, kind: mac_vectors(kind, u.a_fmt, u.b_fmt, u.accumulator),
         env=lambda u: {"LOWBIT_ACC_BITS": u.accumulator.out_fmt.bits,
                        "LOWBIT_ACC_FMT": json.dumps(u.accumulator.out_fmt.to_dict())},
         testbench="lowbit.verify.testbenches.mac_tb", full_only=full_only)
 
 
-def _mx_dot_entry(block, acc, full_only=False):
+def _mx_dot_entry(block, acc, full_only=False, stages=1):
     """MxDotUnit of catalogue block format ``block`` into ``acc`` (corners, random, sequences)."""
     block_fmt = F.get(block)
     kind = "kulisch" if isinstance(acc, ExactAccumulator) else "acc"
     return Entry(
-        "MxDotUnit", f"{block}_{kind}_{acc.out_fmt.name}", lambda: MxDotUnit(block_fmt, acc=acc),
+        "MxDotUnit", f"{block}_{kind}_{acc.out_fmt.name}{_staged(stages)}",
+        lambda: MxDotUnit(block_fmt, acc=acc, stages=stages),
         ("corners", "random", "sequences"),
         vectors=lambda u, kind: block_vectors(kind, u.block_fmt, u.accumulator),
         env=lambda u: {"LOWBIT_ELEMENT_BITS": u.block_fmt.element.bits,
@@ -186,9 +197,9 @@ def _int8_mac(int_bits, overflow):
                           acc=FixedAccumulator(int_bits, 0, overflow))
 
 
-def _fp8_mac(acc):
+def _fp8_mac(acc, stages=1):
     """A factory of fp8_e4m3 x fp8_e4m3 FloatMacs into ``acc`` (an engine's PE)."""
-    return lambda: FloatMac(F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=acc)
+    return lambda: FloatMac(F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=acc, stages=stages)
 
 
 ALL_SETS = ("exhaustive", "corners", "random", "sequences")
@@ -266,6 +277,50 @@ MATRIX = (
     _array_entry(8, 8, "ws", "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
     _array_entry(16, 16, "ws", "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
     _array_entry(16, 16, "os", "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
+    # Pipelined units (lowbit.hdl.pipeline): 2 and 3 stages of each MAC kind (4 where a
+    # Kulisch register adds the result cut), the same sets as their one-stage configurations.
+    # tests/verify/test_pipelined_units.py runs one stage count per kind by default.
+    *(_int_mac_entry("int8", "int8", 20, "wrap", ALL_SETS, full_only=True, stages=s)
+      for s in (2, 3)),
+    *(_int_mac_entry("uint4", "int8", 16, "saturate", ALL_SETS, full_only=True, stages=s)
+      for s in (2, 3)),
+    *(_float_mac_entry("fp8_e4m3", "fp8_e4m3", FloatAccumulator(_FP32), ALL_SETS,
+                       full_only=True, stages=s) for s in (2, 3)),
+    *(_float_mac_entry("fp4_e2m1", "fp4_e2m1", FloatAccumulator(_FP32), ALL_SETS,
+                       full_only=True, stages=s) for s in (2, 3)),
+    *(_float_mac_entry("fp8_e4m3", "fp8_e4m3", ExactAccumulator(_FP32),
+                       ("corners", "random", "sequences"), full_only=True, stages=s)
+      for s in (2, 3, 4)),
+    *(_posit_mac_entry("posit8_0", "2022", ALL_SETS, full_only=True, stages=s)
+      for s in (2, 3, 4)),
+    *(_posit_mac_entry("posit4_1", "2022", ALL_SETS, full_only=True, stages=s)
+      for s in (2, 3)),
+    *(_mx_dot_entry("mxfp8_e4m3", FloatAccumulator(_FP32), full_only=True, stages=s)
+      for s in (2, 3)),
+    *(_mx_dot_entry("nvfp4", FloatAccumulator(_FP32), full_only=True, stages=s)
+      for s in (2, 3)),
+    _mx_dot_entry("mxint8", ExactAccumulator(_FP32), full_only=True, stages=4),
+    # Interleaved accumulation (golden order interleaved(2)): a two-cycle float add ring.
+    *(_float_mac_entry("fp8_e4m3", "fp8_e4m3", FloatAccumulator(_FP32, order=interleaved(2)),
+                       ALL_SETS, full_only=True, stages=s) for s in (1, 2)),
+    _float_mac_entry("fp6_e3m2", "fp4_e2m1", FloatAccumulator(_FP16, "rdn", interleaved(2)),
+                     ALL_SETS, full_only=True),
+    # Engines of pipelined PEs: output-stationary arrays count the PE latency in their drain,
+    # the adder tree registers a Kulisch or quire PE's rounded result (cycles: closed forms).
+    _array_entry(4, 4, "os", "fp8_e4m3_fp32_s3", _fp8_mac(FloatAccumulator(_FP32), 3),
+                 full_only=True),
+    _array_entry(3, 2, "os", "int8_wrap24_s2", lambda: IntMac(
+        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap"), stages=2),
+        full_only=True),
+    _array_entry(2, 3, "os", "posit8_0_q2022_s4", lambda: PositMac(
+        F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022"), stages=4), full_only=True),
+    _array_entry(2, 2, "os", "mxfp4_fp32_s3", lambda: MxDotUnit(
+        F.get("mxfp4"), acc=FloatAccumulator(_FP32), stages=3), full_only=True),
+    _tree_entry(8, "posit8_0_q2022_s3", lambda: PositMac(
+        F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022"), stages=3), full_only=True),
+    _tree_entry(4, "fp8_e4m3_kulisch_fp32_s3", _fp8_mac(ExactAccumulator(_FP32), 3),
+                full_only=True),
+    _tree_entry(8, "fp8_e4m3_fp32_s2", _fp8_mac(FloatAccumulator(_FP32), 2), full_only=True),
 )
 
 

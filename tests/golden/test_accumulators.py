@@ -44,8 +44,8 @@ from lowbit.golden import arith, formats, gemm
 from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
                                         Quire, tree)
 from tests.golden.fraction_oracle import (POSITS, PZERO, V, decode, encode, fin, floor_log2, pow2,
-                                          round_ieee, round_int, round_posit, round_to, vadd,
-                                          value_table, vmul, vsum_exact)
+                                          products, round_ieee, round_int, round_posit, round_to,
+                                          vadd, value_table, vmul, vsum_exact)
 
 
 def _rng(*key):
@@ -111,10 +111,6 @@ def oracle_code(acc, terms, out_fmt=None):
         name = out_fmt.name
         v = round_to(v, name, "rne")
     return encode(v, name), v, name
-
-
-def products(a_name, b_name, a_row, b_row):
-    return [vmul(decode(a_name, x), decode(b_name, y)) for x, y in zip(a_row, b_row)]
 
 
 # ==========================================================================================

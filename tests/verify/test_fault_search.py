@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis.reporting import with_reporter
 
-from lowbit.cli import replay_command
+from lowbit.cli.faults import replay_command
 from lowbit.verify.faults import adequacy
 from lowbit.verify.faults.strategies import fault_sites, mac_runs
 from lowbit.verify.mutation import replay

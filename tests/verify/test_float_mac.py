@@ -94,8 +94,8 @@ E4M3 = F.get("fp8_e4m3")
      "FloatMac acc must be a float register or an exact (Kulisch) accumulator (fp32, fp16, "
      "bf16, exact_fp32, ...), not 'int20'"),
     (lambda: FloatMac(E4M3, E4M3, acc=FloatAccumulator(FP32, order=tree(4))),
-     "FloatMac implements FloatAccumulator order 'sequential', not tree(4) (adder-tree order "
-     "is golden-only)"),
+     "FloatMac implements FloatAccumulator order 'sequential' or interleaved(2), not tree(4) "
+     "(adder-tree order is golden-only)"),
     (lambda: FloatMac(E4M3, E4M3, acc=ExactAccumulator(F.get("fp4_e2m1"))),
      "FloatMac result format fp4_e2m1 lacks NaN; supported: signed float formats with zero, "
      "subnormals and NaN such as fp32, fp16, bf16, fp8_e4m3, fp8_e5m2"),

@@ -18,6 +18,12 @@ Steps, for one configuration of the regression matrix (``intmac_int8xint8_wrap20
    driver and on those mutants alone, mutant 0 checked against golden on every operation.
 4. Score = killed / detectable, detectable = mutants - equivalent - equivalent below. The full
    sets are adequate when it is 100%.
+
+A mutant no step decides is ``unknown``, with the reason in its survivor row: ``timeout`` (its
+SAT stages hit ``sat_timeout``), a tool killed by a signal on every attempt (``yosys killed
+by SIGBUS 3 times``: tool runs are retried first, see :mod:`lowbit.tool_runs`), or the bound
+that was not enough. The campaign goes on past it and reports it; it is never counted as
+killed or equivalent.
 """
 
 import json
@@ -25,10 +31,12 @@ import time
 from dataclasses import dataclass, field
 
 from lowbit.errors import LowbitError, check_int
+from lowbit.hdl.yosys import warm_up
 from lowbit.paths import build_dir, write_atomic
 from lowbit.verify import regression
-from lowbit.verify.faults.equivalence import (DEFAULT_MAX_STEPS, AccumulatorBound,
-                                              check_mutant, in_parallel, search_protocol)
+from lowbit.verify.faults.equivalence import (DEFAULT_MAX_STEPS, DEFAULT_SAT_TIMEOUT_S,
+                                              AccumulatorBound, check_mutant,
+                                              check_sat_timeout, in_parallel, search_protocol)
 from lowbit.verify.mutation import MAX_MUTANTS, replay_many, run_mutation
 from lowbit.verify.vectors import directed_path, mac_formats, ops_vectors
 
@@ -63,6 +71,7 @@ class AdequacyResult:
     verdicts: dict = field(default_factory=dict)  # mutant id -> equivalent(_below)/killed/..
     survivors: list = field(default_factory=list)  # rows for mutants no set kills
     seconds: float = 0.0
+    reasons: dict = field(default_factory=dict)  # mutant id -> why it is unknown
 
     def _count(self, verdict) -> int:
         return sum(v == verdict for v in self.verdicts.values())
@@ -111,18 +120,28 @@ class AdequacyResult:
                 "unknown": self.unknown, "killed_by_counterexample": self.directed_killed,
                 "quick_score": self.score("quick"), "full_score": self.score("full"),
                 "full_score_with_counterexamples": self.score("full_with_counterexamples"),
+                "unknown_reasons": {str(m): r for m, r in sorted(self.reasons.items())},
                 "survivors": self.survivors, "seconds": self.seconds}
 
 
 def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
-                 write_directed=False, out_dir=None, progress=None, say=print) -> AdequacyResult:
-    """Measure the adequacy of configuration ``name``'s vector sets (module docstring)."""
+                 write_directed=False, out_dir=None, progress=None, say=print,
+                 sat_timeout=DEFAULT_SAT_TIMEOUT_S) -> AdequacyResult:
+    """Measure the adequacy of configuration ``name``'s vector sets (module docstring).
+
+    ``sat_timeout``: seconds of SAT work per mutant (:mod:`.equivalence`); a mutant that
+    needs more is ``unknown`` with reason ``timeout``.
+    """
     start = time.perf_counter()
     say = say or (lambda text: None)
     e = entry(name)
     check_int("faults", mutants, 1, MAX_MUTANTS, AdequacyError)
     check_int("max_steps", max_steps, 2, 64, AdequacyError)
     check_int("jobs", jobs, 1, 64, AdequacyError)
+    check_sat_timeout(sat_timeout)
+    # Yosys's one-time compile before the parallel proofs (runs are safe without it: the
+    # launcher compiles under a lock; this says why the first run waits)
+    warm_up(say)
     unit = e.build()
     quick, full = e.sets(full=False), e.sets(full=True)
     vectors = {s: e.vectors(unit, s) for s in full}
@@ -134,14 +153,18 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
                           json_path=out / "mutation.json", **common)
     result = AdequacyResult(name, mutants, seed, quick, full, len(r_full.killed_by(quick)),
                             len(r_full.killed_quick), e.deep_sets)
+    for m in r_full.mutations:  # simulation kept crashing: nothing is known of them
+        if m.id in r_full.unknown:
+            result.verdicts[m.id], result.reasons[m.id] = "unknown", r_full.unknown[m.id]
+            result.survivors.append(_survivor_row(m, "unknown", reason=r_full.unknown[m.id]))
     missed = r_full.survivors
     say(f"{name}: SAT proofs of {len(missed)} mutants the full sets miss "
         f"(induction up to {max_steps} steps)")
     widths = (len(unit.acc), len(unit.a), len(unit.b))
     bound = (AccumulatorBound(unit.quire.width_bits, unit.quire_term_bits)
              if hasattr(unit, "quire_term_bits") else None)
-    verdicts = in_parallel(check_mutant, [(r_full.folder, name, m, widths, max_steps, bound)
-                                          for m in missed],
+    verdicts = in_parallel(check_mutant, [(r_full.folder, name, m, widths, max_steps, bound,
+                                           sat_timeout) for m in missed],
                            jobs, progress=lambda d, n: say(f"  proofs {d}/{n}"))
     confirmed = _replay_kills(unit, name, verdicts, out / "mutation_counterexamples.json",
                               common)
@@ -150,8 +173,8 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
     if retry:
         say(f"{name}: bounded searches in the test protocol for {len(retry)} mutants whose "
             f"proof trace did not replay")
-        again = in_parallel(search_protocol, [(r_full.folder, name, m, widths, v.steps + 3)
-                                              for m, v in retry], jobs)
+        again = in_parallel(search_protocol, [(r_full.folder, name, m, widths, v.steps + 3,
+                                               sat_timeout) for m, v in retry], jobs)
         confirmed |= _replay_kills(unit, name, again, out / "mutation_protocol.json", common)
         better = {v.mutant: v for v in again if v.mutant in confirmed}
         verdicts = [better.get(v.mutant, v) for v in verdicts]
@@ -166,17 +189,24 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
             runs.append({"mutant": m.id, "ops": [list(op) for op in v.ops]})
         else:
             verdict = "unknown"
+            result.reasons[m.id] = _unknown_reason(v)
         result.verdicts[m.id] = verdict
-    undecided = [m for m, verdict in result.verdicts.items() if verdict == "unknown"]
-    deep = _deep_kills(unit, e, name, undecided, common, say)
+    undecided = [m.id for m in missed if result.verdicts[m.id] == "unknown"]
+    crashed = {}
+    deep = _deep_kills(unit, e, name, undecided, common, say, crashed)
     for m in deep:
         result.verdicts[m] = "killed_by_deep_set"
+        result.reasons.pop(m, None)
+    for m, reason in crashed.items():
+        if m not in deep:
+            result.reasons[m] = f"{result.reasons[m]}; deep set: {reason}"
     result.full_killed += result.deep_killed
     for m, v in zip(missed, verdicts):
-        result.survivors.append({"id": m.id, "description": m.describe(),
-                                 "verdict": result.verdicts[m.id], "proof_steps": v.steps,
-                                 "ops_log2": v.ops_log2, "ops": [list(op) for op in v.ops],
-                                 "deep_kill": deep.get(m.id, "")})
+        result.survivors.append(_survivor_row(m, result.verdicts[m.id], v, deep.get(m.id, ""),
+                                              result.reasons.get(m.id, "")))
+    if result.reasons:
+        say(f"{name}: {len(result.reasons)} mutants unknown: " + "; ".join(
+            f"#{m} {r}" for m, r in sorted(result.reasons.items())))
     if write_directed and runs:
         _add_directed(name, runs, seed, mutants)
     result.seconds = round(time.perf_counter() - start, 1)
@@ -184,9 +214,28 @@ def run_adequacy(name, mutants=320, seed=1, max_steps=DEFAULT_MAX_STEPS, jobs=2,
     return result
 
 
-def _deep_kills(unit, e, name, ids, common, say) -> dict:
+def _survivor_row(m, verdict, v=None, deep_kill="", reason="") -> dict:
+    """The row of ``survivors`` for mutation ``m`` with its proof verdict ``v`` (if any)."""
+    return {"id": m.id, "description": m.describe(), "verdict": verdict,
+            "proof_steps": v.steps if v else None, "ops_log2": v.ops_log2 if v else None,
+            "ops": [list(op) for op in v.ops] if v else [], "deep_kill": deep_kill,
+            "reason": reason}
+
+
+def _unknown_reason(v) -> str:
+    """Why the proof verdict ``v`` (of a mutant no replay killed) leaves it undecided."""
+    if v.verdict == "detectable":
+        return ("counterexample did not kill on replay" if v.ops
+                else "counterexample not expressible as operations")
+    if v.verdict == "equivalent_below":
+        return f"equivalent below 2**{v.ops_log2} operations only (< 2**{UNREACHABLE_OPS_LOG2})"
+    return v.reason or "undecided"
+
+
+def _deep_kills(unit, e, name, ids, common, say, crashed) -> dict:
     """Mutants among ``ids`` the entry's deep sets kill (run on those mutants alone), each with
-    the set and operation that exposed it: ``{id: "climb op 16777215"}``."""
+    the set and operation that exposed it: ``{id: "climb op 16777215"}``. Mutants whose run
+    was killed on every attempt go to ``crashed`` (``{id: reason}``)."""
     killed = {}
     for kind in e.deep_sets:
         left = [m for m in ids if m not in killed]
@@ -196,7 +245,8 @@ def _deep_kills(unit, e, name, ids, common, say) -> dict:
         say(f"{name}: deep set {kind} ({len(vectors):,} operations) on {len(left)} undecided "
             f"mutants and the unmutated netlist")
         found = replay_many(unit, name, left, vectors, mutants=common["mutants"],
-                            seed=common["seed"], jobs=common["jobs"], check_baseline=True)
+                            seed=common["seed"], jobs=common["jobs"], check_baseline=True,
+                            crashed=crashed)
         killed |= {m: f"{kind} op {d['op']}" for m, d in found.items() if d}
     return killed
 

@@ -28,13 +28,24 @@ every cycle. In order:
 
 (``-set-at`` is never used under ``-tempinduct``: it constrains the induction windows as well,
 which is not a proof.) A mutant none of these decides is ``unknown``, and is reported as such
-rather than counted either way.
+rather than counted either way, with the reason in :attr:`Verdict.reason`.
+
+**Time limits.** Each SAT solver call stops after :data:`SAT_CALL_TIMEOUT_S` (300 s, Yosys
+``sat -timeout``), and one mutant's stages together get ``sat_timeout`` seconds of wall time
+(:data:`DEFAULT_SAT_TIMEOUT_S`, 1800 s; ``lowbit faults --sat-timeout``): later calls get
+what is left, and a Yosys run still going when it is used up is stopped. A mutant left
+undecided because a limit was hit is ``unknown`` with reason ``timeout``. **Crashes.** A
+Yosys run killed by a signal is repeated by the launcher; a mutant whose run is killed on
+every attempt is ``unknown`` with the reason (``yosys killed by SIGBUS 3 times``) and the
+campaign goes on.
 
 Verdicts are cached per mutant in ``<campaign folder>/equivalence/`` (the folder's name
-already fixes the Verilog, the draw and the tools).
+already fixes the Verilog, the draw and the tools). A crash is never cached; a timeout is
+reused only by a check with the same or a shorter ``sat_timeout``.
 """
 
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -43,20 +54,42 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from lowbit.errors import DamagedStateError, check_int
-from lowbit.hdl.yosys import run_yosys
+from lowbit.errors import DamagedStateError, LowbitError, check_int
+from lowbit.hdl.yosys import YosysCrashed, YosysTimeout, run_yosys
 from lowbit.paths import write_atomic
 from lowbit.state_files import missing_field, read_json_state
 
 VERDICTS = ("equivalent", "equivalent_below", "detectable", "unknown")
 DEFAULT_MAX_STEPS = 12
-SAT_TIMEOUT_S = 300  # per SAT instance; a proof or search that times out is not a verdict
+#: Seconds one SAT solver call may take (Yosys ``sat -timeout``).
+SAT_CALL_TIMEOUT_S = 300
+#: Seconds of wall time the SAT stages of one mutant may take together, by default.
+DEFAULT_SAT_TIMEOUT_S = 1800
+MAX_SAT_TIMEOUT_S = 7 * 24 * 3600
+#: Past the time limit, a Yosys run gets this long to stop by itself before it is killed.
+_STOP_GRACE_S = 10
+TIMEOUT = "timeout"
 #: Inputs every MAC unit has (besides ``clk``), in the order ops are read from a trace.
 _OP_INPUTS = ("clear", "a", "b")
 _SHOW_ROW = re.compile(r"^\s*(\d+)\s+\\(\S+)\s+([0-9a-fA-F-]+)\s+(\S+)\s+([01xz-]+)\s*$")
 _PORT_LINE = re.compile(r"^input \[(\d+):0\] (in_\S+\.q)$", re.M)
 _SAT_RESULT = re.compile(r"SAT proof finished - (no model found: SUCCESS|model found: FAIL)")
-_CACHE_VERSION = "v4"
+_SAT_TIMED_OUT = "Interrupted SAT solver: TIMEOUT!"
+_CACHE_VERSION = "v5"
+
+
+class EquivalenceError(LowbitError, ValueError):
+    """An impossible proof parameter (a time limit that is not a positive number)."""
+
+
+def check_sat_timeout(value) -> float:
+    """Return ``value`` if it is a number of seconds from 1 to one week; raise
+    :class:`EquivalenceError` naming ``sat_timeout`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not 1 <= value <= MAX_SAT_TIMEOUT_S:
+        raise EquivalenceError(f"sat_timeout must be a number of seconds from 1 to "
+                               f"{MAX_SAT_TIMEOUT_S}, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -87,7 +120,8 @@ class Verdict:
     counterexample's operations ``(clear, a, b)``, one per cycle after the reset edge, in the
     test protocol; empty when the mutant is equivalent or the protocol search found none.
     ``ops_log2``: for ``equivalent_below``, no run of fewer than ``2**ops_log2`` operations
-    since a clear exposes the mutant.
+    since a clear exposes the mutant. ``reason``: why an ``unknown`` mutant is undecided
+    (``timeout``, ``yosys killed by SIGBUS 3 times``, the bound that was not enough).
     """
 
     mutant: int
@@ -96,16 +130,46 @@ class Verdict:
     ops: tuple = field(default=())
     seconds: float = 0.0
     ops_log2: int | None = None
+    reason: str = ""
 
     def to_dict(self) -> dict:
         return {"mutant": self.mutant, "verdict": self.verdict, "steps": self.steps,
                 "ops": [list(op) for op in self.ops], "seconds": self.seconds,
-                "ops_log2": self.ops_log2}
+                "ops_log2": self.ops_log2, "reason": self.reason}
 
     @classmethod
     def from_dict(cls, d) -> "Verdict":
         return cls(d["mutant"], d["verdict"], d["steps"], tuple(map(tuple, d["ops"])),
-                   d["seconds"], d.get("ops_log2"))
+                   d["seconds"], d.get("ops_log2"), d.get("reason", ""))
+
+
+class _OutOfTime(Exception):
+    """The mutant's time limit was used up before a stage could start."""
+
+
+class _Budget:
+    """The wall-clock time limit of one mutant's SAT stages (module docstring)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.timed_out = False  # a SAT call hit its limit
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def sat_timeout(self) -> int:
+        """The ``-timeout`` of the next SAT call: at most :data:`SAT_CALL_TIMEOUT_S`."""
+        return max(1, min(SAT_CALL_TIMEOUT_S, math.ceil(self.left())))
+
+    def run(self, work, script, log, what) -> str:
+        """Run a Yosys script within what is left of the limit; return its log text."""
+        if self.left() <= 0:
+            raise _OutOfTime
+        text = run_yosys(work, script, log, what=what,
+                         timeout=self.left() + _STOP_GRACE_S).read_text()
+        self.timed_out |= _SAT_TIMED_OUT in text
+        return text
 
 
 def miter_verilog(top: str, acc_bits: int, a_bits: int, b_bits: int) -> str:
@@ -144,67 +208,88 @@ def _shared_state_miter() -> str:
 
 
 def check_mutant(folder, top, mutation, widths, max_steps=DEFAULT_MAX_STEPS,
-                 accumulator=None) -> Verdict:
+                 accumulator=None, sat_timeout=DEFAULT_SAT_TIMEOUT_S) -> Verdict:
     """Prove ``mutation`` (a :class:`~lowbit.verify.mutation.Mutation`) of the netlist
     ``folder/synth.il`` equivalent, or find a trace from reset exposing it, turned into
     operations (stages 1-3 of the module docstring). ``accumulator``: an
     :class:`AccumulatorBound` enabling stage 2; ``max_steps``: the induction length limit;
-    ``widths``: ``(acc, a, b)`` port widths in bits.
+    ``widths``: ``(acc, a, b)`` port widths in bits; ``sat_timeout``: seconds for all stages
+    (``unknown`` with reason ``timeout`` past it).
     """
     check_int("max_steps", max_steps, 2, 64)
+    check_sat_timeout(sat_timeout)
     bound = f"_acc{accumulator.register_bits}t{accumulator.term_bits}" if accumulator else ""
-    return _cached(folder, f"{mutation.id}_{max_steps}{bound}", lambda work: (
-        _matched_state(work, top, mutation, accumulator)
-        or _output_induction(work, top, mutation, widths, max_steps)))
+    return _cached(folder, f"{mutation.id}_{max_steps}{bound}", mutation.id, sat_timeout,
+                   lambda work, budget: (
+                       _matched_state(work, top, mutation, accumulator, budget)
+                       or _output_induction(work, top, mutation, widths, max_steps, budget)))
 
 
-def search_protocol(folder, top, mutation, widths, steps) -> Verdict:
+def search_protocol(folder, top, mutation, widths, steps,
+                    sat_timeout=DEFAULT_SAT_TIMEOUT_S) -> Verdict:
     """Operations in the test protocol (reset, a clearing operation, then one operation per
     cycle, ``steps`` cycles in all) that expose ``mutation``: ``detectable`` with them, or
-    ``unknown`` when there are none that short. ``widths``: ``(acc, a, b)`` in bits."""
+    ``unknown`` when there are none that short (or none found within ``sat_timeout``
+    seconds). ``widths``: ``(acc, a, b)`` in bits."""
     check_int("steps", steps, 2, 64)
-    return _cached(folder, f"{mutation.id}_{steps}_protocol", lambda work: (
-        _protocol_counterexample(work, top, mutation, widths, steps)))
+    check_sat_timeout(sat_timeout)
+    return _cached(folder, f"{mutation.id}_{steps}_protocol", mutation.id, sat_timeout,
+                   lambda work, budget: (
+                       _protocol_counterexample(work, top, mutation, widths, steps, budget)))
 
 
-def _cached(folder, key, decide) -> Verdict:
-    """``decide(work folder holding synth.il)``'s verdict, cached in
-    ``folder/equivalence/<key>_<version>.json`` with the time it took."""
+def _cached(folder, key, mutant, sat_timeout, decide) -> Verdict:
+    """``decide(work folder holding synth.il, time budget)``'s verdict, cached in
+    ``folder/equivalence/<key>_<version>.json`` with the time it took. A mutant whose Yosys
+    run was killed on every attempt is ``unknown`` with that reason, and not cached; a
+    timeout is cached with its limit and recomputed for a longer one."""
     folder = Path(folder)
     cache = folder / "equivalence" / f"{key}_{_CACHE_VERSION}.json"
     if cache.exists():
-        return _cached_verdict(cache)
+        data = _cached_verdict(cache)
+        v = Verdict.from_dict(data)
+        if v.reason != TIMEOUT or data.get("sat_timeout_s", 0) >= sat_timeout:
+            return v
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=f"eq{key}-", dir=folder) as tmp:
-        shutil.copyfile(folder / "synth.il", Path(tmp) / "synth.il")
-        v = decide(Path(tmp))
+    budget = _Budget(sat_timeout)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"eq{key}-", dir=folder) as tmp:
+            shutil.copyfile(folder / "synth.il", Path(tmp) / "synth.il")
+            v = decide(Path(tmp), budget)
+    except (YosysTimeout, _OutOfTime):
+        v = Verdict(mutant, "unknown", 0, reason=TIMEOUT)
+    except YosysCrashed as crash:
+        return Verdict(mutant, "unknown", 0, seconds=round(time.perf_counter() - start, 2),
+                       reason=crash.reason)
+    if v.verdict == "unknown" and budget.timed_out:
+        v = replace(v, reason=TIMEOUT)
     v = replace(v, seconds=round(time.perf_counter() - start, 2))
-    write_atomic(cache, json.dumps(v.to_dict()) + "\n")
+    write_atomic(cache, json.dumps(v.to_dict() | {"sat_timeout_s": sat_timeout}) + "\n")
     return v
 
 
-def _cached_verdict(cache) -> Verdict:
-    """The verdict stored in ``cache``; a damaged file is refused naming it (one line)."""
+def _cached_verdict(cache) -> dict:
+    """The verdict data stored in ``cache``; a damaged file is refused naming it (one line)."""
     fix = "remove it to decide that mutant again"
     data = read_json_state(cache, fix)
     missing = missing_field(data, ("mutant", "verdict", "steps", "ops", "seconds"))
     if missing:
         raise DamagedStateError(f"{cache} is not a verdict ({missing}); {fix}")
-    return Verdict.from_dict(data)
+    return data
 
 
-def _matched_state(work, top, mutation, accumulator) -> Verdict | None:
+def _matched_state(work, top, mutation, accumulator, budget) -> Verdict | None:
     """Stages 1 and 2: ``equivalent`` when equal shared states always give equal outputs and
     next states, else ``equivalent_below`` for the widest accumulator bound that does; None
     when neither holds."""
     head = _copies(top, mutation) + _shared_state_miter()
-    prove = f"sat -prove trigger 0 -timeout {SAT_TIMEOUT_S} miter\n"
+    prove = f"sat -prove trigger 0 -timeout {budget.sat_timeout()} miter\n"
     script = head + prove
     if accumulator:
         script += "portlist miter\n"
     (work / "state.ys").write_text(script)
-    log = run_yosys(work, "state.ys", "state.log",
-                    what=f"{top} mutant {mutation.id} matched-state proof").read_text()
+    log = budget.run(work, "state.ys", "state.log",
+                     what=f"{top} mutant {mutation.id} matched-state proof")
     if _SAT_RESULT.findall(log) == ["no model found: SUCCESS"]:
         return Verdict(mutation.id, "equivalent", 1)
     if not accumulator:
@@ -220,10 +305,11 @@ def _matched_state(work, top, mutation, accumulator) -> Verdict | None:
         for fill in ("0" * top_bits, "1" * top_bits):
             sets = " ".join(f"-set {r}[{accumulator.register_bits - 1}:{bits}] "
                             f"{top_bits}'b{fill}" for r in registers)
-            checks.append(f"sat -prove trigger 0 {sets} -timeout {SAT_TIMEOUT_S} miter\n")
+            checks.append(f"sat -prove trigger 0 {sets} -timeout {budget.sat_timeout()} "
+                          f"miter\n")
     (work / "bounded.ys").write_text(head + "".join(checks))
-    log = run_yosys(work, "bounded.ys", "bounded.log",
-                    what=f"{top} mutant {mutation.id} bounded-accumulator proof").read_text()
+    log = budget.run(work, "bounded.ys", "bounded.log",
+                     what=f"{top} mutant {mutation.id} bounded-accumulator proof")
     results = _SAT_RESULT.findall(log)
     for i, bits in enumerate(bounds):
         if results[2 * i:2 * i + 2] == ["no model found: SUCCESS"] * 2:
@@ -232,32 +318,34 @@ def _matched_state(work, top, mutation, accumulator) -> Verdict | None:
     return None
 
 
-def _output_induction(work, top, mutation, widths, max_steps) -> Verdict:
+def _output_induction(work, top, mutation, widths, max_steps, budget) -> Verdict:
     """Stage 3: temporal induction from all-zero registers on the outputs, ``differ`` first
     (it closes sooner), then ``trigger`` when ``differ`` found a difference only."""
     for prop in ("differ", "trigger"):
         log = _sat_on_outputs(work, top, mutation, widths, "induct",
-                              f"-tempinduct -prove {prop} 0 -maxsteps {max_steps}")
+                              f"-tempinduct -prove {prop} 0 -maxsteps {max_steps}", budget)
         proved = _induction_length(log)
         if proved is not None:
             return Verdict(mutation.id, "equivalent", proved)
         if _exposing_length(log) is None:  # trigger implies differ: no need to look again
-            return Verdict(mutation.id, "unknown", max_steps)
+            return Verdict(mutation.id, "unknown", max_steps,
+                           reason=f"induction did not close within {max_steps} steps")
     exposed = _exposing_length(log)
     trace = _parse_trace(log.split("model found for base case", 1)[1])
     return Verdict(mutation.id, "detectable", exposed, _ops_from_zero_state(trace, exposed))
 
 
-def _sat_on_outputs(work, top, mutation, widths, name, options) -> str:
+def _sat_on_outputs(work, top, mutation, widths, name, options, budget) -> str:
     """The log of ``sat <options>`` from all-zero registers on the :func:`miter_verilog`
     wrapper over ``gold`` and the mutated ``gate`` (script ``<name>.ys`` in ``work``)."""
     (work / "miter.v").write_text(miter_verilog(top, *widths))
     (work / f"{name}.ys").write_text(
         _copies(top, mutation) +
         "read_verilog miter.v\nhierarchy -top miter\nflatten\nopt_merge\nopt_clean\n"
-        f"sat {options} -set-init-zero -timeout {SAT_TIMEOUT_S} -show-inputs -show-outputs\n")
-    return run_yosys(work, f"{name}.ys", f"{name}.log",
-                     what=f"{top} mutant {mutation.id} {name}").read_text()
+        f"sat {options} -set-init-zero -timeout {budget.sat_timeout()} -show-inputs "
+        f"-show-outputs\n")
+    return budget.run(work, f"{name}.ys", f"{name}.log",
+                      what=f"{top} mutant {mutation.id} {name}")
 
 
 def _induction_length(log_text) -> int | None:
@@ -302,15 +390,18 @@ def _ops_from_zero_state(trace, exposed) -> tuple:
     return tuple(ops)
 
 
-def _protocol_counterexample(work, top, mutation, widths, steps) -> Verdict:
+def _protocol_counterexample(work, top, mutation, widths, steps, budget) -> Verdict:
     """Bounded search for a trace in the test protocol (reset, then one op per cycle) on the
     miter of :func:`miter_verilog`."""
     sets = ["-set-at 1 rst 1", "-set-at 1 valid 0", "-set-at 2 clear 1"]
     sets += [f"-set-at {t} rst 0 -set-at {t} valid 1" for t in range(2, steps + 1)]
     text = _sat_on_outputs(work, top, mutation, widths, "counterexample",
-                           f"-seq {steps} -prove trigger 0 {' '.join(sets)}")
-    if "SAT proof finished - no model found: SUCCESS!" in text or "TIMEOUT" in text:
-        return Verdict(mutation.id, "unknown", steps)
+                           f"-seq {steps} -prove trigger 0 {' '.join(sets)}", budget)
+    if _SAT_TIMED_OUT in text:
+        return Verdict(mutation.id, "unknown", steps, reason=TIMEOUT)
+    if "SAT proof finished - no model found: SUCCESS!" in text:
+        return Verdict(mutation.id, "unknown", steps,
+                       reason=f"no counterexample in the test protocol within {steps} steps")
     values = _parse_trace(text)
     fail = next((t for t in range(2, steps + 1) if values.get((t, "trigger"))), steps)
     ops = [tuple(values.get((t, name)) or 0 for name in _OP_INPUTS) for t in range(2, fail + 1)]
@@ -319,7 +410,9 @@ def _protocol_counterexample(work, top, mutation, widths, steps) -> Verdict:
 
 def in_parallel(check, items, jobs=2, progress=None) -> list:
     """``check(*item)`` for each of ``items`` (argument tuples), ``jobs`` Yosys processes at a
-    time, results in order; ``progress(done, total)`` is called as they arrive."""
+    time, results in order; ``progress(done, total)`` is called as they arrive. The checks of
+    this module never raise for a crashed or timed-out mutant (it is ``unknown``), so one
+    mutant cannot end the others' proofs."""
     check_int("jobs", jobs, 1, 64)
     results = []
     with ThreadPoolExecutor(jobs) as pool:

@@ -16,6 +16,11 @@ Samples (each drawn uniformly with the campaign's seed):
 ``n`` is :func:`~lowbit.verify.faults.statistics.sample_size` of ``margin`` (2,401 at 2%) unless
 given. Rates get Wilson 95% intervals. Results are JSON lines written as runs finish
 (``runs.jsonl``), so an interrupted campaign resumes where it stopped.
+
+A simulation killed by a signal is run again (:mod:`lowbit.tool_runs`, three runs at most); one
+killed on every attempt before finishing a single fault run gives up that fault run alone: it
+is recorded as ``unknown`` with the reason (``verilator simulation killed by SIGSEGV 3
+times``), counted apart from the rates, and the campaign goes on with the next runs.
 """
 
 import json
@@ -30,10 +35,12 @@ import numpy as np
 
 from lowbit.errors import DamagedStateError, LowbitError, check_int
 from lowbit.hdl import export
-from lowbit.hdl.export import ExportedRtl
 from lowbit.hdl.gemm_engine import unpack
+from lowbit.hdl.rtl_export import ExportedRtl
+from lowbit.hdl.yosys import warm_up
 from lowbit.paths import build_dir, write_atomic
 from lowbit.state_files import missing_field, read_json_state, read_jsonl_state
+from lowbit.tool_runs import ToolCrashed
 from lowbit.verify import regression
 from lowbit.verify.faults.netlist import InstrumentedNetlist
 from lowbit.verify.faults.outcomes import OUTCOMES, classify
@@ -133,6 +140,7 @@ def run_resilience(engine, name, *, faults=None, margin=0.02, shape=None, seed=1
     rng = np.random.default_rng(seed)
     A, B = operands(engine, GemmCase("faulted", M, K, N, "random"), rng)
     gemm = stream(engine, GemmCase("faulted", M, K, N, "random"), A, B)
+    warm_up(say)  # Yosys's one-time compile, announced (the launcher would do it silently)
     netlist = prepare(engine, name, n, seed, say)
     runs = plan(netlist, n, gemm["cycles"], seed)
     results = out / "runs.jsonl"
@@ -140,7 +148,8 @@ def run_resilience(engine, name, *, faults=None, margin=0.02, shape=None, seed=1
            "shape": [M, K, N], "runs": len(runs)}
     _check_resumable(out / "campaign.json", key, results)
     done = _done(results, len(runs))
-    todo = [r for r in runs if r.run not in done]
+    # a run given up as unknown (its simulation kept crashing) is tried again on a resume
+    todo = [r for r in runs if r.run not in done or "unknown" in done[r.run]]
     say(f"{name}: {len(runs)} fault runs ({len(runs) - len(todo)} already done) on a "
         f"{M}x{K}x{N} GEMM of {gemm['cycles']} cycles; {netlist.cells} cells")
     start = time.perf_counter()
@@ -148,17 +157,22 @@ def run_resilience(engine, name, *, faults=None, margin=0.02, shape=None, seed=1
     with tempfile.TemporaryDirectory(prefix="lowbit-faults-") as tmp:
         stim = Path(tmp) / "gemm.json"
         GemmVectors("faulted", [gemm]).save(stim)
-        for i in range(0, len(todo), shard_runs):
-            shard = todo[i:i + shard_runs]
+        while todo:
+            shard = todo[:shard_runs]
             plan_file = Path(tmp) / "runs.json"
             # every shard starts with a fault-free run (fault_sel 0): it must match golden
             plan_file.write_text(json.dumps([[BASELINE_RUN, 0, -1]] +
                                             [[r.run, r.site.id, r.edge] for r in shard]))
-            run_testbench(rtl, "lowbit.verify.testbenches.fault_gemm_tb",
-                          {"LOWBIT_VECTORS": stim, "LOWBIT_FAULT_RUNS": plan_file,
-                           "LOWBIT_RESULT": results.resolve()})
+            try:
+                run_testbench(rtl, "lowbit.verify.testbenches.fault_gemm_tb",
+                              {"LOWBIT_VECTORS": stim, "LOWBIT_FAULT_RUNS": plan_file,
+                               "LOWBIT_RESULT": results.resolve()}, gate_level=True)
+            except ToolCrashed as crash:
+                _give_up_if_stuck(results, shard, crash, say, len(runs))
+            done = _done(results, len(runs))
+            todo = [r for r in todo if r.run not in done]
             if progress:
-                progress(len(runs) - len(todo) + i + len(shard), len(runs))
+                progress(len(runs) - len(todo), len(runs))
     summary = summarize(engine, gemm, runs, _done(results, len(runs)), out)
     summary.update(key, seconds=round(time.perf_counter() - start, 1), cells=netlist.cells)
     write_atomic(out / "summary.json", json.dumps(summary, indent=1) + "\n")
@@ -197,6 +211,21 @@ def _check_resumable(path, key, results):
     write_atomic(path, json.dumps(key) + "\n")
 
 
+def _give_up_if_stuck(results, shard, crash, say, planned):
+    """After the shard's simulation was killed on every attempt: when not one of its fault runs
+    finished, record the first as ``unknown`` with the reason (the campaign then goes on with
+    the rest); when some did, the next shard starts after them."""
+    done = _done(results, planned)
+    left = [r for r in shard if r.run not in done]
+    if len(left) < len(shard):
+        return
+    if BASELINE_RUN not in done:  # not even the fault-free run: nothing can be judged
+        raise crash
+    say(f"fault run {left[0].run}: unknown: {crash.reason}")
+    with open(results, "a") as out:
+        out.write(json.dumps({"run": left[0].run, "unknown": crash.reason}) + "\n")
+
+
 def _done(results, planned: int) -> dict:
     """Finished runs by number (of ``planned`` runs, and the fault-free runs); a last line cut
     short by an interruption is dropped from the file, so the runs appended next start on a
@@ -207,13 +236,22 @@ def _done(results, planned: int) -> dict:
 
 
 def _run_problem(row: dict, planned: int) -> str | None:
-    """Why ``row`` is not a result line of a campaign of ``planned`` runs, or None."""
-    missing = missing_field(row, ("run", "beats", "protocol_errors"))
+    """Why ``row`` is not a result line of a campaign of ``planned`` runs, or None (a run
+    given up as ``unknown`` carries its reason instead of beats)."""
+    if "unknown" in row:
+        missing = missing_field(row, ("run", "unknown"))
+        fields = ("unknown",)
+    else:
+        missing = missing_field(row, ("run", "beats", "protocol_errors"))
+        fields = ("beats", "protocol_errors")
     if missing:
         return missing
-    run, beats, errors = row["run"], row["beats"], row["protocol_errors"]
+    run = row["run"]
     if type(run) is not int or not BASELINE_RUN <= run < planned:
         return f"run {run!r} is not one of its {planned} planned runs"
+    if fields == ("unknown",):
+        return None if isinstance(row["unknown"], str) else "field 'unknown' is not a reason"
+    beats, errors = row["beats"], row["protocol_errors"]
     if not isinstance(beats, list) or not all(isinstance(b, str) and HEX.fullmatch(b)
                                               for b in beats):
         return "field 'beats' is not a list of hex numbers"
@@ -236,8 +274,9 @@ def final_codes(gemm, beats) -> np.ndarray | None:
 
 
 def summarize(engine, gemm, runs, done, out) -> dict:
-    """Classify every run; write ``faults.csv``; return rates with CIs and the bit map (the
-    CLI draws it with :func:`lowbit.reports.plots.bit_vulnerability`)."""
+    """Classify every run; write ``faults.csv``; return rates with CIs over the judged runs,
+    the unknown runs with their reasons, and the bit map (the CLI draws it with
+    :func:`lowbit.reports.plots.bit_vulnerability`)."""
     fmt = engine.accumulator.out_fmt
     gemm = {**gemm, "out_bits": engine.out_bits}
     expected = final_codes(gemm, [int(e, 16) for e in gemm["expected"]])
@@ -246,6 +285,9 @@ def summarize(engine, gemm, runs, done, out) -> dict:
         raise SimulationFailed(f"{out.name}: {len(missing)} planned fault runs have no result "
                                f"(first: run {missing[0]}); rerun to complete the campaign")
     base = done.get(BASELINE_RUN)
+    if base is not None and "unknown" in base:
+        raise SimulationFailed(f"{out.name}: the fault-free run (fault_sel 0) could not be "
+                               f"simulated: {base['unknown']}")
     if base is None or base["protocol_errors"] or classify(
             expected, final_codes(gemm, [int(b, 16) for b in base["beats"]]), fmt).kind != "masked":
         raise SimulationFailed(f"{out.name}: the fault-free run (fault_sel 0) does not match "
@@ -255,22 +297,31 @@ def summarize(engine, gemm, runs, done, out) -> dict:
         got = done.get(r.run)
         if got is None:
             continue
-        beats = [int(b, 16) for b in got["beats"]]
-        codes = None if got["protocol_errors"] else final_codes(gemm, beats)
-        outcome = classify(expected, codes, fmt)
+        if "unknown" in got:
+            outcome = {"outcome": "unknown", "abs_error": "", "rel_error": "",
+                       "flipped_bits": "", "wrong_results": "", "reason": got["unknown"]}
+        else:
+            beats = [int(b, 16) for b in got["beats"]]
+            codes = None if got["protocol_errors"] else final_codes(gemm, beats)
+            outcome = classify(expected, codes, fmt).to_dict() | {"reason": ""}
         rows.append({"run": r.run, "sample": r.sample, "model": r.model, "site": r.site.id,
                      "cell": r.site.cell, "cell_type": r.site.cell_type, "wire": r.site.wire,
                      "wire_bit": r.site.wire_bit, "edge": r.edge,
                      "field": field_of(r.site.wire_bit % fmt.bits, fmt)
-                     if r.sample == "map" else "", **outcome.to_dict()})
+                     if r.sample == "map" else "", **outcome})
     _write_csv(out / "faults.csv", rows)
-    summary = {"rates": {}, "bit_map": bit_map(rows, fmt)}
+    judged = [r for r in rows if r["outcome"] != "unknown"]
+    summary = {"rates": {}, "bit_map": bit_map(judged, fmt),
+               "unknown": [{"run": r["run"], "reason": r["reason"]} for r in rows
+                           if r["outcome"] == "unknown"]}
     for sample in ("stuck", "upset"):
         models = sorted({r["model"] for r in rows if r["sample"] == sample})
         for model in (models if len(models) > 1 else []) + [None]:
-            pick = [r for r in rows if r["sample"] == sample and model in (None, r["model"])]
+            chosen = [r for r in rows if r["sample"] == sample and model in (None, r["model"])]
+            pick = [r for r in chosen if r["outcome"] != "unknown"]
             label = sample if model is None else f"{sample}/{model}"
-            summary["rates"][label] = {"n": len(pick)}
+            # rates are over the runs that were judged; unknown runs are counted apart
+            summary["rates"][label] = {"n": len(pick), "unknown": len(chosen) - len(pick)}
             for o in OUTCOMES:
                 summary["rates"][label].update(
                     wilson(sum(r["outcome"] == o for r in pick), len(pick)).to_dict(o))

@@ -31,7 +31,12 @@ async def fault_runs(dut):
     limit = 2 * gemm["cycles"] + 100
     dut.fault_sel.value = 0
     await start_clock_and_reset(dut, dut.in_valid)
-    with open(os.environ["LOWBIT_RESULT"], "a") as out:
+    with open(os.environ["LOWBIT_RESULT"], "a+") as out:
+        out.seek(0, os.SEEK_END)
+        if out.tell():  # a line cut short by a killed run stays a line of its own (dropped)
+            out.seek(out.tell() - 1)
+            if out.read(1) != "\n":
+                out.write("\n")
         for run, site, edge in runs:
             dut.fault_sel.value = 0
             await reset(dut, dut.in_valid)

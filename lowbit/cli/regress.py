@@ -1,0 +1,59 @@
+"""``lowbit regress [--quick|--full] [--sim verilator|icarus] [--json PATH] [--junit PATH]``:
+RTL units and engines against golden on a simulator; exit 1 on any mismatch."""
+
+from lowbit.terminal import rows_table
+
+NAME = "regress"
+HELP = "RTL units against golden on a simulator"
+
+
+def add_arguments(parser):
+    """The regression level, the simulator and the result files."""
+    level = parser.add_mutually_exclusive_group()
+    level.add_argument("--quick", action="store_true", help="the make-test slice (default)")
+    level.add_argument("--full", action="store_true", help="every configuration")
+    parser.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
+    parser.add_argument("--json", default=None, help="write the result rows as JSON here")
+    parser.add_argument("--junit", default=None, help="write JUnit XML here")
+
+
+def run(console, args) -> int:
+    """Run the regression matrix; exit status 1 on any mismatch or failure."""
+    return cmd_regress(console, args.full, args.sim, args.json, args.junit)
+
+
+def cmd_regress(console, full, sim, json_path, junit_path) -> int:
+    """Run the regression matrix; exit status 1 on any mismatch or failure."""
+    import json
+
+    from rich.progress import Progress
+
+    from lowbit.paths import ensure_build_dir, ensure_writable_file, write_atomic
+    from lowbit.verify import regression
+
+    if json_path:
+        ensure_writable_file(json_path, "--json")
+    if junit_path:
+        ensure_writable_file(junit_path, "--junit")
+    ensure_build_dir()
+    jobs = [(e, vs) for e in regression.entries(full) for vs in e.sets(full)]
+    rows = []
+    with Progress(console=console) as progress:
+        task = progress.add_task("regression", total=len(jobs))
+        for entry, vector_set in jobs:
+            progress.update(task, description=f"{entry.unit} {entry.config} {vector_set}")
+            rows.append(regression.run_entry(entry, vector_set, sim))
+            progress.advance(task)
+    cols = ("unit", "config", "vector_set", "vectors", "mismatches", "cycles", "latency",
+            "seconds", "status")
+    console.print(rows_table(f"lowbit regress ({'full' if full else 'quick'}, {sim})", rows,
+                             cols))
+    total = sum(r["vectors"] for r in rows)
+    failed = [r for r in rows if r["status"] != "pass"]
+    console.print(f"{total:,} vectors checked in {len(rows)} runs, {len(failed)} failed")
+    if json_path:
+        write_atomic(json_path, json.dumps({"rows": rows, "vectors": total,
+                                            "failed": len(failed)}, indent=2) + "\n")
+    if junit_path:
+        regression.write_junit(rows, junit_path)
+    return 1 if failed else 0
