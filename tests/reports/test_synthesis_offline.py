@@ -102,8 +102,8 @@ def test_catalogue_parameters_and_names():
     ("FloatMac", {"acc": "kulisch"}, "FloatMac acc: unknown accumulator 'kulisch'"),
     ("floatmac_fp8_e4m3xfp8_e4m3_fp33", {}, "design 'floatmac_fp8_e4m3xfp8_e4m3_fp33': FloatMac "
      "acc: unknown accumulator 'fp33' (no format 'fp33'); did you mean 'fp32'?"),
-    ("floatmac_fp8_e4m3xfp8_e4m3_fq32", {}, "unknown design 'floatmac_fp8_e4m3xfp8_e4m3_fq32'; "
-     "did you mean 'floatmac_fp8_e4m3xfp8_e4m3_fp32'?"),
+    ("floatmac_fp8_e4m3_fp32", {}, "unknown design 'floatmac_fp8_e4m3_fp32'; did you mean "
+     "'floatmac_fp8_e4m3xfp8_e4m3_fp32'?"),
     ("intmac_int8xint8_int32", {"a": "int4"}, "--param applies to a unit kind"),
 ])
 def test_catalogue_bad_parameters_are_one_clear_error(unit, params, message):
