@@ -19,7 +19,7 @@ from lowbit.errors import LowbitError
 from lowbit.golden import formats as F
 from lowbit.golden.lut_gemm import LutGemmConfig, op_counts
 from lowbit.hdl import designs
-from lowbit.hdl.gemm_engine import tiles
+from lowbit.hdl.gemm_stream import tiles
 from lowbit.sim.hardware import EngineConfig, HardwareError
 from lowbit.sim.scalesim_cycles import scalesim_cycles
 

@@ -23,7 +23,7 @@ so the chunk times sum to the closed form exactly and the edge blocks carry thei
 
 from dataclasses import dataclass
 
-from lowbit.hdl.gemm_engine import tiles
+from lowbit.hdl.gemm_stream import tiles
 from lowbit.sim.engine_model import EngineModel, element_bits
 from lowbit.sim.hardware import BufferConfig, HardwareError
 
