@@ -40,7 +40,7 @@ from lowbit.errors import LowbitError, check_int
 from lowbit.hdl.gemm_engine import port_width
 from lowbit.hdl.yosys import run_yosys
 from lowbit.paths import build_dir, write_atomic
-from lowbit.verify.faults.equivalence import (SAT_TIMEOUT_S, _exposing_length,
+from lowbit.verify.faults.equivalence import (DEFAULT_SAT_TIMEOUT_S, _exposing_length,
                                               _induction_length, _ops_from_zero_state,
                                               _parse_trace)
 
@@ -215,7 +215,7 @@ def prove_pipeline(reference, pipelined, *, max_steps=DEFAULT_MAX_STEPS,
     equal = " ".join(f"-prove u_ref.{n} u_pipe.{n}" for n in matched)
     write_atomic(work / "prove.ys", _READ + "opt_merge\nopt_clean\n"
                  f"sat -tempinduct -prove differ 0 {equal} -maxsteps {max_steps} "
-                 f"-set-init-zero -timeout {SAT_TIMEOUT_S} -show-inputs -show-outputs miter\n")
+                 f"-set-init-zero -timeout {DEFAULT_SAT_TIMEOUT_S} -show-inputs -show-outputs miter\n")
     log = run_yosys(work, "prove.ys", "prove.log",
                     what=f"{pipe_name} pipeline proof").read_text()
     seconds = round(time.perf_counter() - start, 2)

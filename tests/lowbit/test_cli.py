@@ -130,7 +130,7 @@ def test_demo_writes_csv_json_png(tmp_path):
     assert "bit-exact against golden gemm (0 mismatches)" in " ".join(r.stdout.split())
     # The published area comparisons, redone with Yosys: every row states agree or not.
     area = json.loads((tmp_path / "area_comparisons.json").read_text())
-    assert {row["expected_cheaper"] for row in area["int_vs_fp"]} == {"mxdotunit_block_mxint8"}
+    assert {row["expected_cheaper"] for row in area["int_vs_fp"]} == {"mxdot_mxint8_fp32"}
     assert len(area["minifloat_fpga"]) == 6 * len({row["target"] for row in
                                                    area["minifloat_fpga"]})
     for row in area["int_vs_fp"] + area["minifloat_fpga"]:
