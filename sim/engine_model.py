@@ -8,6 +8,8 @@ The spec is checked by the hardware's own rules (a Kulisch PE in a weight-statio
 one the RTL tests check cycle-exactly. Systolic arrays may be larger than the largest RTL array
 (64 x 64) and may use the model-only ``is`` dataflow: the spec knows their cycles without RTL.
 
+Matrix and cube engines, and bit-weight MACs in any shape, are :func:`shape_spec`'s.
+
 With ``cycle_convention="scalesim"`` a systolic engine counts cycles as SCALE-Sim does
 (:mod:`lowbit.sim.scalesim_cycles`) instead.
 """
@@ -35,6 +37,8 @@ ENERGY_LUT_TILE = (2, 16)
 def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
     """The catalogue design of the engine ``cfg`` describes (its PE from the operand formats
     and accumulator: :func:`lowbit.hdl.designs.mac_for`)."""
+    if cfg.kind in SHAPE_KINDS or cfg.mac_variant != "standard" or cfg.k_group:
+        return shape_spec(cfg)
     if cfg.kind == "lut":
         weight = F.get(cfg.b_fmt)
         if not isinstance(weight, F.IntFormat) or weight.bits != cfg.weight_bits:
@@ -43,6 +47,36 @@ def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
         return designs.LutCoreSpec(cfg.weight_bits, cfg.lut_group, cfg.a_fmt, cfg.lut_tile,
                                    acc=cfg.accumulator)
     pe = designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
+    if cfg.kind == "adder_tree":
+        return designs.AdderTreeSpec(cfg.lanes, pe)
+    return designs.SystolicSpec(cfg.rows, cfg.cols, cfg.dataflow, pe)
+
+
+# --- tensor-engine shapes and their bit-weight rewrites (issue 25) ---------------------------
+#: Engine kinds of broadcast shapes: the 2D matrix and the 3D cube (output-stationary tiles).
+SHAPE_KINDS = ("matrix", "cube")
+
+
+def shape_spec(cfg: EngineConfig) -> designs.EngineSpec:
+    """The catalogue design of a matrix or cube engine, or of any engine with bit-weight MACs
+    (``mac_variant``): the PE is :func:`~lowbit.hdl.designs.mac_for`'s, or a
+    :class:`~lowbit.hdl.designs.BitWeightMacSpec` of the same formats and accumulator."""
+    bitweight = cfg.mac_variant == "bitweight"
+    if cfg.kind == "lut" and bitweight:
+        raise HardwareError("engine mac_variant 'bitweight' applies to systolic, adder_tree, "
+                            "matrix and cube engines, not kind 'lut'")
+    if cfg.k_group and not bitweight:
+        raise HardwareError(f"engine k_group {cfg.k_group} applies to mac_variant "
+                            f"'bitweight' only (products per carry-propagate adder); use 0")
+    if bitweight:
+        pe = designs.BitWeightMacSpec(cfg.a_fmt, cfg.b_fmt, cfg.accumulator,
+                                      cfg.k_group or None)
+    else:
+        pe = designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
+    if cfg.kind == "matrix":
+        return designs.MatrixSpec(cfg.rows, cfg.cols, pe)
+    if cfg.kind == "cube":
+        return designs.CubeSpec(cfg.rows, cfg.cols, cfg.cube_k, pe)
     if cfg.kind == "adder_tree":
         return designs.AdderTreeSpec(cfg.lanes, pe)
     return designs.SystolicSpec(cfg.rows, cfg.cols, cfg.dataflow, pe)
@@ -131,6 +165,7 @@ class EngineModel:
         (``A`` read ``ceil(N/C)`` times, ``B`` ``ceil(M/R)`` times); ``ws``: weights read
         once, ``A`` once per column tile, partial sums read and written once per K tile
         (``ceil(K/R)`` writes, one read fewer); ``is``: ``ws`` with ``A`` and ``B`` exchanged.
+        Matrix and cube engines (output tiles of ``rows x cols``): as ``os``.
         Adder tree: both operands once per output. LUT core: ``A`` once (table builds), each
         weight plane once per row tile. Results (``c_write``) are written once.
         """
@@ -143,7 +178,7 @@ class EngineModel:
             tm = cfg.lut_tile[0]
             out["a_read"] = M * element_bits(a, K)
             out["b_read"] = tiles(M, tm) * N * K * cfg.weight_bits
-        elif cfg.dataflow == "os":
+        elif cfg.kind in SHAPE_KINDS or cfg.dataflow == "os":  # matrix, cube: as os
             out["a_read"] = tiles(N, cfg.cols) * M * element_bits(a, K)
             out["b_read"] = tiles(M, cfg.rows) * N * element_bits(b, K)
         else:
