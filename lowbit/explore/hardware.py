@@ -4,9 +4,10 @@ cycles and energy), both as designs of the catalogue (:mod:`lowbit.hdl.designs`)
 Point axes read here (defaults in :data:`lowbit.explore.axes.AXES`): ``a_fmt`` (activations),
 ``b_fmt`` (weights, default ``a_fmt``), ``accumulator`` (an accumulator name,
 :data:`lowbit.golden.accumulators.GRAMMAR`; default ``int32`` when both element formats are
-integers, or for ``lut2`` weights; else ``fp32``), ``engine`` (``systolic``, ``adder_tree``
-or ``lut``), ``rows`` x ``cols``, ``dataflow`` (``os``/``ws``/``is``), ``lanes`` (adder
-tree), ``lut_group``, ``clock_mhz`` and ``dram_gbps``.
+integers, or for ``lut2`` weights; else ``fp32``), ``engine`` (``systolic``, ``adder_tree``,
+``lut``, ``matrix`` or ``cube``), ``rows`` x ``cols``, ``dataflow`` (``os``/``ws``/``is``),
+``lanes`` (adder tree), ``cube_k`` (cube), ``mac_variant`` (``standard`` or ``bitweight``, every
+engine but the LUT core), ``lut_group``, ``clock_mhz`` and ``dram_gbps``.
 """
 
 from lowbit.errors import LowbitError
@@ -51,6 +52,10 @@ def arch_dict(point: dict) -> dict:
         spec = {"kind": engine, "rows": setting(point, "rows"), "cols": setting(point, "cols"),
                 "dataflow": setting(point, "dataflow"), "a_fmt": a, "b_fmt": b,
                 "accumulator": acc}
+    if engine == "cube":
+        spec["cube_k"] = setting(point, "cube_k")
+    if b != LUT_FORMAT:
+        spec["mac_variant"] = setting(point, "mac_variant")
     return {"name": "sweep point", "clock_mhz": setting(point, "clock_mhz"), "engine": spec,
             "dram": {"dram_gbps": setting(point, "dram_gbps")}}
 
