@@ -8,7 +8,8 @@ The spec is checked by the hardware's own rules (a Kulisch PE in a weight-statio
 one the RTL tests check cycle-exactly. Systolic arrays may be larger than the largest RTL array
 (64 x 64) and may use the model-only ``is`` dataflow: the spec knows their cycles without RTL.
 
-Matrix and cube engines, and bit-weight MACs in any shape, are :func:`shape_spec`'s.
+Matrix and cube engines are :func:`shape_spec`'s; ``mac_variant="bitweight"`` gives any
+engine but the LUT core bit-weight PEs (:func:`pe_spec`).
 
 With ``cycle_convention="scalesim"`` a systolic engine counts cycles as SCALE-Sim does
 (:mod:`lowbit.sim.scalesim_cycles`) instead.
@@ -36,9 +37,8 @@ ENERGY_LUT_TILE = (2, 16)
 
 def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
     """The catalogue design of the engine ``cfg`` describes (its PE from the operand formats
-    and accumulator: :func:`lowbit.hdl.designs.mac_for`)."""
-    if cfg.kind in SHAPE_KINDS or cfg.mac_variant != "standard" or cfg.k_group:
-        return shape_spec(cfg)
+    and accumulator: :func:`pe_spec`)."""
+    check_mac_variant(cfg)
     if cfg.kind == "lut":
         weight = F.get(cfg.b_fmt)
         if not isinstance(weight, F.IntFormat) or weight.bits != cfg.weight_bits:
@@ -46,7 +46,9 @@ def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
                                 f"(weight_bits), not {cfg.b_fmt}")
         return designs.LutCoreSpec(cfg.weight_bits, cfg.lut_group, cfg.a_fmt, cfg.lut_tile,
                                    acc=cfg.accumulator)
-    pe = designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
+    pe = pe_spec(cfg)
+    if cfg.kind in SHAPE_KINDS:
+        return shape_spec(cfg, pe)
     if cfg.kind == "adder_tree":
         return designs.AdderTreeSpec(cfg.lanes, pe)
     return designs.SystolicSpec(cfg.rows, cfg.cols, cfg.dataflow, pe)
@@ -57,10 +59,9 @@ def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
 SHAPE_KINDS = ("matrix", "cube")
 
 
-def shape_spec(cfg: EngineConfig) -> designs.EngineSpec:
-    """The catalogue design of a matrix or cube engine, or of any engine with bit-weight MACs
-    (``mac_variant``): the PE is :func:`~lowbit.hdl.designs.mac_for`'s, or a
-    :class:`~lowbit.hdl.designs.BitWeightMacSpec` of the same formats and accumulator."""
+def check_mac_variant(cfg: EngineConfig) -> None:
+    """Raise unless ``cfg``'s ``mac_variant`` and ``k_group`` suit its kind (the design
+    catalogue checks the formats and sizes)."""
     bitweight = cfg.mac_variant == "bitweight"
     if cfg.kind == "lut" and bitweight:
         raise HardwareError("engine mac_variant 'bitweight' applies to systolic, adder_tree, "
@@ -68,18 +69,23 @@ def shape_spec(cfg: EngineConfig) -> designs.EngineSpec:
     if cfg.k_group and not bitweight:
         raise HardwareError(f"engine k_group {cfg.k_group} applies to mac_variant "
                             f"'bitweight' only (products per carry-propagate adder); use 0")
-    if bitweight:
-        pe = designs.BitWeightMacSpec(cfg.a_fmt, cfg.b_fmt, cfg.accumulator,
-                                      cfg.k_group or None)
-    else:
-        pe = designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
+
+
+def pe_spec(cfg: EngineConfig) -> designs.MacSpec:
+    """The processing element of a systolic, adder-tree, matrix or cube engine: the MAC of
+    the operand formats and accumulator (:func:`lowbit.hdl.designs.mac_for`), or with
+    ``mac_variant="bitweight"`` a :class:`~lowbit.hdl.designs.BitWeightMacSpec` of them."""
+    if cfg.mac_variant == "bitweight":
+        return designs.BitWeightMacSpec(cfg.a_fmt, cfg.b_fmt, cfg.accumulator,
+                                        cfg.k_group or None)
+    return designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
+
+
+def shape_spec(cfg: EngineConfig, pe: designs.MacSpec) -> designs.EngineSpec:
+    """The catalogue design of a matrix or cube engine of ``pe``."""
     if cfg.kind == "matrix":
         return designs.MatrixSpec(cfg.rows, cfg.cols, pe)
-    if cfg.kind == "cube":
-        return designs.CubeSpec(cfg.rows, cfg.cols, cfg.cube_k, pe)
-    if cfg.kind == "adder_tree":
-        return designs.AdderTreeSpec(cfg.lanes, pe)
-    return designs.SystolicSpec(cfg.rows, cfg.cols, cfg.dataflow, pe)
+    return designs.CubeSpec(cfg.rows, cfg.cols, cfg.cube_k, pe)
 
 
 def element_bits(fmt, k: int) -> float:

@@ -111,3 +111,16 @@ def test_bad_fields_fail_when_made(engine, message):
 ])
 def test_impossible_designs_fail_with_the_hardware_s_reason(engine, message):
     raises_exactly(lambda: engine_model(EngineConfig(**engine)), HardwareError, message)
+
+
+def test_broadcast_shapes_move_operands_as_an_os_array_of_their_tile():
+    os_array = engine_model(EngineConfig(**SHAPES["systolic"]))
+    for shape in ("matrix", "cube"):
+        model = engine_model(EngineConfig(**SHAPES[shape]))
+        rows, cols = SHAPES[shape]["rows"], SHAPES[shape]["cols"]
+        tile = engine_model(EngineConfig(kind="systolic", rows=rows, cols=cols, dataflow="os"))
+        assert model.sram_operand_bits(100, 512, 70) == tile.sram_operand_bits(100, 512, 70)
+    # 8 x 8: A read ceil(70/8) = 9 times, B ceil(100/8) = 13 times, results once at 32 bits
+    assert os_array.sram_operand_bits(100, 512, 70) == {
+        "a_read": 9 * 100 * 512 * 8, "b_read": 13 * 70 * 512 * 8, "c_read": 0.0,
+        "c_write": 100 * 70 * 32.0}
