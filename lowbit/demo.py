@@ -124,7 +124,7 @@ def array_gemm(out, console) -> Path:
     rng = np.random.default_rng(SEED)
     A, B = (rng.integers(0, 256, shape) for shape in ((M, K), (K, N)))  # int8 codes
     with console.status("Verilator: building and running a 4x4 int8 weight-stationary array"):
-        row = run_engine_gemm(array, ARRAY_DESIGN, A, B)
+        row = run_engine_gemm(ARRAY_DESIGN, A, B)
     gemm = (row.get("gemms") or [{}])[0]
     exact = row["status"] == "pass" and row["mismatches"] == 0
     console.print(

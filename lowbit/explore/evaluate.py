@@ -107,7 +107,7 @@ def sim_stage(point: dict) -> dict:
 
 
 def rtl_stage(point: dict) -> dict:
-    from lowbit.verify.mutation import replay_many
+    from lowbit.verify.faults.mutation import replay_many
     from lowbit.verify.vectors import mac_formats, mac_vectors
     mac = hardware.mac_design(point)
     if mac.unit not in SCALAR_MACS:

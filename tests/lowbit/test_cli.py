@@ -54,19 +54,20 @@ def run(*args):
     (["synth", "IntMac", "--top", "x"], "lowbit: error: --top names the top module of a "
      "Verilog file"),
     (["synth", "IntMac", "--jobs", "0"], "lowbit: error: synth jobs must be an integer from 1"),
-    (["faults", "intmac_int9"], "lowbit: error: unit must be a MAC configuration of the "
+    (["faults", "intmac_int9"], "lowbit: error: design must be a MAC configuration of the "
      "regression matrix (floatmac_"),
-    (["faults", "intmac_int8xint8_wrap20", "--faults", "0"], "lowbit: error: faults must be an "
+    (["faults", "intmac_int8xint8_int20", "--faults", "0"], "lowbit: error: faults must be an "
      "integer from 1 to 65535, not 0"),
-    (["faults", "intmac_int8xint8_wrap20", "--mode", "resilient"], "lowbit: error: --mode must "
-     "be one of adequacy, resilience, not 'resilient'; did you mean 'resilience'?"),
-    (["faults", "intmac_int8xint8_wrap20", "--mode", "resilience"], "lowbit: error: unit must be "
-     "a GEMM engine configuration of the regression matrix (addertreeengine_"),
-    (["faults", "intmac_int8xint8_wrap20", "--replay", "1"], "lowbit: error: --replay needs "
+    (["faults", "intmac_int8xint8_int20", "--mode", "resilient"], "lowbit: error: --mode must "
+     "be one of adequacy, mutation, resilience, not 'resilient'; did you mean 'resilience'?"),
+    (["faults", "intmac_int8xint8_int20", "--mode", "resilience"], "lowbit: error: design must be "
+     "a GEMM engine configuration of the regression matrix (addertree16_"),
+    (["faults", "intmac_int8xint8_int20", "--replay", "1"], "lowbit: error: --replay needs "
      "--ops CLEAR:A:B"),
-    (["faults", "intmac_int8xint8_wrap20", "--replay", "1", "--ops", "1:2"], "lowbit: error: "
+    (["faults", "intmac_int8xint8_int20", "--replay", "1", "--ops", "1:2"], "lowbit: error: "
      "--ops must be CLEAR:A:B[,CLEAR:A:B...] with integer codes, not '1:2'"),
-    (["faults", "systolicarray_4x4_ws_int8_wrap24", "--mode", "resilience", "--margin", "0.7"],
+    (["faults", "systolic4x4_ws_intmac_int8xint8_int24", "--mode", "resilience", "--margin",
+      "0.7"],
      "lowbit: error: margin must be a number between 0 and 0.5, not 0.7"),
 ])
 def test_user_errors_exit_2_with_one_line(args, message, capsys, tmp_path, monkeypatch):

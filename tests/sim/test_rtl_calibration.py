@@ -34,13 +34,12 @@ from lowbit.verify.regression import MATRIX
 ENGINES = ("SystolicArray", "AdderTreeEngine", "LutTensorCore", "MatrixEngine", "CubeEngine")
 #: Quick entries of the engine shapes of issue 25 simulated by ``make test``: the matrix kind
 #: and a bit-weight PE; the others' simulations are ``--full`` (module docstring).
-QUICK_SHAPES = ("MatrixEngine-4x4_int8_wrap24", "SystolicArray-3x2_os_bw_int8_wrap24")
+QUICK_SHAPES = ("matrix4x4_intmac_int8xint8_int24", "systolic3x2_os_bwmac_int8xint8_int24")
 
 
 def _slow_shape(entry) -> bool:
-    ident = f"{entry.unit}-{entry.config}"
-    new_shape = entry.unit in ("MatrixEngine", "CubeEngine") or "bw_" in entry.config
-    return new_shape and ident not in QUICK_SHAPES
+    new_shape = entry.unit in ("MatrixEngine", "CubeEngine") or "_bwmac_" in entry.name
+    return new_shape and entry.name not in QUICK_SHAPES
 
 
 def _accumulator_text(acc) -> str:
@@ -85,7 +84,7 @@ def _entries(full_only):
         if entry.unit not in ENGINES or entry.full_only != full_only:
             continue
         marks = [pytest.mark.full] if full_only or _slow_shape(entry) else []
-        chosen.append(pytest.param(entry, id=f"{entry.unit}-{entry.config}", marks=marks))
+        chosen.append(pytest.param(entry, id=entry.name, marks=marks))
     return chosen
 
 
@@ -114,7 +113,7 @@ def test_stall_free_cycles_equal_the_rtl(entry, request):
     assert checked >= 5
 
 
-@pytest.mark.parametrize("entry", [pytest.param(e, id=f"{e.unit}-{e.config}") for e in MATRIX
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in MATRIX
                                    if e.unit in ENGINES])
 def test_engine_config_names_a_design_with_the_engine_s_counts(entry):
     engine = entry.build()
