@@ -1050,6 +1050,20 @@ def bitweight_twin(spec) -> DesignSpec:
     return get(spec.name.replace(pe.name, bitweight_twin(pe).name))
 
 
+
+# The standard catalogue's tensor-engine shapes: the four shapes at 16 multiply-accumulates
+# per cycle, int8 x int8 into a wrapping int32, each beside its bit-weight twin (the designs of
+# lowbit.reports.tpe_comparisons; systolic4x4_os_intmac_int8xint8_int32 is standard above).
+_STANDARD += (
+    "systolic4x4_os_bwmac_int8xint8_int32",
+    "cube2x2x4_intmac_int8xint8_int32",
+    "cube2x2x4_bwmac_int8xint8_int32",
+    "addertree16_intmac_int8xint8_int32",
+    "addertree16_bwmac_int8xint8_int32",
+    "matrix4x4_intmac_int8xint8_int32",
+    "matrix4x4_bwmac_int8xint8_int32",
+)
+
 # --- the XR-NPE multi-format MAC and MixPE -------------------------------------------------
 MULTIFORMAT_DEFAULT = ("fp4_e2m1", "posit4_1", "posit8_0", "posit16_1")
 

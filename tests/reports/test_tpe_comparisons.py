@@ -21,10 +21,12 @@ def _rows(base_ge, base_mhz, bw_ge, bw_mhz):
     return base, bw, generic
 
 
-def test_the_four_shapes_are_iso_throughput_twins():
+def test_the_four_shapes_are_iso_throughput_twins_in_the_standard_catalogue():
+    standard = set(designs.standard_names())
     for shape in T.SHAPES:
         base, bw = shape.designs()
         assert base.peak_macs_per_cycle == bw.peak_macs_per_cycle == 16
+        assert {base.name, bw.name} <= standard
         assert bw.pe.kind == "bwmac" and base.pe.name == T.BASELINE_PE
     assert [s.paper_area_efficiency for s in T.SHAPES] == [1.27, 1.28, 1.56, 1.44]
     assert [s.paper_energy_efficiency for s in T.SHAPES] == [1.04, 1.56, 1.49, 1.20]
