@@ -37,7 +37,7 @@ ENERGY_LUT_TILE = (2, 16)
 
 def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
     """The catalogue design of the engine ``cfg`` describes (its PE from the operand formats
-    and accumulator: :func:`pe_spec`)."""
+    and accumulator, :func:`pe_spec`, with ``pe_stages`` stages)."""
     check_mac_variant(cfg)
     if cfg.kind == "lut":
         weight = F.get(cfg.b_fmt)
@@ -69,16 +69,23 @@ def check_mac_variant(cfg: EngineConfig) -> None:
     if cfg.k_group and not bitweight:
         raise HardwareError(f"engine k_group {cfg.k_group} applies to mac_variant "
                             f"'bitweight' only (products per carry-propagate adder); use 0")
+    if bitweight and cfg.pe_stages != 1:
+        raise HardwareError(f"engine pe_stages applies to mac_variant 'standard' (a bit-weight "
+                            f"MAC has no pipeline cut points); leave it 1, not {cfg.pe_stages!r}")
 
 
 def pe_spec(cfg: EngineConfig) -> designs.MacSpec:
     """The processing element of a systolic, adder-tree, matrix or cube engine: the MAC of
     the operand formats and accumulator (:func:`lowbit.hdl.designs.mac_for`), or with
-    ``mac_variant="bitweight"`` a :class:`~lowbit.hdl.designs.BitWeightMacSpec` of them."""
+    ``mac_variant="bitweight"`` a :class:`~lowbit.hdl.designs.BitWeightMacSpec` of them;
+    a standard MAC with ``pe_stages`` register stages."""
     if cfg.mac_variant == "bitweight":
         return designs.BitWeightMacSpec(cfg.a_fmt, cfg.b_fmt, cfg.accumulator,
                                         cfg.k_group or None)
-    return designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
+    pe = designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
+    if cfg.pe_stages != 1:
+        pe = dataclasses.replace(pe, stages=cfg.pe_stages)
+    return pe
 
 
 def shape_spec(cfg: EngineConfig, pe: designs.MacSpec) -> designs.EngineSpec:

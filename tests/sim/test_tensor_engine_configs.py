@@ -124,3 +124,10 @@ def test_broadcast_shapes_move_operands_as_an_os_array_of_their_tile():
     assert os_array.sram_operand_bits(100, 512, 70) == {
         "a_read": 9 * 100 * 512 * 8, "b_read": 13 * 70 * 512 * 8, "c_read": 0.0,
         "c_write": 100 * 70 * 32.0}
+
+
+def test_a_bit_weight_mac_has_no_pipeline_stages():
+    raises_exactly(lambda: engine_model(EngineConfig(kind="matrix", mac_variant="bitweight",
+                                                     pe_stages=2)), HardwareError,
+                   "engine pe_stages applies to mac_variant 'standard' (a bit-weight MAC has no "
+                   "pipeline cut points); leave it 1, not 2")
