@@ -276,3 +276,49 @@ def _synth_by_name(names, targets, options) -> dict:
     built = [design_of(designs.get(n)) for n in dict.fromkeys(names)]
     rows = synth(built, list(targets), **options)
     return {(r["design"], r["target"]): r for r in rows}
+
+
+COMPARISON_COLUMNS = ("target", "metric", "design", "value", "baseline", "baseline_value",
+                      "advantage", "published", "agrees", "why")
+CYCLE_COLUMNS = ("design", "value", "baseline", "baseline_value", "advantage", "utilization",
+                 "published", "agrees", "why")
+
+
+def markdown(xrnpe, cells, split, mixpe, cycles) -> str:
+    """The five tables as one Markdown document (rows of the functions above)."""
+    from lowbit.reports.tables import markdown_table
+
+    sections = [
+        ("XR-NPE multi-format MAC vs the sum of its single-format MACs", xrnpe,
+         COMPARISON_COLUMNS),
+        ("XR-NPE: generic cells by type", cells, ("cell", "multi_format", "separate")),
+        ("XR-NPE: area by block (hierarchical generic synthesis)", split,
+         ("block", "area_ge", "ffs", "share_pct")),
+        ("MixPE vs dequantize-then-multiply: area per MAC", mixpe, COMPARISON_COLUMNS),
+        ("MixPE vs dequantize-then-multiply: LLaMA-2-7B decode GEMV cycles, iso-throughput",
+         cycles, CYCLE_COLUMNS),
+    ]
+    text = "# Seed PE comparisons (lowbit generators, Yosys, closed-form cycles)\n"
+    for title, rows, columns in sections:
+        text += f"\n## {title}\n\n" + markdown_table(rows, columns)
+    verdicts = [r["agrees"] for r in (*xrnpe, *mixpe, *cycles)]
+    return text + (f"\nlowbit agrees with the published figure in {sum(verdicts)} of "
+                   f"{len(verdicts)} rows.\n")
+
+
+def write_report(out, **options) -> dict:
+    """Run every comparison (``options`` to :func:`~lowbit.reports.synthesis.synth`) and write
+    ``seed_pe_comparisons.json`` and ``.md`` into the folder ``out``; return their paths."""
+    from pathlib import Path
+
+    from lowbit.paths import write_atomic
+    from lowbit.reports.tables import write_json
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = {"xrnpe": xrnpe_comparison(**options), "cells": xrnpe_cells(**options),
+               "split": xrnpe_area_split(cache_dir=options.get("cache_dir")),
+               "mixpe": mixpe_area(targets=("generic", "ecp5", "gowin"), **options),
+               "cycles": mixpe_decode_cycles(MIXPE_WEIGHTS)}
+    return {"json": write_json(results, out / "seed_pe_comparisons.json"),
+            "markdown": write_atomic(out / "seed_pe_comparisons.md", markdown(**results))}

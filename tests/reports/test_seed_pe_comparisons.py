@@ -123,3 +123,16 @@ def test_mixpe_area_per_mac_on_every_target():
     for r in rows:
         assert r["advantage"] == pytest.approx(r["baseline_value"] / r["value"], rel=1e-3)
         assert r["agrees"] == (r["advantage"] > 1.05)
+
+
+def test_markdown_has_every_table_and_counts_the_verdicts():
+    row = {"target": "generic", "metric": "area_ge", "design": "d", "value": 1.0,
+           "baseline": "b", "baseline_value": 2.0, "advantage": 2.0, "published": "p",
+           "agrees": True, "why": "w"}
+    cycles = {**row, "utilization": 1.0, "agrees": False}
+    text = S.markdown([row], [{"cell": "$_AND_", "multi_format": 3, "separate": 5}],
+                      [{"block": "rmmec", "area_ge": 10.0, "ffs": 0, "share_pct": 100.0}],
+                      [row], [cycles])
+    assert text.count("\n## ") == 5
+    assert "| $_AND_ | 3 | 5 |" in text
+    assert text.endswith("lowbit agrees with the published figure in 2 of 3 rows.\n")
