@@ -22,6 +22,14 @@ def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("seed_pe_synth")
 
 
+@pytest.fixture(scope="module")
+def reference(cache):
+    """The small unit and its single-format MAC synthesized directly: the reference for the
+    comparison rows' arithmetic."""
+    return synthesis.synth([build_design(SMALL), build_design("positmac_posit4_1_quire")],
+                           ["generic"], cache_dir=cache)
+
+
 def test_single_format_units_follow_the_published_lanes():
     # XR-NPE: four 4-bit lanes, two 8-bit lanes or one 16-bit lane per cycle; each lane's MAC
     # has the multi-format unit's accumulator for that format.
@@ -32,12 +40,9 @@ def test_single_format_units_follow_the_published_lanes():
     assert S.single_format_units(SMALL) == [("positmac_posit4_1_quire", 4)]
 
 
-def test_xrnpe_rows_sum_the_separate_units(cache):
+def test_xrnpe_rows_sum_the_separate_units(cache, reference):
     rows = S.xrnpe_comparison(SMALL, targets=("generic",), cache_dir=cache)
-    # the same designs synthesized directly, as the reference for the row arithmetic
-    multi, single = (r for r in synthesis.synth([build_design(SMALL),
-                                                 build_design("positmac_posit4_1_quire")],
-                                                ["generic"], cache_dir=cache))
+    multi, single = reference
     by = {r["metric"]: r for r in rows}
     assert set(by) == {"area_ge", "ffs", "fmax_mhz"}
     for metric in ("area_ge", "ffs"):
@@ -54,10 +59,9 @@ def test_xrnpe_rows_sum_the_separate_units(cache):
     assert by["area_ge"]["published_advantage"] == pytest.approx(1 / 0.58, abs=1e-3)
 
 
-def test_xrnpe_cells_by_type_add_up_to_the_cell_counts(cache):
+def test_xrnpe_cells_by_type_add_up_to_the_cell_counts(cache, reference):
     cells = S.xrnpe_cells(SMALL, cache_dir=cache)
-    multi, single = synthesis.synth([build_design(SMALL), build_design("positmac_posit4_1_quire")],
-                                    ["generic"], cache_dir=cache)
+    multi, single = reference
     assert sum(r["multi_format"] for r in cells) == multi["cells"]
     assert sum(r["separate"] for r in cells) == 4 * single["cells"]
     counts = [r["multi_format"] + r["separate"] for r in cells]
