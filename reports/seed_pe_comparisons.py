@@ -31,6 +31,7 @@ published way by more than :data:`MARGIN` (a seed PE within 5% of its baseline i
 agreement), with ``why`` in words. Energy is not compared: lowbit has no netlist energy flow yet.
 """
 
+import math
 from collections import Counter
 
 from lowbit.hdl import designs
@@ -89,10 +90,12 @@ def single_format_units(design=XRNPE_DESIGN) -> list:
     return [(designs.mac_for(m.fmt, m.fmt, m.acc).name, m.lanes) for m in spec.modes]
 
 
-def _advantage(seed, baseline, higher_is_better=False):
-    if not seed or not baseline:
-        return None
-    return round(seed / baseline if higher_is_better else baseline / seed, 3)
+def _advantage(seed, baseline, higher_is_better=False) -> float:
+    """How many times better ``seed`` is than ``baseline`` (``inf`` against nothing)."""
+    better, worse = (seed, baseline) if higher_is_better else (baseline, seed)
+    if not worse:
+        return 1.0 if not better else math.inf
+    return round(better / worse, 3)
 
 
 def _verdict(advantage) -> bool:
@@ -101,15 +104,21 @@ def _verdict(advantage) -> bool:
     return advantage is not None and advantage > MARGIN
 
 
-def _xrnpe_why(metric, adv, published_adv, multi, base, target) -> str:
+def _xrnpe_why(metric, adv, published_adv, multi, base, target, dsps) -> str:
     if metric == "fmax_mhz":
         return (f"lowbit's unit runs at {multi:.0f} MHz ({target} NanGate45 cell data, one "
                 f"unpipelined stage into the register), the separate MACs at {base:.0f} MHz "
                 f"(their slowest); the published 1.72 GHz is a 28 nm figure of a different "
                 f"pipeline, so the absolute frequencies cannot agree")
+    if metric == "dsp_blocks":
+        return (f"the shared unit's masked significand array is built from LUTs ({multi} DSP "
+                f"blocks), the separate MACs put {base} multipliers into DSP blocks")
     better = "smaller" if adv > 1 else "not smaller"
     text = (f"the shared unit is {better} than the sum of the single-format MACs "
             f"({multi:g} vs {base:g}, {adv:.2f}x)")
+    if metric == "luts" and dsps[1] > dsps[0]:
+        text += (f"; the separate MACs' LUTs leave out the {dsps[1] - dsps[0]} multipliers they "
+                 f"put into DSP blocks (the no-DSP rows count them)")
     if published_adv is not None:
         text += (f"; published {published_adv:.2f}x against a prior multi-format design, a "
                  f"different baseline, so the direction is compared")
@@ -123,17 +132,22 @@ def xrnpe_comparison(design=XRNPE_DESIGN, targets=("generic", "ecp5", "gowin"),
     Rows: ``comparison``, ``target``, ``metric``, ``design``, ``value``, ``baseline`` (what the
     design is compared with), ``baseline_value`` (the sum over :func:`single_format_units`, or
     their lowest Fmax), ``advantage``, ``published``, ``published_advantage``, ``agrees``,
-    ``why``. ``options`` go to :func:`~lowbit.reports.synthesis.synth` (``console``, ``jobs``,
-    ``cache_dir``).
+    ``why``, ``dsp`` (FPGA rows: whether multipliers went into DSP blocks). ``options`` go to
+    :func:`~lowbit.reports.synthesis.synth` (``console``, ``jobs``, ``cache_dir``, ``dsp``:
+    ``False`` builds every multiplier from LUTs, so LUTs measure whole MACs).
     """
     units = single_format_units(design)
     name = designs.get(design).name
     by = _synth_by_name([name, *(u for u, _ in units)], targets, options)
     baseline = " + ".join(f"{n} x {u}" for u, n in units)
+    dsp = options.get("dsp", True)
     out = []
     for target in targets:
-        metrics = ("area_ge", "ffs", "fmax_mhz") if target == "generic" else \
-            ("luts", "ffs", "dsp_blocks")
+        fpga = get_target(target).fpga is not None
+        metrics = (("luts", "ffs", "dsp_blocks") if dsp else ("luts", "ffs")) if fpga else \
+            ("area_ge", "ffs", "fmax_mhz")
+        dsps = tuple(sum(n * by[(u, target)].get("dsp_blocks", 0) for u, n in parts)
+                     for parts in ([(name, 1)], units))
         for metric in metrics:
             multi = by[(name, target)].get(metric)
             if metric == "fmax_mhz":
@@ -144,12 +158,14 @@ def xrnpe_comparison(design=XRNPE_DESIGN, targets=("generic", "ecp5", "gowin"),
                 adv = _advantage(multi, base)
             text, published_adv = PUBLISHED["xrnpe"][metric]
             agrees = False if metric == "fmax_mhz" else _verdict(adv)
-            out.append({"comparison": "xrnpe", "target": target, "metric": metric,
+            out.append({"comparison": "xrnpe", "target": target,
+                        "dsp": dsp if fpga else None, "metric": metric,
                         "design": name, "value": multi, "baseline": baseline,
                         "baseline_value": round(base, 3), "advantage": adv,
                         "published": text, "published_advantage": published_adv,
                         "agrees": agrees,
-                        "why": _xrnpe_why(metric, adv, published_adv, multi, base, target)})
+                        "why": _xrnpe_why(metric, adv, published_adv, multi, base, target,
+                                          dsps)})
     return out
 
 
@@ -204,25 +220,31 @@ def mixpe_area(weights=MIXPE_WEIGHTS, targets=("generic",), **options) -> list:
             value = by[(name, target)][metric] / macs
             adv = _advantage(value, base)
             agrees = _verdict(adv)
+            dsps = (by[(name, target)].get("dsp_blocks", 0) / macs,
+                    by[(MIXPE_BASELINE, target)].get("dsp_blocks", 0) / base_macs)
             out.append({"comparison": "mixpe", "target": target, "metric": f"{metric}_per_mac",
                         "design": name, "value": round(value, 3), "baseline": MIXPE_BASELINE,
                         "baseline_value": round(base, 3), "advantage": adv,
                         "published": text, "published_advantage": published_adv,
                         "agrees": agrees,
-                        "why": _mixpe_area_why(adv, macs)})
+                        "why": _mixpe_area_why(adv, macs, dsps)})
     return out
 
 
-def _mixpe_area_why(adv, macs) -> str:
+def _mixpe_area_why(adv, macs, dsps) -> str:
+    dsp = (f" (DSP blocks per MAC: {dsps[0]:g} vs {dsps[1]:g}; LUTs leave out what they hold)"
+           if any(dsps) else "")
+    shared = (f"each PE carries its own dequantizer (an exact scale multiply of the wide group "
+              f"sum) and accumulator adder for only {macs} products per cycle, and its "
+              f"shift-adds are as wide as the activations' fixed-point grid")
     if adv > MARGIN:
         return (f"{macs} shift-add products per cycle share one group register, one "
                 f"dequantizer and one accumulator adder: {adv:.2f}x less area per MAC than a "
-                f"FloatMac fed FP16 weights (the dequantizer feeding it not counted)")
-    return (f"{1 / adv:.2f}x the area per MAC of a FloatMac fed FP16 weights: each PE carries "
-            f"its own dequantizer (an exact scale multiply of the wide group sum) and "
-            f"accumulator adder for only {macs} products per cycle, and its shift-adds are as "
-            f"wide as the activations' fixed-point grid; in an array the activation front end "
-            f"is shared per row, and the published savings are energy and speed, not PE area")
+                f"FloatMac fed FP16 weights (the dequantizer feeding it not counted){dsp}")
+    if adv >= 1 / MARGIN:
+        return (f"a tie ({adv:.2f}x): the shift-adds save the multiplier, but {shared}{dsp}")
+    return (f"{1 / adv:.2f}x the area per MAC of a FloatMac fed FP16 weights: {shared}; the "
+            f"published savings are energy and speed, not PE area{dsp}")
 
 
 def decode_gemv_ops(weight="int4", act=MIXPE_ACT) -> list:
@@ -287,7 +309,7 @@ def _synth_by_name(names, targets, options) -> dict:
     return {(r["design"], r["target"]): r for r in rows}
 
 
-COMPARISON_COLUMNS = ("target", "metric", "design", "value", "baseline", "baseline_value",
+COMPARISON_COLUMNS = ("target", "dsp", "metric", "design", "value", "baseline", "baseline_value",
                       "advantage", "published", "agrees", "why")
 CYCLE_COLUMNS = ("design", "value", "baseline", "baseline_value", "advantage", "utilization",
                  "published", "agrees", "why")
@@ -325,7 +347,9 @@ def write_report(out, **options) -> dict:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    results = {"xrnpe": xrnpe_comparison(**options), "cells": xrnpe_cells(**options),
+    results = {"xrnpe": xrnpe_comparison(**options) + xrnpe_comparison(
+                   targets=("ecp5", "gowin"), **{**options, "dsp": False}),
+               "cells": xrnpe_cells(**options),
                "split": xrnpe_area_split(cache_dir=options.get("cache_dir")),
                "mixpe": mixpe_area(targets=("generic", "ecp5", "gowin"), **options),
                "cycles": mixpe_decode_cycles(MIXPE_WEIGHTS)}
