@@ -222,7 +222,10 @@ def mixpe_area(weights=MIXPE_WEIGHTS, targets=("generic",), **options) -> list:
             agrees = _verdict(adv)
             dsps = (by[(name, target)].get("dsp_blocks", 0) / macs,
                     by[(MIXPE_BASELINE, target)].get("dsp_blocks", 0) / base_macs)
-            out.append({"comparison": "mixpe", "target": target, "metric": f"{metric}_per_mac",
+            fpga = get_target(target).fpga is not None
+            out.append({"comparison": "mixpe", "target": target,
+                        "dsp": options.get("dsp", True) if fpga else None,
+                        "metric": f"{metric}_per_mac",
                         "design": name, "value": round(value, 3), "baseline": MIXPE_BASELINE,
                         "baseline_value": round(base, 3), "advantage": adv,
                         "published": text, "published_advantage": published_adv,
@@ -298,7 +301,7 @@ def mixpe_decode_cycles(weights=("int4",), engines=DECODE_ENGINES) -> list:
                                 f"GEMV ({adv:.2f}x); the published speedup is over "
                                 f"accelerators that pay for dequantization in the inner loop, "
                                 f"which this iso-throughput count does not charge: MixPE's "
-                                f"saving shows up as area per MAC instead")})
+                                f"saving would show as area or energy per MAC, not cycles")})
     return out
 
 
