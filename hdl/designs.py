@@ -1278,3 +1278,22 @@ KINDS.update({
     "mixpearray": (MixPEArraySpec, _parse_mixpearray),
 })
 _PREFIX_SEPARATOR["mixpearray"] = ""  # the prefix runs into R
+
+
+# --- standard catalogue: the seed PEs (issue 24) and their comparisons' single-format units -----
+# XR-NPE's multi-format MAC (exact and FP32 accumulation), the single-format MACs it is compared
+# with (with floatmac_fp4_e2m1xfp4_e2m1_exact_fp32 and positmac_posit8_0_quire above), MixPE
+# for three weight formats, its dequantize-then-multiply baseline PE and a small MixPE array
+# (lowbit.reports.seed_pe_comparisons).
+_STANDARD += (
+    "multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_quire",
+    "multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_fp32",
+    "positmac_posit4_1_quire",
+    "positmac_posit16_1_quire",
+    "mixpe_fp16xint4_g128_fp32",
+    "mixpe_fp16xint2_g128_fp32",
+    "mixpe_fp16xternary_g128_fp32",
+    "mixpe_int8xint4_g128_fp32",
+    "floatmac_fp16xfp16_fp32",
+    "mixpearray2x2_mixpe_fp16xint4_g128_fp32",
+)
