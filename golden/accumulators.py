@@ -434,8 +434,6 @@ def get(name: str, operands=None):
     the products they sum: ``quire`` and ``quire_draft`` take the operands' posit format.
     Raises :class:`AccumulatorNameError` naming the value and the grammar.
     """
-    from lowbit.golden import formats
-
     if not isinstance(name, str) or not name.strip():
         raise _unknown(name, "a name is a non-empty string")
     text = name.strip().lower()

@@ -832,7 +832,7 @@ def standard() -> list:
     return [get(n) for n in _STANDARD]
 
 
-# --- tensor-engine shapes and their bit-weight rewrites (issue 25) ------------------------------
+# --- tensor-engine shapes and their bit-weight rewrites --------------------------------------
 # The 2D matrix and the 3D cube join the systolic array and the adder tree; the bit-weight
 # variant of every shape is the shape with a ``bwmac`` processing element (a CarrySaveDot).
 # Names: the module docstring's grammar.
@@ -1050,7 +1050,7 @@ def bitweight_twin(spec) -> DesignSpec:
     return get(spec.name.replace(pe.name, bitweight_twin(pe).name))
 
 
-# --- issue 24: the XR-NPE multi-format MAC and MixPE ----------------------------------------
+# --- the XR-NPE multi-format MAC and MixPE -------------------------------------------------
 MULTIFORMAT_DEFAULT = ("fp4_e2m1", "posit4_1", "posit8_0", "posit16_1")
 
 

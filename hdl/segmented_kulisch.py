@@ -206,7 +206,6 @@ class SegmentedKulisch(Component):
     # --- hardware ------------------------------------------------------------------------------
     def elaborate(self, platform):
         m = Module()
-        B, blocks = self._block_bits, self._blocks
         ops = Signal()
         restart = Signal()
         m.d.comb += [ops.eq(self.valid),

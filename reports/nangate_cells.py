@@ -147,7 +147,7 @@ def _flip_flop(name, lib) -> str:
     d_power = [p for p in cell.power if p.pin == data and p.related_pin is None]
     d_energy = sum(_energy(p.tables) for p in d_power) / len(d_power)  # 1-D: slew only
     lines = [f'[cells."{name}"]', f'cell = "{cell_name}"',
-             f'function = "Q <= D at the rising edge of C"',
+             'function = "Q <= D at the rising edge of C"',
              f"leakage_nw = {_num(cell.leakage_nw)}",
              f"clock_to_q = {{ {delay} }}",
              f"setup_rise_ps = {_num(setup[0], 3)}",

@@ -615,7 +615,7 @@ class _Engine:
                 for c in cols]
 
     def run(self) -> TimingReport:
-        nl, model = self.nl, self.model
+        nl = self.nl
         cell, n_in, n_out, mid, sense, pin = self._arcs()
         n = nl.n_nets
         arr = np.full((2, 2, n), _NEG)  # origin, edge, net

@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from lowbit.golden.accumulators import GRAMMAR
+
 from lowbit.explore import Space, Store, Sweep, left_out, metric, na, pareto_front, point_key
 from lowbit.explore.evaluate import evaluate
 from lowbit.explore.metric import MetricError, collect
@@ -335,9 +337,7 @@ BAD_SWEEPS = [  # (axes, keyword arguments, the one-line message)
      "axis dataflow: engine dataflow must be one of 'ws', 'os', 'is', not 'xs'"),
     ({**GEMM, "accumulator": ["fp32", "int99"]}, {"stages": ("gemm",)},
      "axis accumulator: unknown accumulator 'int99' (accumulator int_bits + frac_bits must be "
-     "an integer from 2 to 62, not 99); accumulator names are {fp}[_{overflow}][_{rounding}], "
-     "tree{K}_{fp}[_{overflow}][_{rounding}], exact_{fmt}[_{rounding}], "
-     "int{B}[_sat][_{rounding}], fixed{I}_{F}[_sat][_{rounding}], quire, quire_draft"),
+     f"an integer from 2 to 62, not 99); accumulator names are {', '.join(GRAMMAR)}"),
     ({**GEMM, "k": [64, 0]}, {"stages": ("gemm",)},
      "axis k must be an integer from 1 to 65536, not 0"),
     ({"a_fmt": "int8", "workload": "llama2-7b-decod"}, {"stages": ("sim",)},

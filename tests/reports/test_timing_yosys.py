@@ -16,6 +16,7 @@ import pytest
 
 from lowbit import cli
 from lowbit.reports import catalogue, liberty, nangate_cells, netlist, synthesis, timing
+from lowbit.hdl import designs
 from tests.reports import timing_lib
 
 HERE = Path(__file__).parent
@@ -116,9 +117,10 @@ def test_the_parsed_netlist_computes_what_the_verilog_says(tmp_path, cache):
 
 
 # The default slice: one of each kind of unit, and an engine (buffered control nets).
-SLICE = (("IntMac", {"a": "int4", "b": "int4"}),
-         ("FloatMac", {"a": "fp4_e2m1", "b": "fp4_e2m1", "accumulator": "exact"}),
-         ("SimdMac", {}), ("SystolicArray", {"rows": "2", "cols": "2"}))
+SLICE = (designs.of_kind("IntMac", a="int4", b="int4").name,
+         designs.of_kind("FloatMac", a="fp4_e2m1", b="fp4_e2m1", acc="exact_fp32").name,
+         designs.of_kind("SimdMac").name,
+         designs.of_kind("SystolicArray", rows=2, cols=2).name)
 
 
 def _check_timed_rows(rows):
