@@ -44,8 +44,8 @@ def cmd_regress(console, full, sim, json_path, junit_path) -> int:
             progress.update(task, description=f"{entry.name} {vector_set}")
             rows.append(regression.run_entry(entry, vector_set, sim))
             progress.advance(task)
-    cols = ("design", "vector_set", "vectors", "mismatches", "cycles", "latency",
-            "seconds", "status")
+    cols = ("design", "vector_set", "driver", "vectors", "mismatches", "cycles", "latency",
+            "seconds", "vectors_per_s", "status")
     console.print(rows_table(f"lowbit regress ({'full' if full else 'quick'}, {sim})", rows,
                              cols))
     total = sum(r["vectors"] for r in rows)
