@@ -160,6 +160,18 @@ def test_demo_writes_csv_json_png(tmp_path):
     assert per_token["lut_w2"] < per_token["mxfp4"] < per_token["int8"]  # DRAM bytes rule
     assert "## Energy constants used" in (tmp_path / "decode_energy.md").read_text()
     assert (tmp_path / "sim" / "roofline.png").read_bytes()[:4] == b"\x89PNG"
+    # The timing studies: the FP8 MAC at 1 to 3 stages, sequential and interleaved, and INT
+    # v.s. FP at iso-frequency with its verdict (tests/reports/test_timing_studies.py checks
+    # the numbers against the designs' own timing).
+    studies = json.loads((tmp_path / "timing_studies.json").read_text())
+    assert [(r["accumulation"], r["stages"]) for r in studies["stages"]] == [
+        (acc, s) for acc in ("sequential", "interleaved(2)") for s in (1, 2, 3)]
+    iso = studies["iso_frequency"]
+    assert [c["clock"] for c in iso["comparisons"]] == ["one-cycle", "iso"]
+    assert all(r["delay_ps"] <= 1e6 / iso["clock_mhz"] for r in iso["rows"]
+               if r["clock"] == "iso")
+    assert f"INT v.s. FP: {iso['verdict']}" in " ".join(r.stdout.split())
+    assert iso["verdict"] in (tmp_path / "timing_studies.md").read_text()
 
 
 def test_synth_of_broken_verilog_shows_the_yosys_error_in_one_line(tmp_path):
