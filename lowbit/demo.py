@@ -14,8 +14,10 @@ Writes into the output folder (default ``build/demo/``):
 - ``decode_energy.json`` / ``.md``  the cycle model: energy per MAC and per token of LLaMA-2-7B
                         decode (batch 1) for int8, fp8_e4m3, MXFP4 and a 2-bit-weight LUT core,
                         with every energy constant used and its source
-- ``sim/``              the cycle-model report of that decode step on the int8 array (CSV,
-                        JSON, roofline and per-layer breakdown PNGs)
+- ``sim/``              the cycle-model report of a whole decode step (attention included) on
+                        the int8 array (CSV, JSON, roofline and per-layer breakdown PNGs), and
+                        ``sim/weights_<format>/`` the same for each of the four engines of
+                        ``decode_energy`` (weight GEMMs only)
 """
 
 from pathlib import Path
@@ -179,11 +181,13 @@ def area_comparisons(out, console) -> dict:
 def decode_energy(out, console) -> dict:
     """The cycle model's energy per MAC and per token of LLaMA-2-7B decode, four formats."""
     from lowbit import sim
-    from lowbit.reports.energy_per_token import COLUMNS, MEMORY, decode_energy_rows
+    from lowbit.reports.energy_per_token import COLUMNS, MEMORY, decode_energy_rows, \
+        decode_results
     from lowbit.reports.sim_report import write_sim_report
     from lowbit.reports.tables import markdown_table
 
-    rows = decode_energy_rows()
+    results = decode_results()
+    rows = decode_energy_rows(results=results)
     title = ("Energy of one LLaMA-2-7B decode token (batch 1, weight GEMMs; 45 nm Horowitz "
              "anchors, MAC energy scaled by lowbit's gate-equivalent area)")
     console.print(rows_table(title, rows, COLUMNS, right=COLUMNS[1:-1]))
@@ -196,6 +200,8 @@ def decode_energy(out, console) -> dict:
     arch = sim.ArchConfig("decode-int8", engine=sim.EngineConfig(
         rows=32, cols=32, dataflow="os"), **MEMORY)
     report = write_sim_report(sim.run(arch, "llama2-7b-decode", batch=1), out / "sim")
+    for name, res in results.items():  # a roofline and breakdown per simulated engine
+        write_sim_report(res, out / "sim" / f"weights_{name}")
     return {"decode_json": write_json({"rows": rows}, out / "decode_energy.json"),
             "decode_md": write_atomic(out / "decode_energy.md", text),
             "sim_report": report["json"].parent}

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from lowbit.explore.axes import AXES
+from lowbit.reports.units import Scale, scale_in
 
 GROUPS = ("design", "quality", "area", "timing", "energy", "cycles", "other")
 
@@ -24,7 +25,7 @@ class Column:
     scalable: bool = False
     percent: bool = False
 
-    def axis_title(self, scale: "Scale | None" = None) -> str:
+    def axis_title(self, scale: Scale | None = None) -> str:
         """``label (unit)``, the unit as ``scale`` writes it."""
         unit = scale.unit if scale else self.unit
         return f"{self.label} ({unit})" if unit else self.label
@@ -56,15 +57,6 @@ _KNOWN = {c.name: c for c in (
     Column("critical_path_ns", "critical path", "ns", "timing"),
 )}
 
-# The units a scalable column may be shown in, smallest first: (values per unit, unit)
-_UNITS = {
-    "pJ": ((1, "pJ"), (1e3, "nJ"), (1e6, "µJ"), (1e9, "mJ"), (1e12, "J")),
-    "µJ": ((1e-3, "nJ"), (1, "µJ"), (1e3, "mJ"), (1e6, "J")),
-    "GE": ((1, "GE"), (1e3, "kGE"), (1e6, "MGE")),
-    "": ((1, ""), (1e3, "thousand"), (1e6, "million"), (1e9, "billion")),
-}
-
-
 def column(name: str, axes=()) -> Column:
     """What column ``name`` is: a known metric, an axis (group ``design``) or another user
     metric (group ``other``, its name as label)."""
@@ -75,29 +67,13 @@ def column(name: str, axes=()) -> Column:
     return Column(name, name.replace("_", " "), "", "other")
 
 
-@dataclass(frozen=True)
-class Scale:
-    """Values divided by ``factor`` read in ``unit`` (``1e9 pJ`` -> ``factor`` 1e9, ``mJ``)."""
-
-    factor: float
-    unit: str
-
-    def __call__(self, value):
-        return value / self.factor
-
-
 def scale_for(col: Column, values) -> Scale:
     """The unit in which the largest of ``values`` reads between 1 and 1000 (an SI prefix on
     the column's unit: ``pJ`` -> ``nJ``/``µJ``/``mJ``/``J``, ``GE`` -> ``kGE``/``MGE``;
     counts -> ``k``/``M``/``G``); a percentage for fractions; else the column's own unit."""
     if col.percent:
         return Scale(0.01, "%")
-    finite = [abs(v) for v in values if _number(v) and v != 0]
-    if not col.scalable or not finite or col.unit not in _UNITS:
-        return Scale(1.0, col.unit)
-    choices = _UNITS[col.unit]
-    factor, unit = next((c for c in reversed(choices) if max(finite) >= c[0]), choices[0])
-    return Scale(float(factor), unit)
+    return scale_in(col.unit, values) if col.scalable else Scale(1.0, col.unit)
 
 
 def human(value, col: Column | None = None) -> str:
