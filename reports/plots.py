@@ -202,8 +202,8 @@ def stacked_bars(rows, groups, xlabels, path, title, label_key="op", units=None)
     panel shows them in the unit that reads at a glance (:func:`lowbit.reports.units.scale_in`:
     mJ, millions), named in its x label. Stack segments are named by what their column
     names do not share (``energy_dram_pj`` -> ``dram``)."""
-    fig, axes = plt.subplots(1, len(groups), figsize=(7 * len(groups), 0.3 * len(rows) + 1.8),
-                             dpi=110, squeeze=False)
+    fig, axes = plt.subplots(1, len(groups), dpi=110, squeeze=False,
+                             figsize=(8 * len(groups), max(3.0, 0.3 * len(rows) + 1.8)))
     labels = [r[label_key] for r in rows]
     for g, (ax, columns, xlabel) in enumerate(zip(axes[0], groups, xlabels)):
         totals = [sum(v for c in columns if _finite(v := r.get(c))) for r in rows]
@@ -221,9 +221,28 @@ def stacked_bars(rows, groups, xlabels, path, title, label_key="op", units=None)
         ax.xaxis.get_major_formatter().set_scientific(False)
         ax.tick_params(axis="y", labelsize=7)
         ax.grid(True, axis="x", alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the bars
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def cells_chart(rows, path, title, top=9, label_key="design"):
+    """Each row's ``cells_by_type`` (Yosys cell type -> count) as one stacked bar: the ``top``
+    most used types over all rows by name (``$_DFF_P_`` -> ``DFF_P``), the rest as ``other``."""
+    totals = {}
+    for r in rows:
+        for cell, n in r["cells_by_type"].items():
+            totals[cell] = totals.get(cell, 0) + n
+    kept = sorted(totals, key=lambda c: -totals[c])[:top]
+    names = {c: c.strip("$").strip("_") or c for c in kept}
+    bars = []
+    for r in rows:
+        counts = r["cells_by_type"]
+        bar = {label_key: r[label_key]} | {names[c]: counts.get(c, 0) for c in kept}
+        bar["other"] = sum(n for c, n in counts.items() if c not in names)
+        bars.append(bar)
+    columns = [names[c] for c in kept] + (["other"] if any(b["other"] for b in bars) else [])
+    return stacked_bars(bars, [columns], ["cells"], path, title, label_key=label_key)
 
 
 def _segment_names(columns) -> dict:

@@ -80,3 +80,13 @@ def test_stacked_bars_scale_energy_to_mj_and_name_segments(drawn):
     ("pJ", [float("nan"), None], "pJ")])
 def test_scale_in_picks_the_unit_where_the_largest_value_reads_1_to_1000(unit, values, shown):
     assert scale_in(unit, values).unit == shown
+
+
+def test_cells_chart_stacks_the_most_used_types_and_the_rest_as_other(drawn):
+    rows = [{"design": "a", "cells_by_type": {"$_AND_": 5, "$_XOR_": 3, "$_DFF_P_": 1}},
+            {"design": "b", "cells_by_type": {"$_AND_": 1, "$_NOT_": 7}}]
+    plots.cells_chart(rows, "unused.png", "cells", top=2)
+    ax = drawn[0].axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["NOT", "AND", "other"]
+    assert [p.get_width() for p in ax.patches] == [0, 7, 5, 1, 4, 0]  # NOT, AND, other
+    assert ax.get_xlabel() == "cells"
