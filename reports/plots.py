@@ -245,6 +245,44 @@ def cells_chart(rows, path, title, top=9, label_key="design"):
     return stacked_bars(bars, [columns], ["cells"], path, title, label_key=label_key)
 
 
+def comparison_chart(rows, path, title, names=("published cheaper", "the other")):
+    """Published comparisons as bars: per row (``target``, ``metric``, ``expected_cheaper`` /
+    ``value_cheaper``, ``other`` / ``value_other``) the design published as cheaper and the
+    other side by side, one panel per metric, each pair marked agrees / disagrees (a row's
+    ``label``, when it has one, names the pair instead). ``names``: the legend's two bars."""
+    metrics = list(dict.fromkeys(r["metric"] for r in rows))
+    height = max(3.0, 0.55 * max(sum(r["metric"] == m for r in rows) for m in metrics) + 1.6)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(8.5 * len(metrics), height), dpi=110,
+                             squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        chosen = [r for r in rows if r["metric"] == metric]
+        unit = "GE" if metric.endswith("_ge") else ""
+        scale = scale_in(unit, [v for r in chosen for v in (r["value_cheaper"],
+                                                            r["value_other"])])
+        ys = list(range(len(chosen)))
+        ax.barh([y - 0.2 for y in ys], [scale(r["value_cheaper"]) for r in chosen], 0.38,
+                color="tab:green", label=names[0])
+        ax.barh([y + 0.2 for y in ys], [scale(r["value_other"]) for r in chosen], 0.38,
+                color="tab:gray", label=names[1])
+        for y, r in zip(ys, chosen):
+            for dy, design, value in ((-0.2, r["expected_cheaper"], r["value_cheaper"]),
+                                      (0.2, r["other"], r["value_other"])):
+                ax.annotate(f" {design}: {scale(value):,.4g}", (scale(value), y + dy),
+                            fontsize=6.5, va="center")
+        ax.set_yticks(ys, [r.get("label") or
+                           f"{r['target']}\n{'agrees' if r['agrees'] else 'DISAGREES'}"
+                           for r in chosen], fontsize=7)
+        ax.invert_yaxis()
+        label = metric.replace("_ge", "").replace("_", " ")
+        ax.set_xlabel(f"{label} ({scale.unit})" if scale.unit else label)
+        ax.margins(x=0.45)
+        ax.set_xlim(left=0)
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
 def _segment_names(columns) -> dict:
     """Column -> its words minus the leading and trailing words every column shares."""
     words = {c: c.split("_") for c in columns}

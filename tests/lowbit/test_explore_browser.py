@@ -112,6 +112,18 @@ sweep = Sweep(name="toy", space=Space({"a_fmt": ["int8", "fp8_e4m3", "mxfp4"],
             assert f"GEMM SQNR: {float(row['sqnr_db']):.4g} dB" in lines, tip
             seen.append(lines[0])
     assert sorted(seen) == sorted(f"a_fmt={r['a_fmt']}, b_fmt={r['b_fmt']}" for r in rows)
+    # a click on a header sorts the table by that column, a second click reverses it
+    header = browser.find_element("css selector", "#points-table th[title='sqnr_db']")
+    column = int(header.get_attribute("data-col"))
+    sqnr = sorted(float(r["sqnr_db"]) for r in rows)
+
+    def shown():
+        return [float(td.get_attribute("data-sort")) for td in browser.find_elements(
+            "css selector", f"#points-table tbody td:nth-child({column + 1})")]
+    header.click()
+    assert shown() == sqnr
+    header.click()
+    assert shown() == sqnr[::-1]
 
 
 @pytest.mark.parametrize("example, tables", [  # formats: NVFP4's energy is n/a, so a

@@ -90,3 +90,19 @@ def test_cells_chart_stacks_the_most_used_types_and_the_rest_as_other(drawn):
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["NOT", "AND", "other"]
     assert [p.get_width() for p in ax.patches] == [0, 7, 5, 1, 4, 0]  # NOT, AND, other
     assert ax.get_xlabel() == "cells"
+
+
+def test_comparison_chart_pairs_each_comparison_and_says_whether_it_agrees(drawn):
+    rows = [{"target": "generic", "metric": "area_ge", "expected_cheaper": "mxint8",
+             "value_cheaper": 28_000.0, "other": "mxfp8", "value_other": 29_500.0,
+             "agrees": True},
+            {"target": "generic", "metric": "area_ge", "expected_cheaper": "int4",
+             "value_cheaper": 900.0, "other": "fp4", "value_other": 700.0, "agrees": False}]
+    plots.comparison_chart(rows, "unused.png", "compare")
+    ax = drawn[0].axes[0]
+    assert ax.get_xlabel() == "area (kGE)"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["generic\nagrees",
+                                                             "generic\nDISAGREES"]
+    assert [p.get_width() for p in ax.patches] == pytest.approx([28.0, 0.9, 29.5, 0.7])
+    assert [t.get_text() for t in ax.texts] == [" mxint8: 28", " mxfp8: 29.5", " int4: 0.9",
+                                                " fp4: 0.7"]
