@@ -81,6 +81,14 @@ def write_report(sweep, rows, out) -> dict:
             return str(row.get(shown_axes[0]))
         return ", ".join(f"{a}={row.get(a)}" for a in shown_axes)
 
+    on_front = [a for a in shown_axes if len({repr(r.get(a)) for r in front}) > 1] or \
+        shown_axes
+
+    def front_label(row):  # only the axes that differ along the front
+        if on_front == shown_axes:
+            return label(row)
+        return ", ".join(f"{a}={row.get(a)}" for a in on_front)
+
     def hover(row):
         extra = list(sweep.objectives) + [c for c in ("mac_design",) if c in row]
         return [f"{column(c).label}: " + (with_unit(row[c], column(c)) if c in row else "")
@@ -90,7 +98,7 @@ def write_report(sweep, rows, out) -> dict:
     figures = []
     for key, x, y, color, connect in _plots(sweep, fixed, axes):
         plot = Plot(ok, x, y, color, styles, front if connect or sweep.objectives else [],
-                    label, hover, connect=connect,
+                    label, hover, connect=connect, front_label=front_label,
                     title=(f"Pareto front: {column(y).label} vs {column(x).label}" if connect
                            else f"{column(y).label} vs {column(x).label}"))
         name = f"{sweep.name}_pareto.png" if connect else f"{sweep.name}_{y}_vs_{x}.png"

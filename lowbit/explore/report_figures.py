@@ -70,6 +70,7 @@ class Plot:
     hover: object
     connect: bool = False
     title: str = ""
+    front_label: object = None  # row -> its label on the front (default: ``label``)
 
     def __post_init__(self):
         self.rows = [r for r in self.rows if _num(r.get(self.x)) and _num(r.get(self.y))]
@@ -87,9 +88,9 @@ class Plot:
         return out
 
     def log_x(self) -> bool:
-        """A log x axis when the values span two decades."""
+        """A log x axis when the values span 1.5 decades."""
         xs = [r[self.x] for r in self.rows]
-        return bool(xs) and min(xs) > 0 and max(xs) > 100 * min(xs)
+        return bool(xs) and min(xs) > 0 and max(xs) > 30 * min(xs)
 
     def xy(self, rows) -> tuple:
         return ([self.xscale(r[self.x]) for r in rows], [self.yscale(r[self.y]) for r in rows])
@@ -123,14 +124,20 @@ def plotly_figure(plot: Plot):
     if plot.front:
         xs, ys = plot.xy(plot.front)
         fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines+markers+text" if plot.connect else "markers",
-            name="Pareto front", text=[plot.label(r) for r in plot.front],
-            textposition=[("top " if i % 2 == 0 else "bottom ") + ("left" if right else "right")
-                          for i, right in enumerate(_right_half(xs, plot.log_x()))],
-            textfont={"size": 11}, hoverinfo="skip", cliponaxis=False,
+            x=xs, y=ys, mode="lines+markers" if plot.connect else "markers",
+            name="Pareto front", hoverinfo="skip",
             line={"color": FRONT_COLOUR, "width": 1.5, "dash": "dot"},
             marker={"symbol": "circle-open", "size": 22, "color": FRONT_COLOUR,
                     "line": {"width": 1.2}}))
+        if plot.connect:  # labels on leader lines, staggered so close points stay apart
+            label = plot.front_label or plot.label
+            for i, (x, y, r, right) in enumerate(zip(xs, ys, plot.front,
+                                                     _right_half(xs, plot.log_x()))):
+                fig.add_annotation(
+                    x=math.log10(x) if plot.log_x() else x, y=y, text=label(r),
+                    showarrow=True, arrowhead=0, arrowwidth=0.8, arrowcolor="#666",
+                    ax=-30 if right else 30, ay=-(22 + 17 * (i % 3)), font={"size": 11},
+                    bgcolor="rgba(255,255,255,0.8)", xanchor="right" if right else "left")
     axis = {"exponentformat": "none", "separatethousands": True, "showline": True,
             "mirror": True, "linecolor": "#888", "gridcolor": "#e5e5e5", "zeroline": False}
     fig.update_layout(
@@ -157,11 +164,15 @@ def png(plot: Plot) -> bytes:
                    label="Pareto front", zorder=2)
         if plot.connect:
             ax.plot(xs, ys, ":", color=FRONT_COLOUR, linewidth=1.2, zorder=1)
+            label = plot.front_label or plot.label
             for i, (x, y, r, right) in enumerate(zip(xs, ys, plot.front,
                                                      _right_half(xs, plot.log_x()))):
-                ax.annotate(plot.label(r), (x, y), textcoords="offset points", fontsize=8,
-                            xytext=(-8 if right else 8, 9 if i % 2 == 0 else -15),
-                            ha="right" if right else "left")
+                ax.annotate(label(r), (x, y), textcoords="offset points", fontsize=8,
+                            xytext=(-22 if right else 22, 14 + 11 * (i % 3)),
+                            ha="right" if right else "left",
+                            arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.4"},
+                            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
+                                  "alpha": 0.8})
     if plot.log_x():
         ax.set_xscale("log")
     for axis in (ax.xaxis, ax.yaxis):  # 1.5, not 1.5 with "1e6" in the corner
@@ -185,10 +196,10 @@ def png(plot: Plot) -> bytes:
 
 
 def _right_half(xs, log) -> list:
-    """Per x: whether it lies in the right half of the x range (its label goes left)."""
+    """Per x: whether it lies in the right fifth of the x range (its label goes left)."""
     f = math.log10 if log else float
     lo, hi = min(map(f, xs)), max(map(f, xs))
-    return [hi > lo and f(x) > (lo + hi) / 2 for x in xs]
+    return [hi > lo and f(x) > lo + 0.8 * (hi - lo) for x in xs]
 
 
 def _num(v) -> bool:
