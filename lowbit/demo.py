@@ -169,13 +169,49 @@ def area_comparisons(out, console) -> dict:
     for title, rows, cols in sections:
         console.print(rows_table(title, rows, cols))
         text += f"\n## {title}\n\n" + markdown_table(rows, cols)
+    pngs = area_plots(out, int_fp, minifloat, accumulate)
     agree = [r["agrees"] for r in int_fp + minifloat]
     console.print(f"lowbit agrees with the published direction in {sum(agree)} of {len(agree)} "
                   f"comparisons")
     return {"area_json": write_json({"int_vs_fp": int_fp, "minifloat_fpga": minifloat,
                                      "accumulator_cost": accumulate},
                                     out / "area_comparisons.json"),
-            "area_md": write_atomic(out / "area_comparisons.md", text)}
+            "area_md": write_atomic(out / "area_comparisons.md", text), **pngs}
+
+
+def area_plots(out, int_fp, minifloat, accumulate) -> dict:
+    """The area comparisons as PNGs: the MXINT8 and MXFP8 dot units stacked by sub-block
+    (hierarchical synthesis, :mod:`lowbit.reports.area_split`), the published comparisons
+    and the exact-accumulation cost as paired bars."""
+    from lowbit.hdl import designs
+    from lowbit.reports.area_split import KINDS, area_by_kind, block_areas
+    from lowbit.reports.comparisons import INT_VS_FP
+    from lowbit.reports.plots import comparison_chart, stacked_bars
+
+    blocks = [{"design": name} | area_by_kind(block_areas(designs.get(name).build(), name,
+                                                          depth=3))
+              for name in INT_VS_FP]
+    kinds = [k for k in KINDS if any(k in b for b in blocks)]
+    accumulate_rows = [{"target": "generic", "metric": "area_ge", "label": r["format"],
+                        "expected_cheaper": f"{r['format']}, fp32 acc",
+                        "value_cheaper": r["float_acc"],
+                        "other": f"{r['format']}, exact acc", "value_other": r["exact_acc"]}
+                       for r in accumulate]
+    return {
+        "area_blocks_png": stacked_bars(
+            blocks, [kinds], ["area by sub-block"], out / "area_mxdot_blocks.png",
+            "MXINT8 vs MXFP8 dot unit by sub-block (32 elements, fp32 accumulator)\n"
+            "hierarchical generic synthesis; the dot term's own logic holds what is not a "
+            "submodule", label_key="design", units=["GE"]),
+        "area_compare_png": comparison_chart(
+            int_fp + minifloat, out / "area_comparisons.png",
+            "Published area comparisons redone with lowbit (green: the design published as "
+            "cheaper)"),
+        "area_accumulator_png": comparison_chart(
+            accumulate_rows, out / "area_accumulator_cost.png",
+            "FloatMac area: FP32 accumulator vs exact (Kulisch) accumulation",
+            names=("fp32 accumulator", "exact accumulator")),
+    }
 
 
 def decode_energy(out, console) -> dict:

@@ -92,6 +92,10 @@ BLOCK_KINDS = (
 )
 
 
+KINDS = tuple(k for k, _ in BLOCK_KINDS) + ("registers and glue", "other")
+"""Every kind :func:`block_kind` gives, in the order plots stack them."""
+
+
 def block_kind(path: str) -> str:
     """The kind of block at ``path`` (a :func:`block_areas` key): one of
     :data:`BLOCK_KINDS`, ``registers and glue`` for the top's own cells, else ``other``."""
@@ -108,9 +112,8 @@ def block_kind(path: str) -> str:
 
 def area_by_kind(blocks: dict) -> dict:
     """``{kind: area_ge}`` summed over :func:`block_areas` rows by :func:`block_kind`, in
-    :data:`BLOCK_KINDS` order (then registers and glue, other)."""
-    order = [k for k, _ in BLOCK_KINDS] + ["registers and glue", "other"]
-    out = {k: 0.0 for k in order}
+    :data:`KINDS` order; kinds without area left out."""
+    out = {k: 0.0 for k in KINDS}
     for path, row in blocks.items():
         out[block_kind(path)] += row["area_ge"]
     return {k: round(v, 3) for k, v in out.items() if v}

@@ -256,9 +256,8 @@ def comparison_chart(rows, path, title, names=("published cheaper", "the other")
                              squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         chosen = [r for r in rows if r["metric"] == metric]
-        unit = "GE" if metric.endswith("_ge") else ""
-        scale = scale_in(unit, [v for r in chosen for v in (r["value_cheaper"],
-                                                            r["value_other"])])
+        values = [v for r in chosen for v in (r["value_cheaper"], r["value_other"])]
+        scale = scale_in("GE", values) if metric.endswith("_ge") else Scale(1.0, "")  # LUTs
         ys = list(range(len(chosen)))
         ax.barh([y - 0.2 for y in ys], [scale(r["value_cheaper"]) for r in chosen], 0.38,
                 color="tab:green", label=names[0])
@@ -273,7 +272,7 @@ def comparison_chart(rows, path, title, names=("published cheaper", "the other")
                            f"{r['target']}\n{'agrees' if r['agrees'] else 'DISAGREES'}"
                            for r in chosen], fontsize=7)
         ax.invert_yaxis()
-        label = metric.replace("_ge", "").replace("_", " ")
+        label = "LUTs" if metric == "luts" else metric.replace("_ge", "").replace("_", " ")
         ax.set_xlabel(f"{label} ({scale.unit})" if scale.unit else label)
         ax.margins(x=0.45)
         ax.set_xlim(left=0)

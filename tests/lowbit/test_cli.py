@@ -147,6 +147,10 @@ def test_demo_writes_csv_json_png(tmp_path):
     assert per_token["lut_w2"] < per_token["mxfp4"] < per_token["int8"]  # DRAM bytes rule
     assert "## Energy constants used" in (tmp_path / "decode_energy.md").read_text()
     assert (tmp_path / "sim" / "roofline.png").read_bytes()[:4] == b"\x89PNG"
+    # A roofline per simulated engine; the area comparisons as plots too.
+    for png in ("area_mxdot_blocks.png", "area_comparisons.png", "area_accumulator_cost.png",
+                *(f"sim/weights_{row['format']}/roofline.png" for row in decode)):
+        assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG", png
 
 
 def test_synth_of_broken_verilog_shows_the_yosys_error_in_one_line(tmp_path):
