@@ -158,7 +158,8 @@ td,th{border:1px solid #d0d4d8;padding:2px 6px}td.num{text-align:right;
 font-variant-numeric:tabular-nums}th{background:#f1f3f5;vertical-align:bottom}
 th.sortable{cursor:pointer}th.sortable:after{content:" \\2195";color:#aaa}
 th.group{text-align:center;background:#e4e8ec;text-transform:uppercase;font-size:11px;
-letter-spacing:.05em}td.note{max-width:28em;white-space:normal;color:#555;font-size:12px}
+letter-spacing:.05em}td.note{max-width:26em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;
+color:#555;font-size:12px}table#left-out-table td.note{white-space:normal;max-width:60em}
 td.error{color:#b00}td.na{color:#888}tr.front td:first-child{border-left:4px solid #000}
 a{color:#1f5fa8}
 """
@@ -327,7 +328,8 @@ def _table(rows, cols, axes, caption, marked, css_id, grouped_header=True) -> st
             if c == "mac_design" and isinstance(v, str) and (synth / v).is_dir():
                 cell = f"<a href='{(synth / v).resolve().as_uri()}'>{cell}</a>"
             key = html.escape(text) if v is not None else ""
-            cells.append(f"<td class='{cls}' data-sort='{key}'>{cell}</td>")
+            tip = f" title='{key}'" if cls == "note" else ""  # the whole note on hover
+            cells.append(f"<td class='{cls}' data-sort='{key}'{tip}>{cell}</td>")
         css = " class='front'" if id(r) in marked else ""
         body.append(f"<tr{css}>" + "".join(cells) + "</tr>")
     return (f"<div class='scroll'><table class='sortable' id='{css_id}'>"
