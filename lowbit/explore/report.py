@@ -158,7 +158,8 @@ td,th{border:1px solid #d0d4d8;padding:2px 6px}td.num{text-align:right;
 font-variant-numeric:tabular-nums}th{background:#f1f3f5;vertical-align:bottom}
 th.sortable{cursor:pointer}th.sortable:after{content:" \\2195";color:#aaa}
 th.group{text-align:center;background:#e4e8ec;text-transform:uppercase;font-size:11px;
-letter-spacing:.05em}td.note{max-width:26em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;
+letter-spacing:.05em}
+td.note{max-width:26em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;
 color:#555;font-size:12px}table#left-out-table td.note{white-space:normal;max-width:60em}
 td.error{color:#b00}td.na{color:#888}tr.front td:first-child{border-left:4px solid #000}
 a{color:#1f5fa8}
