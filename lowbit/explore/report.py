@@ -99,9 +99,9 @@ def write_report(sweep, rows, out) -> dict:
     for key, x, y, color, connect in _plots(sweep, fixed, axes):
         plot = Plot(ok, x, y, color, styles, front if connect or sweep.objectives else [],
                     label, hover, connect=connect, front_label=front_label,
-                    title=(f"Pareto front: {column(y).label} vs {column(x).label}" if connect
-                           else f"{column(y).label} vs {column(x).label}"))
-        name = f"{sweep.name}_pareto.png" if connect else f"{sweep.name}_{y}_vs_{x}.png"
+                    title=_title(key, x, y, sweep.objectives))
+        name = f"{sweep.name}_pareto.png" if key == "pareto_png" else \
+            f"{sweep.name}_{y}_vs_{x}.png"
         paths[key] = write_atomic(out / name, png(plot))
         missing = len(rows) - len(plot.rows)
         note = f" ({missing} of {len(rows)} points not plotted: failed or n/a)" if missing \
@@ -113,6 +113,14 @@ def write_report(sweep, rows, out) -> dict:
                  out)
     paths["html"] = write_atomic(paths["html"], page)
     return paths
+
+
+def _title(key, x, y, objectives) -> str:
+    title = f"{column(y).label} vs {column(x).label}"
+    if key != "pareto_png":
+        return title
+    third = [column(m).label for m in list(objectives)[2:]]
+    return f"Pareto front: {title}" + (f" (front over {third[0]} too)" if third else "")
 
 
 def _colour_columns(sweep, fixed, axes) -> list:
@@ -134,7 +142,9 @@ def _plots(sweep, fixed, axes) -> list:
     out = []
     if sweep.objectives:
         x, y = list(sweep.objectives)[:2]
-        out.append(("pareto_png", x, y, _pareto_colour(sweep, fixed, axes), True))
+        # a line joins the front of two objectives; a third one's front is ringed only
+        out.append(("pareto_png", x, y, _pareto_colour(sweep, fixed, axes),
+                    len(sweep.objectives) == 2))
     for i, (x, y, color) in enumerate(sweep.plots):
         out.append((f"plot{i}", x, y, None if color in fixed else color, False))
     return out

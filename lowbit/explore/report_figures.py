@@ -182,7 +182,9 @@ def png(plot: Plot) -> bytes:
             formatter.set_scientific(False)
     ax.set_xlabel(plot.xcol.axis_title(plot.xscale))
     ax.set_ylabel(plot.ycol.axis_title(plot.yscale))
-    if plot.color or plot.front:
+    if not plot.rows:
+        ax.text(0.5, 0.5, "no point has both values", transform=ax.transAxes, ha="center")
+    elif plot.color or plot.front:
         ax.legend(fontsize=8, title=column(plot.color).label if plot.color else None,
                   loc="best", framealpha=0.85)
     ax.set_title(plot.title, fontsize=11, loc="left")

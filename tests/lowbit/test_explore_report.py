@@ -75,3 +75,27 @@ def test_tooltip_names_the_point_and_the_points_at_its_position():
                 label=lambda r: r["format"], hover=lambda r: [])
     assert plot.tooltip(rows[0]).split("<br>") == [
         "<b>int8</b>", "array area: 1 MGE", "energy: 2 mJ", "same position as: mxint8"]
+
+
+def test_a_plot_without_points_still_draws():
+    """Every point failed or n/a: both figures draw, empty, without warnings."""
+    import warnings
+
+    from lowbit.explore.report_figures import plotly_figure, png
+    plot = Plot([{"format": "nvfp4", "energy_pj": None, "sqnr_db": 19.2}], "energy_pj",
+                "sqnr_db", "format", Styles(), [], label=str, hover=lambda r: [], connect=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert png(plot)[:4] == b"\x89PNG"
+        assert len(plotly_figure(plot).data) == 0
+
+
+def test_three_objectives_ring_the_front_without_joining_it(tmp_path):
+    from lowbit.explore import Space, Sweep, run_sweep, write_report
+    sweep = Sweep("three", Space({"a_fmt": ["int8", "fp8_e4m3", "mxfp4"], "k": 64,
+                                  "tokens": 4, "n": 4}), ("gemm",),
+                  objectives={"sqnr_db": "max", "max_abs_error": "min", "k": "min"})
+    rows = run_sweep(sweep, out=tmp_path, workers=1, progress=False).rows()
+    page = write_report(sweep, rows, str(tmp_path))["html"].read_text()
+    assert "Pareto front: max abs error vs GEMM SQNR (front over k too)" in page
+    assert '"mode":"markers","name":"Pareto front"' in page  # no line
