@@ -54,7 +54,10 @@ _KNOWN = {c.name: c for c in (
     Column("clock_mhz", "clock", "MHz", "design"),
     Column("dram_gbps", "DRAM bandwidth", "GB/s", "design"),
     Column("fmax_mhz", "fmax", "MHz", "timing"),
-    Column("critical_path_ns", "critical path", "ns", "timing"),
+    Column("delay_ps", "critical path", "ps", "timing"),
+    Column("latency", "latency", "cycles", "timing"),
+    Column("stages", "pipeline stages", "", "design"),
+    Column("sim_clock_mhz", "simulated clock", "MHz", "cycles"),
 )}
 
 def column(name: str, axes=()) -> Column:
