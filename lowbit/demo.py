@@ -18,8 +18,10 @@ Writes into the output folder (default ``build/demo/``):
 - ``decode_energy.json`` / ``.md``  the cycle model: energy per MAC and per token of LLaMA-2-7B
                         decode (batch 1) for int8, fp8_e4m3, MXFP4 and a 2-bit-weight LUT core,
                         with every energy constant used and its source
-- ``sim/``              the cycle-model report of that decode step on the int8 array (CSV,
-                        JSON, roofline and per-layer breakdown PNGs)
+- ``sim/``              the cycle-model report of a whole decode step (attention included) on
+                        the int8 array (CSV, JSON, roofline and per-layer breakdown PNGs), and
+                        ``sim/weights_<format>/`` the same for each of the four engines of
+                        ``decode_energy`` (weight GEMMs only)
 """
 
 from pathlib import Path
@@ -172,13 +174,49 @@ def area_comparisons(out, console) -> dict:
     for title, rows, cols in sections:
         console.print(rows_table(title, rows, cols))
         text += f"\n## {title}\n\n" + markdown_table(rows, cols)
+    pngs = area_plots(out, int_fp, minifloat, accumulate)
     agree = [r["agrees"] for r in int_fp + minifloat]
     console.print(f"lowbit agrees with the published direction in {sum(agree)} of {len(agree)} "
                   f"comparisons")
     return {"area_json": write_json({"int_vs_fp": int_fp, "minifloat_fpga": minifloat,
                                      "accumulator_cost": accumulate},
                                     out / "area_comparisons.json"),
-            "area_md": write_atomic(out / "area_comparisons.md", text)}
+            "area_md": write_atomic(out / "area_comparisons.md", text), **pngs}
+
+
+def area_plots(out, int_fp, minifloat, accumulate) -> dict:
+    """The area comparisons as PNGs: the MXINT8 and MXFP8 dot units stacked by sub-block
+    (hierarchical synthesis, :mod:`lowbit.reports.area_split`), the published comparisons
+    and the exact-accumulation cost as paired bars."""
+    from lowbit.hdl import designs
+    from lowbit.reports.area_split import KINDS, area_by_kind, block_areas
+    from lowbit.reports.comparisons import INT_VS_FP
+    from lowbit.reports.plots import comparison_chart, stacked_bars
+
+    blocks = [{"design": name} | area_by_kind(block_areas(designs.get(name).build(), name,
+                                                          depth=3))
+              for name in INT_VS_FP]
+    kinds = [k for k in KINDS if any(k in b for b in blocks)]
+    accumulate_rows = [{"target": "generic", "metric": "area_ge", "label": r["format"],
+                        "expected_cheaper": f"{r['format']}, fp32 acc",
+                        "value_cheaper": r["float_acc"],
+                        "other": f"{r['format']}, exact acc", "value_other": r["exact_acc"]}
+                       for r in accumulate]
+    return {
+        "area_blocks_png": stacked_bars(
+            blocks, [kinds], ["area by sub-block"], out / "area_mxdot_blocks.png",
+            "MXINT8 vs MXFP8 dot unit by sub-block (32 elements, fp32 accumulator)\n"
+            "hierarchical generic synthesis; the dot term's own logic holds what is not a "
+            "submodule", label_key="design", units=["GE"]),
+        "area_compare_png": comparison_chart(
+            int_fp + minifloat, out / "area_comparisons.png",
+            "Published area comparisons redone with lowbit (green: the design published as "
+            "cheaper)"),
+        "area_accumulator_png": comparison_chart(
+            accumulate_rows, out / "area_accumulator_cost.png",
+            "FloatMac area: FP32 accumulator vs exact (Kulisch) accumulation",
+            names=("fp32 accumulator", "exact accumulator")),
+    }
 
 
 def timing_studies(out, console) -> dict:
@@ -208,11 +246,13 @@ def timing_studies(out, console) -> dict:
 def decode_energy(out, console) -> dict:
     """The cycle model's energy per MAC and per token of LLaMA-2-7B decode, four formats."""
     from lowbit import sim
-    from lowbit.reports.energy_per_token import COLUMNS, MEMORY, decode_energy_rows
+    from lowbit.reports.energy_per_token import COLUMNS, MEMORY, decode_energy_rows, \
+        decode_results
     from lowbit.reports.sim_report import write_sim_report
     from lowbit.reports.tables import markdown_table
 
-    rows = decode_energy_rows()
+    results = decode_results()
+    rows = decode_energy_rows(results=results)
     title = ("Energy of one LLaMA-2-7B decode token (batch 1, weight GEMMs; MAC energy measured "
              "on each design's NanGate45 netlist, Gaussian stream; SRAM/DRAM Horowitz 45 nm)")
     console.print(rows_table(title, rows, COLUMNS, right=COLUMNS[1:-1]))
@@ -225,6 +265,8 @@ def decode_energy(out, console) -> dict:
     arch = sim.ArchConfig("decode-int8", engine=sim.EngineConfig(
         rows=32, cols=32, dataflow="os"), **MEMORY)
     report = write_sim_report(sim.run(arch, "llama2-7b-decode", batch=1), out / "sim")
+    for name, res in results.items():  # a roofline and breakdown per simulated engine
+        write_sim_report(res, out / "sim" / f"weights_{name}")
     return {"decode_json": write_json({"rows": rows}, out / "decode_energy.json"),
             "decode_md": write_atomic(out / "decode_energy.md", text),
             "sim_report": report["json"].parent}

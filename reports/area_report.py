@@ -17,7 +17,7 @@ from pathlib import Path
 from lowbit.hdl.rtl_export import tool_versions
 from lowbit.hdl.yosys import yosys_version
 from lowbit.paths import write_atomic
-from lowbit.reports.plots import bar_chart, scatter_chart
+from lowbit.reports.plots import bar_chart, cells_chart, scatter_chart
 from lowbit.reports.tables import markdown_table, write_csv, write_json
 from lowbit.reports.targets import get as get_target
 
@@ -85,6 +85,10 @@ def write_area_report(rows, out, title: str = "lowbit synthesis") -> dict:
         chosen = [r for r in rows if r["target"] == target]
         paths[f"png_{target}"] = bar_chart(chosen, metric, out / f"area_{target}.png",
                                            f"{title}: {metric.replace('_', ' ')} ({target})")
+        counted = [r for r in chosen if r.get("cells_by_type")]
+        if counted:
+            paths[f"png_cells_{target}"] = cells_chart(
+                counted, out / f"cells_{target}.png", f"{title}: cells by type ({target})")
         timed = [r for r in chosen if r.get("fmax_mhz") is not None]
         if timed:
             paths[f"png_fmax_{target}"] = scatter_chart(

@@ -76,3 +76,44 @@ def block_areas(component, name: str, depth: int = 1, cache_dir=None) -> dict:
         row["area_ge"] = round(row["area_ge"] + area, 3)
         row["ffs"] += sum(n for t, n in cells.items() if t in FLIP_FLOPS)
     return dict(sorted(out.items()))
+
+
+# What a block does, from the words of its path, leaf first (the first rule that matches a
+# word wins): lowbit's generators name their submodules after their job (a*_decoder,
+# multiply<i>, add.align, encode.rounder ...). "term" is a dot unit's product-sum stage: its
+# own logic holds what is not a submodule there (the integer multipliers of an MXINT8 term).
+BLOCK_KINDS = (
+    ("decode", ("decode", "decoder")),
+    ("multiply", ("multiply", "mul")),
+    ("align", ("align",)),
+    ("normalize / round", ("encode", "norm", "round", "rounder", "lzc", "down")),
+    ("accumulate", ("add", "accumulate", "acc")),
+    ("dot term logic", ("term", "tree", "sum")),
+)
+
+
+KINDS = tuple(k for k, _ in BLOCK_KINDS) + ("registers and glue", "other")
+"""Every kind :func:`block_kind` gives, in the order plots stack them."""
+
+
+def block_kind(path: str) -> str:
+    """The kind of block at ``path`` (a :func:`block_areas` key): one of
+    :data:`BLOCK_KINDS`, ``registers and glue`` for the top's own cells, else ``other``."""
+    if path == "(top)":
+        return "registers and glue"
+    for word in reversed(path.split(".")):
+        stem = word.rstrip("0123456789").lower()
+        for kind, stems in BLOCK_KINDS:
+            if any(stem == s or stem.endswith("_" + s) or stem.startswith(s + "_")
+                   for s in stems):
+                return kind
+    return "other"
+
+
+def area_by_kind(blocks: dict) -> dict:
+    """``{kind: area_ge}`` summed over :func:`block_areas` rows by :func:`block_kind`, in
+    :data:`KINDS` order; kinds without area left out."""
+    out = {k: 0.0 for k in KINDS}
+    for path, row in blocks.items():
+        out[block_kind(path)] += row["area_ge"]
+    return {k: round(v, 3) for k, v in out.items() if v}

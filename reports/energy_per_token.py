@@ -36,12 +36,19 @@ COLUMNS = ("format", "mac_pj", "pj_per_mac_all_in", "energy_per_token_uj",
            "bound")
 
 
-def decode_energy_rows(context: int = 1024) -> list:
-    """One row per engine format; energies per token (batch 1) in uJ, per MAC in pJ."""
+def decode_results(context: int = 1024) -> dict:
+    """Engine format -> the cycle model's :class:`lowbit.sim.Results` of the decode step."""
+    return {name: run(ArchConfig(f"decode-{name}", engine=engine, **MEMORY),
+                      "llama2-7b-decode", batch=1, context=context, attention=False)
+            for name, engine in ENGINES.items()}
+
+
+def decode_energy_rows(context: int = 1024, results=None) -> list:
+    """One row per engine format; energies per token (batch 1) in uJ, per MAC in pJ.
+    ``results``: :func:`decode_results` already computed (else computed here)."""
     rows = []
-    for name, engine in ENGINES.items():
-        arch = ArchConfig(f"decode-{name}", engine=engine, **MEMORY)
-        res = run(arch, "llama2-7b-decode", batch=1, context=context, attention=False)
+    for name, res in (results or decode_results(context)).items():
+        arch = res.arch
         t = res.total
         mac_key = next(k for k in res.energy_constants if k.startswith("mac_energy."))
         rows.append({

@@ -44,6 +44,7 @@ def write_sim_report(results, out) -> dict:
         "roofline": roofline(results.rows, peak_tops(results), arch.dram.dram_gbps,
                              out / "roofline.png", title),
         "breakdown": stacked_bars(results.rows, (CYCLE_PARTS, ENERGY_COLUMNS),
-                                  ("cycles (all repeats)", "energy (pJ, all repeats)"),
-                                  out / "breakdown.png", f"Per-layer breakdown: {title}"),
+                                  ("cycles, all repeats", "energy, all repeats"),
+                                  out / "breakdown.png", f"Per-layer breakdown: {title}",
+                                  units=("", "pJ")),
     }

@@ -160,6 +160,10 @@ def test_demo_writes_csv_json_png(tmp_path):
     assert per_token["lut_w2"] < per_token["mxfp4"] < per_token["int8"]  # DRAM bytes rule
     assert "## Energy constants used" in (tmp_path / "decode_energy.md").read_text()
     assert (tmp_path / "sim" / "roofline.png").read_bytes()[:4] == b"\x89PNG"
+    # A roofline per simulated engine; the area comparisons as plots too.
+    for png in ("area_mxdot_blocks.png", "area_comparisons.png", "area_accumulator_cost.png",
+                *(f"sim/weights_{row['format']}/roofline.png" for row in decode)):
+        assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG", png
     # The timing studies: the FP8 MAC at 1 to 3 stages, sequential and interleaved, and INT
     # v.s. FP at iso-frequency with its verdict (tests/reports/test_timing_studies.py checks
     # the numbers against the designs' own timing).

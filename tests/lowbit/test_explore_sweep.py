@@ -193,8 +193,11 @@ def test_report_has_csv_pareto_plots_and_one_html_file(tmp_path):
     assert paths["csv"].read_text().splitlines()[0].startswith("a_fmt,b_fmt,k,tokens,n,")
     assert len(paths["pareto_csv"].read_text().splitlines()) >= 2
     assert paths["plot0"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert paths["pareto_png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = paths["html"].read_text()
-    assert page.count("<table>") == 3 and page.count("data:image/png;base64,") == 1
+    assert page.count("<table ") == 3 and page.count("<figure class='plot'") == 2
+    assert "<h2>Fixed settings</h2><p class='fixed'><span>k = 64</span><span>tokens = 4</span>" \
+        "<span>n = 4</span></p>" in page
     assert "Pareto front over sqnr_db (max), max_abs_error (min)" in page
     assert "Left out of the Pareto front: 3 points" in page  # the three failed points
     assert "a_fmt=mxfp4, b_fmt=int8, k=64, tokens=4, n=4" in page

@@ -31,3 +31,23 @@ def test_blocks_add_up_near_the_flat_area(tmp_path):
     deeper = block_areas(_pe(), "mixpe_split", depth=2, cache_dir=tmp_path)
     assert "core_dequantize.accumulate" in deeper
     assert abs(sum(b["area_ge"] for b in deeper.values()) - total) < 1e-6
+
+
+def test_block_kinds_follow_the_generators_submodule_names():
+    """Names as the MxDotUnit and FloatAccumulator generators write them (depth 3)."""
+    from lowbit.reports.area_split import area_by_kind, block_kind
+    kinds = {p: block_kind(p) for p in (
+        "(top)", "term", "term.a12_decoder", "term.b_scale_decoder", "term.multiply31",
+        "accumulate", "accumulate.add", "accumulate.add.align", "accumulate.add.norm_x",
+        "accumulate.decode", "accumulate.encode.lzc", "accumulate.encode.rounder", "fifo")}
+    assert kinds == {
+        "(top)": "registers and glue", "term": "dot term logic",
+        "term.a12_decoder": "decode", "term.b_scale_decoder": "decode",
+        "term.multiply31": "multiply", "accumulate": "accumulate",
+        "accumulate.add": "accumulate", "accumulate.add.align": "align",
+        "accumulate.add.norm_x": "normalize / round", "accumulate.decode": "decode",
+        "accumulate.encode.lzc": "normalize / round",
+        "accumulate.encode.rounder": "normalize / round", "fifo": "other"}
+    blocks = {"(top)": {"area_ge": 10.0}, "term.multiply0": {"area_ge": 5.5},
+              "term.multiply1": {"area_ge": 5.5}, "accumulate.add.align": {"area_ge": 3.0}}
+    assert area_by_kind(blocks) == {"multiply": 11.0, "align": 3.0, "registers and glue": 10.0}
