@@ -517,7 +517,7 @@ class _Campaign:
 
 def _synthesize(work, rtl, mutants, seed, tools):
     """Synthesize ``rtl`` in ``work``, draw the mutants and write the instrumented netlist."""
-    shutil.copyfile(rtl.verilog, work / f"{rtl.name}.v")
+    shutil.copyfile(rtl.verilog_path, work / f"{rtl.name}.v")
     (work / "synth.ys").write_text(
         f"read_verilog {rtl.name}.v\n"
         f"synth -flatten -top {rtl.name}\n"
