@@ -10,12 +10,14 @@ in the column names: cycles of the engine clock, bytes, pJ, microseconds, TOPS (
 operations per second, one MAC = 2 operations) and TOPS/W (operations per pJ).
 
 Energy (constants by key from the data file, :mod:`lowbit.sim.energy`):
-``energy_compute_pj``  MACs x ``[mac_area]`` energy of the engine's MAC design
-``energy_sram_pj``     SRAM bits read and written / 64 x ``sram_read_64b_8kib_pj``; writes are
-                       DMA fills and results (partial sums too), reads the engine's operand
-                       and partial-sum reads and the results DMA reads out
-``energy_dram_pj``     DRAM bits / 64 x ``dram_access_64b_low_pj`` (or ``_high_pj``)
-``energy_lut_pj``      table-building adds x ``int8_add_pj`` x (table entry bits / 8)
+::
+
+  ``energy_compute_pj``  MACs x ``[mac_area]`` energy of the engine's MAC design
+  ``energy_sram_pj``     SRAM bits read and written / 64 x ``sram_read_64b_8kib_pj``; writes are
+                         DMA fills and results (partial sums too), reads the engine's operand
+                         and partial-sum reads and the results DMA reads out
+  ``energy_dram_pj``     DRAM bits / 64 x ``dram_access_64b_low_pj`` (or ``_high_pj``)
+  ``energy_lut_pj``      table-building adds x ``int8_add_pj`` x (table entry bits / 8)
 
 An engine whose MAC design has no ``[mac_area]`` entry gets ``nan`` compute energy (and so
 ``nan`` totals) and a line in :attr:`Results.notes` naming the missing key: cycles never
