@@ -40,7 +40,7 @@ def add_arguments(parser):
     p_show.add_argument("name")
     p_enc = fsub.add_parser("encode", help="encode values and show their codes")
     p_enc.add_argument("name")
-    p_enc.add_argument("values", nargs="*", help="numbers, nan, inf, -inf")
+    p_enc.add_argument("values", nargs="*", default=[], help="numbers, nan, inf, -inf")
     # Let negative values in any float spelling (-1e9, -inf) be values, not options.
     p_enc._negative_number_matcher = _NEGATIVE_NUMBER
     _add_io(p_enc, "value")
@@ -53,7 +53,7 @@ def add_arguments(parser):
     p_enc.add_argument("--seed", type=int, default=0, help="seed for --rounding stochastic")
     p_dec = fsub.add_parser("decode", help="decode codes (0x.., 0b.. or decimal) to values")
     p_dec.add_argument("name")
-    p_dec.add_argument("codes", nargs="*", help="codes: 0x7e, 0b01111110 or 126")
+    p_dec.add_argument("codes", nargs="*", default=[], help="codes: 0x7e, 0b01111110 or 126")
     _add_io(p_dec, "code")
 
 
