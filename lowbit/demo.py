@@ -11,6 +11,10 @@ Writes into the output folder (default ``build/demo/``):
 - ``area_comparisons.json`` / ``.md``  two published area comparisons redone with lowbit's
                         generators and Yosys (MXINT8 vs MXFP8 dot units; integer vs minifloat
                         MACs on FPGAs) and the cost of exact accumulation, with agree/disagree
+- ``timing_studies.json`` / ``.md``  static timing of pipelined units (generic NanGate 45 nm
+                        cells): an FP8 E4M3 MAC into FP32 at 1 to 3 stages, sequential and
+                        interleaved (Fmax, area, area x delay), and "INT v.s. FP" at
+                        iso-frequency (MXINT8 vs MXFP8 dot units pipelined to one clock)
 - ``decode_energy.json`` / ``.md``  the cycle model: energy per MAC and per token of LLaMA-2-7B
                         decode (batch 1) for int8, fp8_e4m3, MXFP4 and a 2-bit-weight LUT core,
                         with every energy constant used and its source
@@ -70,6 +74,7 @@ def run(out_dir=None, console=None) -> dict:
     }
     paths["array"] = array_gemm(out, console)
     paths.update(area_comparisons(out, console))
+    paths.update(timing_studies(out, console))
     paths.update(decode_energy(out, console))
     paths["sweep_html"] = formats_sweep(out, console)
     for kind, p in paths.items():
@@ -124,7 +129,7 @@ def array_gemm(out, console) -> Path:
     rng = np.random.default_rng(SEED)
     A, B = (rng.integers(0, 256, shape) for shape in ((M, K), (K, N)))  # int8 codes
     with console.status("Verilator: building and running a 4x4 int8 weight-stationary array"):
-        row = run_engine_gemm(array, ARRAY_DESIGN, A, B)
+        row = run_engine_gemm(ARRAY_DESIGN, A, B)
     gemm = (row.get("gemms") or [{}])[0]
     exact = row["status"] == "pass" and row["mismatches"] == 0
     console.print(
@@ -174,6 +179,30 @@ def area_comparisons(out, console) -> dict:
                                      "accumulator_cost": accumulate},
                                     out / "area_comparisons.json"),
             "area_md": write_atomic(out / "area_comparisons.md", text)}
+
+
+def timing_studies(out, console) -> dict:
+    """Run the two studies of :mod:`lowbit.reports.timing_studies`; print and write them."""
+    from lowbit.reports import timing_studies as T
+    from lowbit.reports.tables import markdown_table
+
+    stages = T.stages_study(console=console)
+    iso = T.iso_frequency(console=console)
+    title_stages = ("FP8 E4M3 MAC into FP32 pipelined: 1 to 3 stages, sequential and "
+                    "interleaved(2) accumulation (generic NanGate 45 nm cells)")
+    title_iso = (f"INT v.s. FP at iso-frequency: MXINT8 vs MXFP8 dot units, one-cycle and "
+                 f"pipelined to {iso['clock_mhz']:g} MHz (published: {iso['published']})")
+    console.print(rows_table(title_stages, stages, T.STAGES_COLUMNS,
+                             right=T.STAGES_COLUMNS[2:]))
+    console.print(rows_table(title_iso, iso["rows"], T.ISO_COLUMNS,
+                             right=T.ISO_COLUMNS[1:2] + T.ISO_COLUMNS[3:]))
+    console.print(f"INT v.s. FP: {iso['verdict']}", markup=False, soft_wrap=True)
+    text = (f"# Timing studies (lowbit generators, Yosys, static timing)\n\n## {title_stages}"
+            f"\n\n" + markdown_table(stages, T.STAGES_COLUMNS) + f"\n## {title_iso}\n\n"
+            + markdown_table(iso["rows"], T.ISO_COLUMNS) + f"\n{iso['verdict']}\n")
+    return {"timing_json": write_json({"stages": stages, "iso_frequency": iso},
+                                      out / "timing_studies.json"),
+            "timing_md": write_atomic(out / "timing_studies.md", text)}
 
 
 def decode_energy(out, console) -> dict:

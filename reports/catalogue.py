@@ -9,10 +9,22 @@ canonical name, so synthesis rows and the committed baselines are keyed by it.
 
 The standard catalogue (``lowbit synth --all``, the baselines) is
 :func:`lowbit.hdl.designs.standard`.
+
+A design's Verilog is cached under ``<build>/verilog/<name>-<key>.v``, ``key`` hashing every
+source file of the generators (``lowbit.hdl``, ``lowbit.golden``) and the Amaranth version:
+any change to the generators makes new text, and a design asked for again (the timing
+studies, a sweep's area stage) skips Amaranth's elaboration and export (seconds for an MX dot
+unit).
 """
+
+import functools
+import hashlib
+from importlib.metadata import version
+from pathlib import Path
 
 from lowbit.errors import LowbitError
 from lowbit.hdl import designs
+from lowbit.paths import build_dir, write_atomic
 from lowbit.reports.synthesis import Design, design_from_component
 
 
@@ -39,13 +51,38 @@ def spec_of(name: str, params: dict | None = None):
 
 
 def design_of(spec) -> Design:
-    """The synthesis :class:`Design` of a catalogue spec (module name: its canonical name)."""
+    """The synthesis :class:`Design` of a catalogue spec (module name: its canonical name),
+    its Verilog cached (module docstring)."""
     fields = {k: v for k, v in spec.to_dict().items() if k not in ("design", "kind", "unit")}
     params = {k: (v["design"] if isinstance(v, dict) else
                   "x".join(map(str, v)) if k == "tile" else
                   ",".join(map(str, v)) if isinstance(v, list) else v)
               for k, v in fields.items() if v is not None}
-    return design_from_component(spec.build(), spec.name, spec.unit, params)
+    path = build_dir() / "verilog" / f"{spec.name}-{generators_key()}.v"
+    if path.is_file():
+        return Design(spec.name, path.read_text(), spec.name, spec.unit, params)
+    design = design_from_component(spec.build(), spec.name, spec.unit, params)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, design.verilog)
+    except OSError:
+        pass  # a cache that cannot be written costs time, never a result
+    return design
+
+
+@functools.lru_cache(maxsize=1)
+def generators_key() -> str:
+    """16 hex digits of SHA-256 over the generators' sources (``lowbit.hdl``,
+    ``lowbit.golden``: every ``.py`` file, by relative path) and the Amaranth version."""
+    import lowbit.golden
+    import lowbit.hdl
+
+    h = hashlib.sha256(version("amaranth").encode())
+    for package in (lowbit.hdl, lowbit.golden):
+        root = Path(package.__file__).parent
+        for f in sorted(root.rglob("*.py")):
+            h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 
 def build_design(name: str, params: dict | None = None) -> Design:

@@ -34,7 +34,7 @@ ENERGY_LUT_TILE = (2, 16)
 
 def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
     """The catalogue design of the engine ``cfg`` describes (its PE from the operand formats
-    and accumulator: :func:`lowbit.hdl.designs.mac_for`)."""
+    and accumulator, :func:`lowbit.hdl.designs.mac_for`, with ``pe_stages`` stages)."""
     if cfg.kind == "lut":
         weight = F.get(cfg.b_fmt)
         if not isinstance(weight, F.IntFormat) or weight.bits != cfg.weight_bits:
@@ -43,6 +43,8 @@ def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
         return designs.LutCoreSpec(cfg.weight_bits, cfg.lut_group, cfg.a_fmt, cfg.lut_tile,
                                    acc=cfg.accumulator)
     pe = designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
+    if cfg.pe_stages != 1:
+        pe = dataclasses.replace(pe, stages=cfg.pe_stages)
     if cfg.kind == "adder_tree":
         return designs.AdderTreeSpec(cfg.lanes, pe)
     return designs.SystolicSpec(cfg.rows, cfg.cols, cfg.dataflow, pe)

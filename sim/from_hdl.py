@@ -5,8 +5,8 @@
 :class:`~lowbit.hdl.lut_tensor_core.LutTensorCore` into the
 :class:`~lowbit.sim.hardware.EngineConfig` that describes it, so ``sim.run(my_array, ...)``
 simulates the engine the user just built. The config is exact or refused: its design's
-closed-form cycles must equal the engine's own ``cycles(M, K, N)`` (a pipelined or chained PE,
-which the config cannot name, is refused with that reason).
+closed-form cycles must equal the engine's own ``cycles(M, K, N)``; a pipelined PE's stages
+become ``pe_stages``.
 """
 
 from lowbit.errors import LowbitError
@@ -55,11 +55,9 @@ def _config(kind: str, engine) -> EngineConfig:
     for name in ("a_fmt", "b_fmt", "accumulator"):
         if not hasattr(pe, name):
             raise HardwareError(f"its PE {type(pe).__name__} has no single {name}")
-    if getattr(pe, "stages", 1) != 1 or getattr(pe, "chained", False):
-        raise HardwareError(f"its PE {type(pe).__name__} is pipelined or chained; the "
-                            f"cycle model's engines have one-stage PEs")
     common = {"a_fmt": pe.a_fmt.name, "b_fmt": pe.b_fmt.name,
-              "accumulator": accumulators.name_of(pe.accumulator)}
+              "accumulator": accumulators.name_of(pe.accumulator),
+              "pe_stages": getattr(pe, "stages", 1)}
     if kind == "AdderTreeEngine":
         return EngineConfig(kind="adder_tree", lanes=engine.lanes, **common)
     return EngineConfig(kind="systolic", rows=engine.rows, cols=engine.cols,

@@ -4,9 +4,11 @@ An :class:`ArchConfig` is ``engines`` identical compute engines at ``clock_mhz``
 buffers for A, B and C (:class:`BufferConfig`), DRAM (:class:`DramConfig`) and double
 buffering on or off. The compute engine (:class:`EngineConfig`) is a systolic array
 (``rows`` x ``cols``, dataflow ``ws``/``os``/``is``), an adder tree (``lanes`` products per
-cycle) or a LUT tensor core (``weight_bits``-bit weights, groups of ``lut_group``
-activations, a ``lut_tile`` of TM x TN outputs, tables built by a precompute unit doing
-``lut_adds_per_cycle`` adds per cycle), with its operand formats and accumulator.
+cycle), both of processing elements pipelined with ``pe_stages`` register stages
+(:mod:`lowbit.hdl.pipeline`; 1: the one-cycle MAC), or a LUT tensor core (``weight_bits``-bit
+weights, groups of ``lut_group`` activations, a ``lut_tile`` of TM x TN outputs, tables built
+by a precompute unit doing ``lut_adds_per_cycle`` adds per cycle), with its operand formats
+and accumulator.
 
 Every value is checked when the object is made; a bad one raises :class:`HardwareError`
 naming the field, the value and what is allowed. :func:`load_arch` reads a TOML file::
@@ -24,6 +26,7 @@ naming the field, the value and what is allowed. :func:`load_arch` reads a TOML 
     a_fmt = "int8"
     b_fmt = "int8"
     accumulator = "int32"      # an accumulator name: int32, fp32, fp16_rtz, exact_fp32, quire ...
+    pe_stages = 1              # register stages of each PE's MAC (its latency grows with them)
 
     [buffers]
     a_sram_kib = 256
@@ -55,6 +58,8 @@ class HardwareError(LowbitError, ValueError):
 
 
 ENGINE_KINDS = ("systolic", "adder_tree", "lut")
+#: Above any MAC kind's most stages (1 + its cut points); the PE's own rule says exactly.
+MAX_PE_STAGES = 8
 DATAFLOWS = ("ws", "os", "is")
 
 
@@ -79,6 +84,7 @@ class EngineConfig:
     a_fmt: str = "int8"
     b_fmt: str = "int8"
     accumulator: str = "int32"
+    pe_stages: int = 1
     weight_bits: int = 2
     lut_group: int = 4
     lut_tile: tuple = (2, 16)
@@ -99,6 +105,11 @@ class EngineConfig:
             accumulators.get(self.accumulator, (F.get(self.a_fmt), F.get(self.b_fmt)))
         except LowbitError as err:
             raise HardwareError(f"engine accumulator: {err}") from None
+        check_int("engine pe_stages", self.pe_stages, 1, MAX_PE_STAGES, HardwareError)
+        if self.kind == "lut" and self.pe_stages != 1:
+            raise HardwareError(f"engine pe_stages applies to systolic and adder_tree engines "
+                                f"(their MACs), not kind 'lut'; leave it 1, not "
+                                f"{self.pe_stages!r}")
         check_int("engine weight_bits", self.weight_bits, 1, 4, HardwareError)
         check_int("engine lut_group", self.lut_group, 1, 8, HardwareError)
         tile = tuple(self.lut_tile) if isinstance(self.lut_tile, (list, tuple)) else None

@@ -240,16 +240,9 @@ def replay(pipelined, ops, sim="verilator") -> dict:
     on ``sim``, each result checked against golden's code and the measured latency against
     the unit's ``latency``; return the regression row (``status``, ``mismatches``,
     ``latency``, ``latency_expected``, ``error``)."""
-    from lowbit.verify.regression import Entry, run_entry
+    from lowbit.verify.regression import MAC, run_vectors
     from lowbit.verify.vectors import mac_formats, ops_vectors
 
     name, unit = _unit(pipelined)
-    a_fmt, b_fmt, acc = mac_formats(unit)
-    vectors = ops_vectors("counterexample", list(ops), a_fmt, b_fmt, acc)
-    env = {"LOWBIT_ACC_BITS": port_width(unit, "acc")}
-    if acc.out_fmt.kind not in ("int", "fixed"):
-        env["LOWBIT_ACC_FMT"] = json.dumps(acc.out_fmt.to_dict())
-    entry = Entry("replay", name, lambda: unit, ("counterexample",),
-                  vectors=lambda u, kind: vectors, env=lambda u: env,
-                  testbench="lowbit.verify.testbenches.mac_tb")
-    return run_entry(entry, "counterexample", sim)
+    vectors = ops_vectors("counterexample", list(ops), *mac_formats(unit))
+    return run_vectors(unit, name, MAC, vectors, "counterexample", sim)

@@ -1,160 +1,81 @@
-"""Regressions: a matrix of unit x configuration x vector set, run on a simulator.
+"""Regressions: a matrix of catalogue designs x vector sets, run on a simulator.
 
-Each entry exports the unit (reusing its build folder while the Verilog is unchanged), builds
-the golden vector set, runs the cocotb testbench and records a tidy row: unit, config, vector
-set, vectors checked, mismatches, cycles, measured latency, seconds, status. ``--quick`` is the
-slice ``make test`` runs; ``--full`` adds the long configurations.
+An entry is a design of the catalogue (:mod:`lowbit.hdl.designs`: a spec or its canonical name)
+plus the vector sets to run on it. The design is built with ``spec.build()`` and exported under
+``spec.name`` (its build folder reused while the Verilog is unchanged); a *bench*, chosen once
+per kind of design in :data:`BENCHES`, builds each golden vector set and names the testbench
+that checks it. Every run gives a tidy row keyed by the design's canonical name: design, unit,
+vector set, vectors checked, mismatches, cycles, measured latency, seconds, status.
+``--quick`` is the slice ``make test`` runs; ``--full`` adds the long configurations.
 """
 
-import dataclasses
 import json
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from lowbit.errors import LowbitError, did_you_mean
-from lowbit.golden import formats as F
-from lowbit.golden.formats import FloatFormat
-from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, FloatAccumulator,
-                                        Interleaved, Quire, interleaved)
-from lowbit.hdl import export
-from lowbit.hdl.adder_tree_engine import AdderTreeEngine
-from lowbit.hdl.carry_save_dot import CarrySaveDot
-from lowbit.hdl.cube_engine import CubeEngine
-from lowbit.hdl.float_mac import FloatMac
-from lowbit.hdl.int_mac import IntMac
-from lowbit.hdl.lut_tensor_core import LutTensorCore
-from lowbit.hdl.matrix_engine import MatrixEngine
-from lowbit.hdl.mx_dot import MxDotUnit
-from lowbit.hdl.posit_mac import PositMac
-from lowbit.hdl.simd_mac import SimdMac, SimdMode
-from lowbit.hdl.systolic_array import SystolicArray
+from lowbit.hdl import designs, export
+from lowbit.paths import write_atomic
 from lowbit.verify.block_vectors import block_vectors
 from lowbit.verify.gemm_vectors import GemmCase, GemmVectors, gemm_vectors, stream
 from lowbit.verify.multiformat_vectors import multiformat_vectors
 from lowbit.verify.runner import SimulationFailed, run_testbench
-from lowbit.paths import write_atomic
 from lowbit.verify.simd_vectors import simd_vectors
 from lowbit.verify.vectors import (MacVectors, directed_path, directed_vectors, expected_codes,
-                                   mac_formats, mac_vectors)
+                                   mac_formats, mac_stimulus, mac_vectors)
 
 
+# --- benches: how each kind of design is checked ---------------------------------------------
 @dataclass(frozen=True)
-class Entry:
-    """One configuration of one unit, with the vector sets to run on it.
+class Bench:
+    """How the regression checks one kind of design.
 
-    ``vectors(unit, kind)`` builds a vector set (an object with ``save`` and ``len``) from
-    golden; ``env(unit)`` gives the testbench's extra environment (register widths).
+    ``vectors(design, unit, kind)`` builds vector set ``kind`` from golden (an object with
+    ``save`` and ``len``); ``env(unit)`` is the testbench's extra environment (register
+    widths, the result format); ``testbench`` is the cocotb module that runs it; ``sets`` and
+    ``full_sets`` are the sets an entry runs unless it names its own.
     """
 
-    unit: str
-    config: str
-    build: object
-    vector_sets: tuple
+    name: str
+    testbench: str
     vectors: object
     env: object
-    testbench: str
-    full_only: bool = False
+    sets: tuple = ()
     full_sets: tuple = ()
-    #: Sets of millions of operations (:data:`~lowbit.verify.vectors.DEEP_SETS`): too long for
-    #: a cocotb testbench, so only adequacy campaigns run them, on the C++ mutant driver.
-    deep_sets: tuple = ()
-
-    def sets(self, full: bool) -> tuple:
-        """Vector sets to run: ``vector_sets``, plus ``full_sets`` in the full regression."""
-        return self.vector_sets + (self.full_sets if full else ())
 
 
-def _staged(stages) -> str:
-    """Config suffix of a pipelined unit: ``_s{stages}``, nothing for one stage."""
-    return f"_s{stages}" if stages > 1 else ""
+def _result_env(fmt, bits_var="LOWBIT_ACC_BITS") -> dict:
+    """A result register's width, and its format for decoded values unless it is an integer."""
+    env = {bits_var: fmt.bits}
+    if fmt.kind not in ("int", "fixed"):
+        env["LOWBIT_ACC_FMT"] = json.dumps(fmt.to_dict())
+    return env
 
 
-def _int_mac_entry(a, b, int_bits, overflow, sets, full_only=False, stages=1):
-    a_fmt, b_fmt = F.get(a), F.get(b)
-    acc = FixedAccumulator(int_bits, a_fmt.frac_bits + b_fmt.frac_bits, overflow)
-    return Entry(
-        "IntMac", f"{a}x{b}_{'wrap' if overflow == 'wrap' else 'sat'}{int_bits}{_staged(stages)}",
-        lambda: IntMac(a_fmt, b_fmt, acc=acc, stages=stages), sets,
-        vectors=lambda u, kind: mac_vectors(kind, u.a_fmt, u.b_fmt, u.accumulator),
-        env=lambda u: {"LOWBIT_ACC_BITS": u.accumulator.int_bits + u.accumulator.frac_bits},
-        testbench="lowbit.verify.testbenches.mac_tb", full_only=full_only)
+def _mac_vectors(design, unit, kind):
+    """:func:`mac_vectors` of the unit's formats and accumulator; ``<set>/clear<k>``: the set's
+    operations with a clear every ``k`` instead (a small draft quire overflows golden's range
+    on 300-term runs of maxpos**2); ``directed``: the committed runs of the design."""
+    a_fmt, b_fmt, acc = mac_formats(unit)
+    if kind == "directed":
+        return directed_vectors(design.name, a_fmt, b_fmt, acc)
+    base, _, every = kind.partition("/clear")
+    if not every:
+        return mac_vectors(kind, a_fmt, b_fmt, acc)
+    _, a, b = mac_stimulus(base, a_fmt, b_fmt)
+    clear = np.arange(len(a)) % int(every) == 0
+    return MacVectors(kind, clear, a, b, expected_codes(clear, a, b, a_fmt, b_fmt, acc))
 
 
-def _simd_vectors(unit, kind):
+def _simd_vectors(design, unit, kind):
     """``exhaustive/m<k>`` is mode k alone, exhaustively; other kinds mix every mode."""
     base, _, mode = kind.partition("/m")
     return simd_vectors(base, unit.modes, only=int(mode) if mode else None)
-
-
-def _simd_mac_entry(config, modes, sets, full_only=False):
-    return Entry(
-        "SimdMac", config, lambda: SimdMac(modes), sets, vectors=_simd_vectors,
-        env=lambda u: {"LOWBIT_ACC_BITS": ",".join(str(p.shape().width) for p in u.acc_ports())},
-        testbench="lowbit.verify.testbenches.simd_mac_tb", full_only=full_only)
-
-
-def _posit_vectors(unit, kind):
-    """``<set>/clear<k>``: the set's stimulus with a clear every k operations instead (a
-    small draft quire overflows golden's range on 300-term runs of maxpos**2); other kinds are
-    :func:`mac_vectors` of the unit's quire."""
-    base, _, every = kind.partition("/clear")
-    fmt, quire = unit.fmt, unit.quire
-    if not every:
-        return mac_vectors(kind, fmt, fmt, quire)
-    stimulus = mac_vectors(base, fmt, fmt, Quire(fmt, "2022"))  # same codes, a wide quire
-    clear = np.arange(len(stimulus)) % int(every) == 0
-    return MacVectors(kind, clear, stimulus.a, stimulus.b,
-                      expected_codes(clear, stimulus.a, stimulus.b, fmt, fmt, quire))
-
-
-def _posit_mac_entry(fmt, standard, sets, full_only=False, full_sets=(), deep_sets=(),
-                     stages=1):
-    posit = F.get(fmt)
-    quire = Quire(posit, standard)
-    return Entry(
-        "PositMac", f"{fmt}_q{standard}{_staged(stages)}",
-        lambda: PositMac(posit, quire=quire, stages=stages), sets,
-        full_sets=full_sets, deep_sets=deep_sets,
-        vectors=_posit_vectors,
-        env=lambda u: {"LOWBIT_ACC_BITS": u.fmt.n, "LOWBIT_ACC_FMT": json.dumps(u.fmt.to_dict())},
-        testbench="lowbit.verify.testbenches.mac_tb", full_only=full_only)
-
-
-def _float_mac_entry(a, b, acc, sets, full_only=False, stages=1):
-    """FloatMac ``a x b`` into ``acc``; ``a``/``b`` are catalogue names or FloatFormats."""
-    a_fmt, b_fmt = (F.get(x) if isinstance(x, str) else x for x in (a, b))
-    kind = "kulisch" if isinstance(acc, ExactAccumulator) else "acc"
-    if isinstance(getattr(acc, "order", None), Interleaved):
-        kind = f"il{acc.order.partials}"
-    options = "".join(f"_{x}" for x in (acc.rounding, getattr(acc, "overflow", None))
-                      if x not in (None, "rne"))
-    return Entry(
-        "FloatMac",
-        f"{a_fmt.name}x{b_fmt.name}_{kind}_{acc.out_fmt.name}{options}{_staged(stages)}",
-        lambda: FloatMac(a_fmt, b_fmt, acc=acc, stages=stages), sets,
-        vectors=lambda u, kind: mac_vectors(kind, u.a_fmt, u.b_fmt, u.accumulator),
-        env=lambda u: {"LOWBIT_ACC_BITS": u.accumulator.out_fmt.bits,
-                       "LOWBIT_ACC_FMT": json.dumps(u.accumulator.out_fmt.to_dict())},
-        testbench="lowbit.verify.testbenches.mac_tb", full_only=full_only)
-
-
-def _mx_dot_entry(block, acc, full_only=False, stages=1):
-    """MxDotUnit of catalogue block format ``block`` into ``acc`` (corners, random, sequences)."""
-    block_fmt = F.get(block)
-    kind = "kulisch" if isinstance(acc, ExactAccumulator) else "acc"
-    return Entry(
-        "MxDotUnit", f"{block}_{kind}_{acc.out_fmt.name}{_staged(stages)}",
-        lambda: MxDotUnit(block_fmt, acc=acc, stages=stages),
-        ("corners", "random", "sequences"),
-        vectors=lambda u, kind: block_vectors(kind, u.block_fmt, u.accumulator),
-        env=lambda u: {"LOWBIT_ELEMENT_BITS": u.block_fmt.element.bits,
-                       "LOWBIT_ACC_FMT": json.dumps(u.accumulator.out_fmt.to_dict())},
-        testbench="lowbit.verify.testbenches.mx_dot_tb", full_only=full_only)
 
 
 def _engine_env(engine):
@@ -165,309 +86,278 @@ def _engine_env(engine):
     return env
 
 
-def _engine_entry(unit, config, build, full_only=False):
-    """A GEMM engine: 5 shapes in the quick regression, 20 more in the full one."""
-    return Entry(unit, config, build, ("gemm_quick",),
-                 vectors=lambda engine, kind: gemm_vectors(kind, engine),
-                 env=_engine_env, testbench="lowbit.verify.testbenches.gemm_tb",
-                 full_only=full_only, full_sets=("gemm_full",))
+#: Single-register MACs (IntMac, FloatMac, PositMac): ``acc`` after every operation.
+MAC = Bench("mac", "lowbit.verify.testbenches.mac_tb", _mac_vectors,
+            lambda u: _result_env(mac_formats(u)[2].out_fmt))
+SIMD = Bench("simd", "lowbit.verify.testbenches.simd_mac_tb", _simd_vectors,
+             lambda u: {"LOWBIT_ACC_BITS": ",".join(str(p.shape().width)
+                                                    for p in u.acc_ports())})
+MXDOT = Bench("mxdot", "lowbit.verify.testbenches.mx_dot_tb",
+              lambda d, u, kind: block_vectors(kind, u.block_fmt, u.accumulator),
+              lambda u: {"LOWBIT_ELEMENT_BITS": u.block_fmt.element.bits,
+                         "LOWBIT_ACC_FMT": json.dumps(u.accumulator.out_fmt.to_dict())},
+              sets=("corners", "random", "sequences"))
+MULTIFORMAT = Bench("multiformat", "lowbit.verify.testbenches.multiformat_mac_tb",
+                    lambda d, u, kind: multiformat_vectors(kind, u.modes),
+                    lambda u: {"LOWBIT_ACC_BITS": ",".join(str(u.lane_bits(k))
+                                                           for k in range(u.lanes)),
+                               "LOWBIT_GATING": int(u.gating)})
+#: GEMM engines: 5 shapes in the quick regression, 20 more in the full one.
+GEMM = Bench("gemm", "lowbit.verify.testbenches.gemm_tb",
+             lambda d, u, kind: gemm_vectors(kind, u), _engine_env,
+             sets=("gemm_quick",), full_sets=("gemm_full",))
+
+#: The bench of each kind of design, by spec class (a subclass takes its base's bench).
+BENCHES = {
+    designs.IntMacSpec: MAC, designs.FloatMacSpec: MAC, designs.PositMacSpec: MAC,
+    designs.SimdMacSpec: SIMD, designs.MxDotSpec: MXDOT, designs.MultiFormatSpec: MULTIFORMAT,
+    designs.EngineSpec: GEMM,
+}
 
 
-def _array_entry(rows, cols, dataflow, pe_name, make_pe, full_only=False):
-    return _engine_entry("SystolicArray", f"{rows}x{cols}_{dataflow}_{pe_name}",
-                         lambda: SystolicArray(rows, cols, make_pe(), dataflow),
-                         full_only=full_only)
+def bench_of(design) -> Bench:
+    """The bench that checks ``design`` (a spec); a design no bench runs raises."""
+    for cls in type(design).__mro__:
+        if cls in BENCHES:
+            return BENCHES[cls]
+    raise LowbitError(f"the regression has no bench for {design.unit} designs "
+                      f"({design.name})")
 
 
-def _lut_entry(weight_bits, group, tile, encoding="offset", symmetric=False, full_only=False):
-    """LutTensorCore with int8 activations, ``weight_bits``-bit weights, groups of ``group``."""
-    config = (f"w{weight_bits}_g{group}_int8_{encoding}{'_sym' if symmetric else ''}"
-              f"_{tile[0]}x{tile[1]}")
-    return _engine_entry("LutTensorCore", config,
-                         lambda: LutTensorCore(weight_bits, group, None, tile,
-                                               weight_encoding=encoding,
-                                               symmetric_table=symmetric),
-                         full_only=full_only)
+# --- entries ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Entry:
+    """A catalogue design with the vector sets to run on it.
+
+    ``design`` is a spec or its canonical name. ``vector_sets`` default to the bench's sets,
+    ``full_sets`` (added by the full regression) to the bench's full sets; a design with a
+    committed ``directed`` set (:func:`~lowbit.verify.vectors.directed_path`) runs it in the
+    full regression too. ``full_only``: the entry runs in the full regression only.
+    ``deep_sets``: sets of millions of operations (:data:`~lowbit.verify.vectors.DEEP_SETS`),
+    too long for a testbench, run by adequacy campaigns on the C++ mutant driver only.
+    """
+
+    design: object
+    vector_sets: tuple = None
+    full_sets: tuple = None
+    full_only: bool = False
+    deep_sets: tuple = ()
+    bench: Bench = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        spec = designs.get(self.design) if isinstance(self.design, str) else self.design
+        object.__setattr__(self, "design", spec)
+        bench = bench_of(spec)
+        object.__setattr__(self, "bench", bench)
+        if self.vector_sets is None:
+            object.__setattr__(self, "vector_sets", bench.sets)
+        full = bench.full_sets if self.full_sets is None else tuple(self.full_sets)
+        if bench is MAC and "directed" not in full and directed_path(spec.name).exists():
+            full += ("directed",)
+        object.__setattr__(self, "full_sets", full)
+
+    @property
+    def name(self) -> str:
+        """The design's canonical name (the Verilog module, the rows' key)."""
+        return self.design.name
+
+    @property
+    def unit(self) -> str:
+        """The hdl class the design builds (``FloatMac``)."""
+        return self.design.unit
+
+    def build(self):
+        """A new component of the design."""
+        return self.design.build()
+
+    def vectors(self, unit, kind):
+        """Vector set ``kind`` for ``unit`` (a component of the design), from golden."""
+        return self.bench.vectors(self.design, unit, kind)
+
+    def sets(self, full: bool) -> tuple:
+        """Vector sets to run: ``vector_sets``, plus ``full_sets`` in the full regression."""
+        return self.vector_sets + (self.full_sets if full else ())
 
 
-def _tree_entry(lanes, pe_name, make_pe, full_only=False):
-    return _engine_entry("AdderTreeEngine", f"{lanes}lanes_{pe_name}",
-                         lambda: AdderTreeEngine(lanes, make_pe()), full_only=full_only)
-
-
-def _matrix_entry(rows, cols, pe_name, make_pe, full_only=False):
-    return _engine_entry("MatrixEngine", f"{rows}x{cols}_{pe_name}",
-                         lambda: MatrixEngine(rows, cols, make_pe()), full_only=full_only)
-
-
-def _cube_entry(m, n, k, pe_name, make_pe, full_only=False):
-    return _engine_entry("CubeEngine", f"{m}x{n}x{k}_{pe_name}",
-                         lambda: CubeEngine(m, n, k, make_pe()), full_only=full_only)
-
-
-def _bw_mac(a, b, int_bits, k_group=None):
-    """A factory of bit-weight PE templates (CarrySaveDot) of ``a x b`` into a wrapping
-    ``int_bits`` register; with a ``k_group``, a template of ``k_group`` lanes."""
-    return lambda: CarrySaveDot(F.get(a), F.get(b), acc=FixedAccumulator(int_bits, 0),
-                                lanes=k_group or 1, k_group=k_group)
-
-
-def _int8_mac(int_bits, overflow):
-    """A factory of int8 x int8 IntMacs into a FixedAccumulator (an engine's PE)."""
-    return lambda: IntMac(F.get("int8"), F.get("int8"),
-                          acc=FixedAccumulator(int_bits, 0, overflow))
-
-
-def _fp8_mac(acc, stages=1):
-    """A factory of fp8_e4m3 x fp8_e4m3 FloatMacs into ``acc`` (an engine's PE)."""
-    return lambda: FloatMac(F.get("fp8_e4m3"), F.get("fp8_e4m3"), acc=acc, stages=stages)
-
-
-def _multiformat_entry(design, sets, full_sets=(), full_only=False):
-    """MultiFormatMac of catalogue design ``design`` (``multiformat_...``)."""
-    from lowbit.hdl import designs
-
-    spec = designs.get(design)
-    return Entry(
-        "MultiFormatMac", spec.name.removeprefix("multiformat_"), spec.build, sets,
-        vectors=lambda u, kind: multiformat_vectors(kind, u.modes),
-        env=lambda u: {"LOWBIT_ACC_BITS": ",".join(str(u.lane_bits(k)) for k in range(u.lanes)),
-                       "LOWBIT_GATING": int(u.gating)},
-        testbench="lowbit.verify.testbenches.multiformat_mac_tb", full_sets=full_sets,
-        full_only=full_only)
-
-
-def _mixpe_entry(design, full_only=False):
-    """MixPEArray of catalogue design ``design`` (``mixpearray...``)."""
-    from lowbit.hdl import designs
-
-    spec = designs.get(design)
-    return _engine_entry("MixPEArray", spec.name.removeprefix("mixpearray"), spec.build,
-                         full_only=full_only)
+def _full(design, vector_sets=None, **options) -> Entry:
+    """An entry of the full regression only."""
+    return Entry(design, vector_sets, full_only=True, **options)
 
 
 ALL_SETS = ("exhaustive", "corners", "random", "sequences")
-_FP32, _FP16, _BF16 = F.get("fp32"), F.get("fp16"), F.get("bf16")
-_SIMD_PRESETS = tuple(SimdMode.preset(shape, acc=FixedAccumulator(24, 0, "wrap"))
-                      for shape in ("8x8", "4x4", "8x4", "2x2"))
+NO_EXHAUSTIVE = ("corners", "random", "sequences")  # operand pairs beyond 2**16
 MATRIX = (
-    _int_mac_entry("int8", "int8", 20, "wrap", ALL_SETS),
-    _int_mac_entry("int8", "int8", 18, "saturate", ALL_SETS),
-    _int_mac_entry("uint4", "int8", 16, "saturate", ALL_SETS),
-    _simd_mac_entry("presets_wrap24", _SIMD_PRESETS,
-                    ("exhaustive/m0", "exhaustive/m1", "exhaustive/m2", "exhaustive/m3",
-                     "corners", "sequences", "random")),
-    _float_mac_entry("fp8_e4m3", "fp8_e4m3", FloatAccumulator(_FP32), ALL_SETS),
-    _float_mac_entry("fp4_e2m1", "fp4_e2m1", FloatAccumulator(_FP32), ALL_SETS),
-    _float_mac_entry("fp8_e4m3", "fp8_e4m3", ExactAccumulator(_FP32),
-                     ("corners", "random", "sequences")),
-    _posit_mac_entry("posit8_0", "2022", ALL_SETS, full_sets=("walk",), deep_sets=("climb",)),
-    _posit_mac_entry("posit4_1", "2022", ALL_SETS, full_sets=("walk",)),
-    _mx_dot_entry("mxfp8_e4m3", FloatAccumulator(_FP32)),
-    _mx_dot_entry("nvfp4", FloatAccumulator(_FP32)),
-    _array_entry(4, 4, "ws", "int8_wrap24", _int8_mac(24, "wrap")),
-    _array_entry(4, 4, "os", "fp8_e4m3_fp32", _fp8_mac(FloatAccumulator(_FP32))),
+    Entry("intmac_int8xint8_int20", ALL_SETS),
+    Entry("intmac_int8xint8_int18_sat", ALL_SETS),
+    Entry("intmac_uint4xint8_int16_sat", ALL_SETS),
+    Entry("simdmac_8x8_4x4_8x4_2x2_int24",
+          ("exhaustive/m0", "exhaustive/m1", "exhaustive/m2", "exhaustive/m3", "corners",
+           "sequences", "random")),
+    Entry("floatmac_fp8_e4m3xfp8_e4m3_fp32", ALL_SETS),
+    Entry("floatmac_fp4_e2m1xfp4_e2m1_fp32", ALL_SETS),
+    Entry("floatmac_fp8_e4m3xfp8_e4m3_exact_fp32", NO_EXHAUSTIVE, full_sets=("exhaustive",)),
+    Entry("positmac_posit8_0_quire", ALL_SETS, full_sets=("walk",), deep_sets=("climb",)),
+    Entry("positmac_posit4_1_quire", ALL_SETS, full_sets=("walk",)),
+    Entry("mxdot_mxfp8_e4m3_fp32"),
+    Entry("mxdot_nvfp4_fp32"),
+    Entry("systolic4x4_ws_intmac_int8xint8_int24"),
+    Entry("systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32"),
     # FloatAccumulator in an adder tree: golden's tree(8) order, every node rounded to fp32.
-    _tree_entry(8, "fp8_e4m3_fp32", _fp8_mac(FloatAccumulator(_FP32))),
-    _tree_entry(16, "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
-    _tree_entry(4, "fp8_e4m3_kulisch_fp32", _fp8_mac(ExactAccumulator(_FP32)), full_only=True),
-    _tree_entry(8, "posit8_0_q2022", lambda: PositMac(
-        F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022")), full_only=True),
-    _lut_entry(2, 4, (2, 16)),  # 2-bit weights, g=4
+    Entry("addertree8_floatmac_fp8_e4m3xfp8_e4m3_fp32"),
+    _full("addertree16_intmac_int8xint8_int24"),
+    _full("addertree4_floatmac_fp8_e4m3xfp8_e4m3_exact_fp32"),
+    _full("addertree8_positmac_posit8_0_quire"),
+    Entry("lutcore_w2_g4_int8_2x16_int32"),  # 2-bit weights, g=4
     # The 2D matrix and the 3D cube, and the bit-weight (carry-save) variant of every shape;
     # small, not square: a carry-save PE is a compressor tree of a few hundred full adders.
-    _matrix_entry(4, 4, "int8_wrap24", _int8_mac(24, "wrap")),
-    _cube_entry(2, 2, 4, "fp8_e4m3_kulisch_fp32", _fp8_mac(ExactAccumulator(_FP32))),
-    _array_entry(3, 2, "os", "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
-    _tree_entry(8, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
-    _matrix_entry(3, 2, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
-    _cube_entry(2, 3, 2, "bw_int8_wrap24", _bw_mac("int8", "int8", 24)),
+    Entry("matrix4x4_intmac_int8xint8_int24"),
+    Entry("cube2x2x4_floatmac_fp8_e4m3xfp8_e4m3_exact_fp32"),
+    Entry("systolic3x2_os_bwmac_int8xint8_int24"),
+    Entry("addertree8_bwmac_int8xint8_int24"),
+    Entry("matrix3x2_bwmac_int8xint8_int24"),
+    Entry("cube2x3x2_bwmac_int8xint8_int24"),
     # XR-NPE's four formats, exact: every 4-bit mode exhaustively, all modes' corners, random
     # runs and mode switches; posit8_0 exhaustively (65,536 pairs) and long sums in --full.
-    _multiformat_entry("multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_quire",
-                       ("exhaustive/m0", "exhaustive/m1", "corners", "random", "switch"),
-                       full_sets=("exhaustive/m2", "sequences")),
+    Entry("multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_quire",
+          ("exhaustive/m0", "exhaustive/m1", "corners", "random", "switch"),
+          full_sets=("exhaustive/m2", "sequences")),
     # int4 weights, groups of 8 = 2 beats of 4: boundaries inside every tile, ragged last groups.
-    _mixpe_entry("mixpearray2x2_mixpe_int8xint4_g8_fp32"),
-    _lut_entry(4, 4, (2, 16), symmetric=True, full_only=True),
-    _lut_entry(1, 8, (4, 8), encoding="bipolar", full_only=True),
-    _int_mac_entry("int16", "int16", 40, "wrap", ("corners", "random", "sequences"),
-                   full_only=True),
-    _int_mac_entry("int2", "uint2", 6, "saturate", ALL_SETS, full_only=True),
-    _posit_mac_entry("posit8_2", "2022", ALL_SETS, full_only=True),
-    _float_mac_entry("fp8_e5m2", "fp8_e5m2", FloatAccumulator(_FP16), ALL_SETS, full_only=True),
-    _float_mac_entry("fp8_e5m2", "fp8_e4m3", FloatAccumulator(_BF16), ALL_SETS, full_only=True),
-    _float_mac_entry("fp6_e3m2", "fp6_e3m2", FloatAccumulator(_FP32), ALL_SETS, full_only=True),
-    _float_mac_entry("fp6_e2m3", "fp6_e2m3", FloatAccumulator(_FP32), ALL_SETS, full_only=True),
-    _float_mac_entry("fp6_e3m2", "fp4_e2m1", FloatAccumulator(_FP16, "rdn", overflow="saturate"),
-                     ALL_SETS, full_only=True),
-    _float_mac_entry("fp8_e4m3", "fp8_e4m3", ExactAccumulator(_FP32), ("exhaustive",),
-                     full_only=True),
-    _float_mac_entry("fp8_e5m2", "fp8_e5m2", ExactAccumulator(_FP16, "rtz"), ALL_SETS,
-                     full_only=True),
-    _float_mac_entry("fp4_e2m1", "fp4_e2m1", ExactAccumulator(_BF16), ALL_SETS, full_only=True),
-    _float_mac_entry(FloatFormat(3, 1, inf=False, nan=False), "fp4_e2m1",
-                     FloatAccumulator(_FP16, "rna"), ALL_SETS, full_only=True),
-    _posit_mac_entry("posit16_1", "2022", ("corners", "random", "sequences"), full_only=True),
-    *(_mx_dot_entry(block, FloatAccumulator(_FP32), full_only=True)
+    Entry("mixpearray2x2_mixpe_int8xint4_g8_fp32"),
+    _full("lutcore_w4_g4_int8_2x16_sym_int32"),
+    _full("lutcore_w1_g8_int8_4x8_bipolar_int32"),
+    _full("intmac_int16xint16_int40", NO_EXHAUSTIVE),
+    _full("intmac_int2xuint2_int6_sat", ALL_SETS),
+    _full("positmac_posit8_2_quire", ALL_SETS),
+    _full("floatmac_fp8_e5m2xfp8_e5m2_fp16", ALL_SETS),
+    _full("floatmac_fp8_e5m2xfp8_e4m3_bf16", ALL_SETS),
+    _full("floatmac_fp6_e3m2xfp6_e3m2_fp32", ALL_SETS),
+    _full("floatmac_fp6_e2m3xfp6_e2m3_fp32", ALL_SETS),
+    _full("floatmac_fp6_e3m2xfp4_e2m1_fp16_sat_rdn", ALL_SETS),
+    _full("floatmac_fp8_e5m2xfp8_e5m2_exact_fp16_rtz", ALL_SETS),
+    _full("floatmac_fp4_e2m1xfp4_e2m1_exact_bf16", ALL_SETS),
+    # A custom minifloat: E3M1, bias 3, no Inf or NaN codes.
+    _full("floatmac_fp_e3m1_b3_finitexfp4_e2m1_fp16_rna", ALL_SETS),
+    _full("positmac_posit16_1_quire", NO_EXHAUSTIVE),
+    *(_full(f"mxdot_{block}_fp32")
       for block in ("mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "mxint8")),
-    _mx_dot_entry("mxfp8_e4m3", ExactAccumulator(_FP32), full_only=True),
-    _mx_dot_entry("mxfp8_e4m3", FloatAccumulator(_FP16), full_only=True),
+    _full("mxdot_mxfp8_e4m3_exact_fp32"),
+    _full("mxdot_mxfp8_e4m3_fp16"),
     # The draft quire8 (32 bits) holds fewer than 128 terms of maxpos**2: sequences cleared
     # every 100 operations instead of 300.
-    _posit_mac_entry("posit8_0", "draft", ("corners", "random", "sequences/clear100"),
-                     full_only=True),
+    _full("positmac_posit8_0_quire_draft", ("corners", "random", "sequences/clear100")),
     # Arrays beyond the quick pair: every PE kind in the dataflows that carry it, float WS
     # with a narrow rounding-down register, and sizes up to 16x16.
-    _array_entry(4, 4, "ws", "fp8_e4m3_fp32", _fp8_mac(FloatAccumulator(_FP32)), full_only=True),
-    _array_entry(3, 2, "ws", "e5m2xe4m3_fp16_rdn", lambda: FloatMac(
-        F.get("fp8_e5m2"), F.get("fp8_e4m3"), acc=FloatAccumulator(_FP16, "rdn")),
-        full_only=True),
-    _array_entry(4, 4, "os", "int8_sat18", _int8_mac(18, "saturate"), full_only=True),
-    _array_entry(4, 4, "os", "fp8_e4m3_kulisch_fp32", _fp8_mac(ExactAccumulator(_FP32)), full_only=True),
-    _array_entry(2, 3, "os", "posit8_0_q2022", lambda: PositMac(
-        F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022")), full_only=True),
-    _array_entry(2, 2, "os", "mxfp4_fp32", lambda: MxDotUnit(
-        F.get("mxfp4"), acc=FloatAccumulator(_FP32)), full_only=True),
-    _array_entry(4, 4, "os", "simd_int4_wrap16", lambda: SimdMac(
-        [SimdMode.preset("4x4", acc=FixedAccumulator(16, 0, "wrap"))]), full_only=True),
-    _array_entry(3, 2, "os", "simd_int2_sat8", lambda: SimdMac(
-        [SimdMode.preset("2x2", acc=FixedAccumulator(8, 0, "saturate"))]), full_only=True),
-    _array_entry(8, 8, "ws", "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
-    _array_entry(16, 16, "ws", "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
-    _array_entry(16, 16, "os", "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
+    _full("systolic4x4_ws_floatmac_fp8_e4m3xfp8_e4m3_fp32"),
+    _full("systolic3x2_ws_floatmac_fp8_e5m2xfp8_e4m3_fp16_rdn"),
+    _full("systolic4x4_os_intmac_int8xint8_int18_sat"),
+    _full("systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_exact_fp32"),
+    _full("systolic2x3_os_positmac_posit8_0_quire"),
+    _full("systolic2x2_os_mxdot_mxfp4_fp32"),
+    _full("systolic4x4_os_simdmac_4x4_int16"),
+    _full("systolic3x2_os_simdmac_2x2_int8_sat"),
+    _full("systolic8x8_ws_intmac_int8xint8_int24"),
+    _full("systolic16x16_ws_intmac_int8xint8_int24"),
+    _full("systolic16x16_os_intmac_int8xint8_int24"),
     # Pipelined units (lowbit.hdl.pipeline): 2 and 3 stages of each MAC kind (4 where a
     # Kulisch register adds the result cut), the same sets as their one-stage configurations.
     # tests/verify/test_pipelined_units.py runs one stage count per kind by default.
-    *(_int_mac_entry("int8", "int8", 20, "wrap", ALL_SETS, full_only=True, stages=s)
-      for s in (2, 3)),
-    *(_int_mac_entry("uint4", "int8", 16, "saturate", ALL_SETS, full_only=True, stages=s)
-      for s in (2, 3)),
-    *(_float_mac_entry("fp8_e4m3", "fp8_e4m3", FloatAccumulator(_FP32), ALL_SETS,
-                       full_only=True, stages=s) for s in (2, 3)),
-    *(_float_mac_entry("fp4_e2m1", "fp4_e2m1", FloatAccumulator(_FP32), ALL_SETS,
-                       full_only=True, stages=s) for s in (2, 3)),
-    *(_float_mac_entry("fp8_e4m3", "fp8_e4m3", ExactAccumulator(_FP32),
-                       ("corners", "random", "sequences"), full_only=True, stages=s)
-      for s in (2, 3, 4)),
-    *(_posit_mac_entry("posit8_0", "2022", ALL_SETS, full_only=True, stages=s)
-      for s in (2, 3, 4)),
-    *(_posit_mac_entry("posit4_1", "2022", ALL_SETS, full_only=True, stages=s)
-      for s in (2, 3)),
-    *(_mx_dot_entry("mxfp8_e4m3", FloatAccumulator(_FP32), full_only=True, stages=s)
-      for s in (2, 3)),
-    *(_mx_dot_entry("nvfp4", FloatAccumulator(_FP32), full_only=True, stages=s)
-      for s in (2, 3)),
-    _mx_dot_entry("mxint8", ExactAccumulator(_FP32), full_only=True, stages=4),
+    *(_full(f"intmac_int8xint8_int20_s{s}", ALL_SETS) for s in (2, 3)),
+    *(_full(f"intmac_uint4xint8_int16_sat_s{s}", ALL_SETS) for s in (2, 3)),
+    *(_full(f"floatmac_fp8_e4m3xfp8_e4m3_fp32_s{s}", ALL_SETS) for s in (2, 3)),
+    *(_full(f"floatmac_fp4_e2m1xfp4_e2m1_fp32_s{s}", ALL_SETS) for s in (2, 3)),
+    *(_full(f"floatmac_fp8_e4m3xfp8_e4m3_exact_fp32_s{s}", NO_EXHAUSTIVE) for s in (2, 3, 4)),
+    *(_full(f"positmac_posit8_0_quire_s{s}", ALL_SETS) for s in (2, 3, 4)),
+    *(_full(f"positmac_posit4_1_quire_s{s}", ALL_SETS) for s in (2, 3)),
+    *(_full(f"mxdot_mxfp8_e4m3_fp32_s{s}") for s in (2, 3)),
+    *(_full(f"mxdot_nvfp4_fp32_s{s}") for s in (2, 3)),
+    _full("mxdot_mxint8_exact_fp32_s4"),
     # Interleaved accumulation (golden order interleaved(2)): a two-cycle float add ring.
-    *(_float_mac_entry("fp8_e4m3", "fp8_e4m3", FloatAccumulator(_FP32, order=interleaved(2)),
-                       ALL_SETS, full_only=True, stages=s) for s in (1, 2)),
-    _float_mac_entry("fp6_e3m2", "fp4_e2m1", FloatAccumulator(_FP16, "rdn", interleaved(2)),
-                     ALL_SETS, full_only=True),
+    _full("floatmac_fp8_e4m3xfp8_e4m3_il2_fp32", ALL_SETS),
+    _full("floatmac_fp8_e4m3xfp8_e4m3_il2_fp32_s2", ALL_SETS),
+    _full("floatmac_fp6_e3m2xfp4_e2m1_il2_fp16_rdn", ALL_SETS),
     # Engines of pipelined PEs: output-stationary arrays count the PE latency in their drain,
     # the adder tree registers a Kulisch or quire PE's rounded result (cycles: closed forms).
-    _array_entry(4, 4, "os", "fp8_e4m3_fp32_s3", _fp8_mac(FloatAccumulator(_FP32), 3),
-                 full_only=True),
-    _array_entry(3, 2, "os", "int8_wrap24_s2", lambda: IntMac(
-        F.get("int8"), F.get("int8"), acc=FixedAccumulator(24, 0, "wrap"), stages=2),
-        full_only=True),
-    _array_entry(2, 3, "os", "posit8_0_q2022_s4", lambda: PositMac(
-        F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022"), stages=4), full_only=True),
-    _array_entry(2, 2, "os", "mxfp4_fp32_s3", lambda: MxDotUnit(
-        F.get("mxfp4"), acc=FloatAccumulator(_FP32), stages=3), full_only=True),
-    _tree_entry(8, "posit8_0_q2022_s3", lambda: PositMac(
-        F.get("posit8_0"), quire=Quire(F.get("posit8_0"), "2022"), stages=3), full_only=True),
-    _tree_entry(4, "fp8_e4m3_kulisch_fp32_s3", _fp8_mac(ExactAccumulator(_FP32), 3),
-                full_only=True),
-    _tree_entry(8, "fp8_e4m3_fp32_s2", _fp8_mac(FloatAccumulator(_FP32), 2), full_only=True),
+    _full("systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32_s3"),
+    _full("systolic3x2_os_intmac_int8xint8_int24_s2"),
+    _full("systolic2x3_os_positmac_posit8_0_quire_s4"),
+    _full("systolic2x2_os_mxdot_mxfp4_fp32_s3"),
+    _full("addertree8_positmac_posit8_0_quire_s3"),
+    _full("addertree4_floatmac_fp8_e4m3xfp8_e4m3_exact_fp32_s3"),
+    _full("addertree8_floatmac_fp8_e4m3xfp8_e4m3_fp32_s2"),
     # Matrix and cube beyond the quick pair: saturating and float registers in K order (the
     # matrix's PEs), int4, an fp32-rounding cube in golden's tree(2) order, a one-product cube.
-    _matrix_entry(3, 2, "int8_sat18", _int8_mac(18, "saturate"), full_only=True),
-    _matrix_entry(4, 4, "fp8_e4m3_kulisch_fp32", _fp8_mac(ExactAccumulator(_FP32)),
-                  full_only=True),
-    _matrix_entry(2, 3, "fp8_e4m3_fp32", _fp8_mac(FloatAccumulator(_FP32)), full_only=True),
-    _matrix_entry(4, 4, "int4_wrap16", lambda: IntMac(
-        F.get("int4"), F.get("int4"), acc=FixedAccumulator(16, 0)), full_only=True),
-    _cube_entry(4, 4, 4, "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
-    _cube_entry(2, 2, 8, "int4_wrap16", lambda: IntMac(
-        F.get("int4"), F.get("int4"), acc=FixedAccumulator(16, 0)), full_only=True),
-    _cube_entry(2, 3, 2, "fp8_e4m3_fp32", _fp8_mac(FloatAccumulator(_FP32)), full_only=True),
-    _cube_entry(3, 2, 1, "int8_wrap24", _int8_mac(24, "wrap"), full_only=True),
+    _full("matrix3x2_intmac_int8xint8_int18_sat"),
+    _full("matrix4x4_floatmac_fp8_e4m3xfp8_e4m3_exact_fp32"),
+    _full("matrix2x3_floatmac_fp8_e4m3xfp8_e4m3_fp32"),
+    _full("matrix4x4_intmac_int4xint4_int16"),
+    _full("cube4x4x4_intmac_int8xint8_int24"),
+    _full("cube2x2x8_intmac_int4xint4_int16"),
+    _full("cube2x3x2_floatmac_fp8_e4m3xfp8_e4m3_fp32"),
+    _full("cube3x2x1_intmac_int8xint8_int24"),
     # Bit-weight variants: int4, mixed signedness (Baugh-Wooley with one signed operand),
     # K-groups (a carry-propagate adder per 1, 2 or 4 products), larger tiles.
-    _array_entry(4, 4, "os", "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
-    _matrix_entry(4, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
-    _cube_entry(2, 2, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
-    _array_entry(4, 4, "os", "bw_int4_wrap16", _bw_mac("int4", "int4", 16), full_only=True),
-    _array_entry(3, 2, "os", "bw_uint4xint8_wrap20", _bw_mac("uint4", "int8", 20),
-                 full_only=True),
-    _tree_entry(16, "bw_int4_wrap16_g4", _bw_mac("int4", "int4", 16, 4), full_only=True),
-    _tree_entry(8, "bw_int8_wrap24_g1", _bw_mac("int8", "int8", 24, 1), full_only=True),
-    _tree_entry(4, "bw_int8xuint4_wrap20", _bw_mac("int8", "uint4", 20), full_only=True),
-    _matrix_entry(4, 4, "bw_int4_wrap16", _bw_mac("int4", "int4", 16), full_only=True),
-    _matrix_entry(2, 3, "bw_uint4xint8_wrap20", _bw_mac("uint4", "int8", 20), full_only=True),
-    _cube_entry(4, 4, 4, "bw_int8_wrap24", _bw_mac("int8", "int8", 24), full_only=True),
-    _cube_entry(2, 2, 8, "bw_int4_wrap16_g2", _bw_mac("int4", "int4", 16, 2), full_only=True),
+    _full("systolic4x4_os_bwmac_int8xint8_int24"),
+    _full("matrix4x4_bwmac_int8xint8_int24"),
+    _full("cube2x2x4_bwmac_int8xint8_int24"),
+    _full("systolic4x4_os_bwmac_int4xint4_int16"),
+    _full("systolic3x2_os_bwmac_uint4xint8_int20"),
+    _full("addertree16_bwmac_int4xint4_int16_g4"),
+    _full("addertree8_bwmac_int8xint8_int24_g1"),
+    _full("addertree4_bwmac_int8xuint4_int20"),
+    _full("matrix4x4_bwmac_int4xint4_int16"),
+    _full("matrix2x3_bwmac_uint4xint8_int20"),
+    _full("cube4x4x4_bwmac_int8xint8_int24"),
+    _full("cube2x2x8_bwmac_int4xint4_int16_g2"),
     # The same four formats rounding every sum into FP32, with lane enables.
-    _multiformat_entry("multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_fp32_gated",
-                       ("exhaustive/m0", "exhaustive/m1", "exhaustive/m2", "corners",
-                        "sequences", "random", "switch", "gated"), full_only=True),
+    _full("multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_fp32_gated",
+          ("exhaustive/m0", "exhaustive/m1", "exhaustive/m2", "corners", "sequences", "random",
+           "switch", "gated")),
     # Other weights and activations: one group per beat (int2), zero points (uint4), ternary,
     # float activations on their fixed-point grid, the catalogue's g128 PE.
-    _mixpe_entry("mixpearray1x2_mixpe_int8xint2_g4_fp32", full_only=True),
-    _mixpe_entry("mixpearray2x1_mixpe_int8xternary_g8_fp32_k2", full_only=True),
-    _mixpe_entry("mixpearray2x3_mixpe_int8xuint4_g16_fp32", full_only=True),
-    _mixpe_entry("mixpearray2x2_mixpe_fp16xuint4_g8_fp32_k2", full_only=True),
-    _mixpe_entry("mixpearray1x4_mixpe_fp8_e4m3xint4_g128_fp32", full_only=True),
+    _full("mixpearray1x2_mixpe_int8xint2_g4_fp32"),
+    _full("mixpearray2x1_mixpe_int8xternary_g8_fp32_k2"),
+    _full("mixpearray2x3_mixpe_int8xuint4_g16_fp32"),
+    _full("mixpearray2x2_mixpe_fp16xuint4_g8_fp32_k2"),
+    _full("mixpearray1x4_mixpe_fp8_e4m3xint4_g128_fp32"),
 )
+if len({e.name for e in MATRIX}) != len(MATRIX):  # one entry per design: names are the keys
+    raise LowbitError("the regression matrix lists a design twice")
 
-
-
-def _with_directed(entry):
-    """``entry`` with its committed ``directed`` set in the full regression, when it has one."""
-    name = f"{entry.unit.lower()}_{entry.config}"
-    if not directed_path(name).exists():
-        return entry
-    build_set = entry.vectors
-
-    def vectors(unit, kind):
-        if kind != "directed":
-            return build_set(unit, kind)
-        return directed_vectors(name, *mac_formats(unit))
-
-    return dataclasses.replace(entry, vectors=vectors, full_sets=entry.full_sets + ("directed",))
-
-
-MATRIX = tuple(_with_directed(e) for e in MATRIX)
 
 def entries(full: bool):
     """The matrix entries of the quick or the full regression."""
     return [e for e in MATRIX if full or not e.full_only]
 
 
-def by_name(testbench: str) -> dict:
-    """Entries of the full matrix run by ``testbench`` (``mac_tb``, ``gemm_tb``, ...), by their
-    exported name (``intmac_int8xint8_wrap20``)."""
-    return {f"{e.unit.lower()}_{e.config}": e for e in entries(full=True)
-            if e.testbench.endswith("." + testbench)}
+def by_name(bench: Bench) -> dict:
+    """Entries of the full matrix checked by ``bench`` (:data:`MAC`, :data:`GEMM`, ...), by
+    their designs' canonical names."""
+    return {e.name: e for e in entries(full=True) if e.bench is bench}
 
 
-def lookup(name: str, testbench: str, what: str, error=LowbitError):
-    """The entry exported as ``name`` among :func:`by_name`; ``error`` names the allowed ones."""
-    found = by_name(testbench)
+def lookup(name: str, bench: Bench, what: str, error=LowbitError):
+    """The entry of design ``name`` among :func:`by_name`; ``error`` names the allowed ones."""
+    found = by_name(bench)
     if name not in found:
-        raise error(f"unit must be a {what} of the regression matrix "
+        raise error(f"design must be a {what} of the regression matrix "
                     f"({', '.join(sorted(found))}), not {name!r}{did_you_mean(name, found)}")
     return found[name]
 
 
 def run_entry(entry, vector_set, sim="verilator") -> dict:
-    """Run one vector set on one configuration; return its result row."""
+    """Run one vector set on one entry's design; return its result row."""
     unit = entry.build()
     start = time.perf_counter()
     vectors = entry.vectors(unit, vector_set)
-    rtl = export(unit, name=f"{entry.unit.lower()}_{entry.config}")
-    row = {"unit": entry.unit, "config": entry.config, "vector_set": vector_set, "sim": sim,
+    return run_vectors(unit, entry.name, entry.bench, vectors, vector_set, sim, start)
+
+
+def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=None) -> dict:
+    """Run ``vectors`` (set ``vector_set``) on ``unit`` exported as ``name``, checked by
+    ``bench``; return the result row (``design`` is ``name``)."""
+    start = time.perf_counter() if start is None else start
+    rtl = export(unit, name=name)
+    row = {"design": name, "unit": type(unit).__name__, "vector_set": vector_set, "sim": sim,
            "vectors": 0, "mismatches": None, "cycles": 0, "latency": None,
            "latency_expected": getattr(unit, "latency", None), "status": "error", "error": ""}
     with tempfile.TemporaryDirectory() as tmp:
@@ -475,9 +365,9 @@ def run_entry(entry, vector_set, sim="verilator") -> dict:
         stim, result = Path(tmp) / f"vectors{suffix}", Path(tmp) / "result.json"
         vectors.save(stim)
         env = {"LOWBIT_VECTORS": stim, "LOWBIT_LATENCY": getattr(unit, "latency", None),
-               "LOWBIT_RESULT": result, **entry.env(unit)}
+               "LOWBIT_RESULT": result, **bench.env(unit)}
         try:
-            row["build_seconds"] = run_testbench(rtl, entry.testbench, env, sim=sim).build_seconds
+            row["build_seconds"] = run_testbench(rtl, bench.testbench, env, sim=sim).build_seconds
             row["status"] = "pass"
         except SimulationFailed as err:
             row["status"], row["error"] = "fail", str(err)
@@ -487,24 +377,24 @@ def run_entry(entry, vector_set, sim="verilator") -> dict:
     return row
 
 
-def run_engine_gemm(engine, config, A, B, sim="verilator") -> dict:
-    """Run one GEMM ``A @ B`` (codes or BlockArrays) on ``engine`` (exported as
-    ``<unit>_<config>``); return the result row, whose ``gemms[0]`` has the measured and the
+def run_engine_gemm(design, A, B, sim="verilator") -> dict:
+    """Run one GEMM ``A @ B`` (codes or BlockArrays) on the engine ``design`` (a catalogue
+    spec or name); return the result row, whose ``gemms[0]`` has the measured and the
     closed-form cycles and any mismatches."""
+    spec = designs.get(design) if isinstance(design, str) else design
+    engine = spec.build()
     (M, K), N = A.shape, B.shape[1]  # arrays and BlockArrays both know their shape
     single = GemmVectors("single", [stream(engine, GemmCase("gemm", M, K, N, "given"), A, B)])
-    entry = _engine_entry(type(engine).__name__, config, lambda: engine)
-    return run_entry(dataclasses.replace(entry, vectors=lambda unit, kind: single), "single",
-                     sim)
+    return run_vectors(engine, spec.name, GEMM, single, "single", sim)
 
 
 def write_junit(rows, path):
-    """Write result rows as JUnit XML (one testcase per unit/config/vector set)."""
+    """Write result rows as JUnit XML (one testcase per design and vector set)."""
     suite = ET.Element("testsuite", name="lowbit-regress", tests=str(len(rows)),
                        failures=str(sum(r["status"] != "pass" for r in rows)))
     for r in rows:
-        case = ET.SubElement(suite, "testcase", classname=f"{r['unit']}.{r['config']}",
-                             name=r["vector_set"], time=str(r["seconds"]))
+        case = ET.SubElement(suite, "testcase", classname=r["design"], name=r["vector_set"],
+                             time=str(r["seconds"]))
         if r["status"] != "pass":
             ET.SubElement(case, "failure", message=r["error"][:500] or "mismatch")
     return write_atomic(path, ET.tostring(suite, encoding="unicode") + "\n")

@@ -87,9 +87,10 @@ def corner_codes(fmt) -> np.ndarray:
     return np.array(sorted(c for c in codes if 0 <= c < n))
 
 
-def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
-    """Build vector set ``kind`` (one of :data:`VECTOR_SETS`) for a MAC of these formats
-    (``count`` operations for the ``random`` set, clearing about every tenth)."""
+def mac_stimulus(kind, a_fmt, b_fmt, seed=0, count=4096) -> tuple:
+    """The operations ``(clear, a, b)`` of vector set ``kind`` (one of :data:`VECTOR_SETS`,
+    :data:`LONG_SETS` or :data:`DEEP_SETS`) for a MAC of these operand formats (``count``
+    operations for the ``random`` set, clearing about every tenth); int64 codes, bool clears."""
     rng = np.random.default_rng(seed)
     na, nb = 1 << a_fmt.bits, 1 << b_fmt.bits
     if kind == "exhaustive":
@@ -137,7 +138,13 @@ def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
     else:
         raise LowbitError(f"vector set must be one of "
                           f"{', '.join(VECTOR_SETS + LONG_SETS + DEEP_SETS)}, not {kind!r}")
-    a, b = a.astype(np.int64), b.astype(np.int64)
+    return clear, a.astype(np.int64), b.astype(np.int64)
+
+
+def mac_vectors(kind, a_fmt, b_fmt, acc, seed=0, count=4096) -> MacVectors:
+    """Build vector set ``kind`` (:func:`mac_stimulus`) for a MAC of these formats, its
+    expected codes from golden with ``acc``."""
+    clear, a, b = mac_stimulus(kind, a_fmt, b_fmt, seed, count)
     return MacVectors(kind, clear, a, b, expected_codes(clear, a, b, a_fmt, b_fmt, acc))
 
 

@@ -1,6 +1,8 @@
-"""``lowbit faults UNIT --mode adequacy|resilience [--faults N] [--margin M] [--seed S]
-[--out DIR]`` and ``lowbit faults UNIT --replay FAULT --ops C:A:B,...``: mutation adequacy of a
-MAC's vector sets, fault resilience of an engine, one fault replayed."""
+"""``lowbit faults DESIGN --mode adequacy|mutation|resilience [--faults N] [--margin M]
+[--seed S] [--out DIR]`` and ``lowbit faults DESIGN --replay FAULT --ops C:A:B,...``: test
+adequacy of a MAC's vector sets (mutation score over detectable faults, or the kill rates of
+its quick sets), fault resilience of an engine, one fault replayed. DESIGN is a canonical
+design name of the regression matrix."""
 
 import os
 
@@ -15,15 +17,18 @@ HELP = "fault injection: test adequacy of a MAC's vectors, resilience of an engi
 
 def add_arguments(parser):
     """The unit, the mode and the campaign's options."""
-    parser.add_argument("unit", metavar="UNIT",
-                        help="as exported: a MAC configuration for adequacy (e.g. "
-                             "intmac_int8xint8_wrap20), a GEMM engine for resilience (e.g. "
-                             "systolicarray_4x4_os_fp8_e4m3_fp32)")
-    parser.add_argument("--mode", default="adequacy", choices=("adequacy", "resilience"),
-                        help="adequacy: mutation score over detectable faults; resilience: "
+    parser.add_argument("unit", metavar="DESIGN",
+                        help="a design of the regression matrix: a MAC for adequacy and "
+                             "mutation (e.g. intmac_int8xint8_int20), a GEMM engine for "
+                             "resilience (e.g. systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32)")
+    parser.add_argument("--mode", default="adequacy",
+                        choices=("adequacy", "mutation", "resilience"),
+                        help="adequacy: mutation score over detectable faults; mutation: kill "
+                             "rates of the quick vector sets and their survivors; resilience: "
                              "masked/SDC/hang rates of a GEMM under sampled faults")
     parser.add_argument("--faults", dest="faults_given", type=int, default=None,
-                        help="faults to draw (adequacy: 320; resilience: from --margin)")
+                        help="faults to draw (adequacy: 320; mutation: 200; resilience: from "
+                             "--margin)")
     parser.add_argument("--margin", type=float, default=0.02,
                         help="resilience: half-width of the 95%% intervals, sets the sample "
                              "size per fault model (0.02: 2,401)")
@@ -40,7 +45,9 @@ def add_arguments(parser):
                         help="adequacy draw: run fault FAULT (1..--faults) on --ops only")
     parser.add_argument("--ops", default=None, metavar="C:A:B,...",
                         help="operations to replay: clear flag and operand codes (0x.. ok)")
-    parser.add_argument("--out", default=None, help="report folder (default build/faults/UNIT)")
+    parser.add_argument("--out", default=None,
+                        help="report folder (default build/faults/DESIGN; mutation: "
+                             "build/mutation/DESIGN.json)")
 
 
 def run(console, args) -> int:
@@ -49,6 +56,8 @@ def run(console, args) -> int:
         return _cmd_replay(console, args)
     if args.mode == "resilience":
         return _cmd_resilience(console, args)
+    if args.mode == "mutation":
+        return _cmd_mutation(console, args)
     return _cmd_adequacy(console, args)
 
 
@@ -61,7 +70,7 @@ def replay_command(unit, fault, ops, faults, seed) -> str:
 def _cmd_replay(console, args) -> int:
     """Run one fault of a MAC's adequacy draw on the given operations; print what it does."""
     from lowbit.verify.faults.adequacy import entry
-    from lowbit.verify.mutation import replay
+    from lowbit.verify.faults.mutation import replay
     from lowbit.verify.vectors import mac_formats, ops_vectors
 
     if not args.ops:
@@ -86,6 +95,24 @@ def _cmd_replay(console, args) -> int:
               else hit["kind"])
     console.print(f"fault {args.replay} ({what}): exposed at operation {hit['op']}: {detail}")
     return 1
+
+
+def _cmd_mutation(console, args) -> int:
+    """Kill rates of a MAC design's quick vector sets over drawn mutants, and the survivors;
+    exit 1 when the sets miss a mutant the exhaustive set kills."""
+    from lowbit.verify.faults.adequacy import entry
+    from lowbit.verify.faults.mutation import report, run_mutation
+
+    e = entry(args.unit)
+    out = output_folder(args.out)  # None: build/mutation/DESIGN.json
+    unit = e.build()
+    result = run_mutation(
+        unit, e.name, mutants=200 if args.faults_given is None else args.faults_given,
+        seed=args.seed, jobs=args.jobs, vector_sets=e.vector_sets,
+        vectors={s: e.vectors(unit, s) for s in e.vector_sets},
+        json_path=None if out is None else out / "mutation.json", progress=console.is_terminal)
+    report(result, console)
+    return 0 if result.adequate is not False else 1
 
 
 def _cmd_resilience(console, args) -> int:

@@ -41,10 +41,10 @@ def cmd_regress(console, full, sim, json_path, junit_path) -> int:
     with Progress(console=console) as progress:
         task = progress.add_task("regression", total=len(jobs))
         for entry, vector_set in jobs:
-            progress.update(task, description=f"{entry.unit} {entry.config} {vector_set}")
+            progress.update(task, description=f"{entry.name} {vector_set}")
             rows.append(regression.run_entry(entry, vector_set, sim))
             progress.advance(task)
-    cols = ("unit", "config", "vector_set", "vectors", "mismatches", "cycles", "latency",
+    cols = ("design", "vector_set", "vectors", "mismatches", "cycles", "latency",
             "seconds", "status")
     console.print(rows_table(f"lowbit regress ({'full' if full else 'quick'}, {sim})", rows,
                              cols))

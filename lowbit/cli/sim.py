@@ -1,5 +1,7 @@
-"""``lowbit sim --arch FILE|PRESET --workload PRESET|CSV [--batch N] [--out DIR] ...``: cycles,
-stalls and energy of a workload on an accelerator (the SimPy cycle model)."""
+"""``lowbit sim --arch FILE|PRESET --workload PRESET|CSV [--batch N] [--clock-mhz F|fmax]
+[--out DIR] ...``: cycles, stalls and energy of a workload on an accelerator (the SimPy cycle
+model). ``--clock-mhz fmax`` runs it at the Fmax of the engine's MAC design (each PE), timed
+from its synthesized netlist (:func:`lowbit.reports.pipelining.fmax_mhz`)."""
 
 import re
 from pathlib import Path
@@ -24,6 +26,9 @@ def add_arguments(parser):
     parser.add_argument("--context", type=int, default=None, help="decode: cached tokens")
     parser.add_argument("--a-fmt", default=None, help="activation format (default: the engine's)")
     parser.add_argument("--b-fmt", default=None, help="weight format (default: the engine's)")
+    parser.add_argument("--clock-mhz", default=None, metavar="F|fmax",
+                        help="engine clock in MHz instead of the arch's, or fmax: the Fmax of "
+                             "its MAC design from static timing (synthesized once, cached)")
     parser.add_argument("--ideal-memory", action="store_true",
                         help="no memory stalls: compute cycles only")
     parser.add_argument("--cycle-convention", default="rtl",
@@ -45,6 +50,33 @@ SIM_COLUMNS = ("op", "m", "k", "n", "repeat", "cycles", "compute_cycles", "utili
                "dram_read_bytes", "energy_pj", "tops", "tops_per_w")
 
 
+def _clocked(console, arch_name, clock):
+    """The arch of ``arch_name`` at ``clock`` (MHz as text, or ``fmax``: its MAC design's)."""
+    import dataclasses
+
+    from lowbit.errors import LowbitError
+    from lowbit.sim.engine_model import engine_model
+    from lowbit.sim.hardware import load_arch
+
+    arch = load_arch(arch_name)
+    if clock == "fmax":
+        from lowbit.reports.pipelining import fmax_mhz
+
+        model = engine_model(arch.engine)
+        mac = model.pe or model.spec
+        with console.status(f"timing {mac.name}"):
+            mhz = fmax_mhz(mac)
+        console.print(f"clock: Fmax of {mac.name}, {mhz:.1f} MHz (static timing, generic "
+                      f"NanGate 45 nm cells)")
+    else:
+        try:
+            mhz = float(clock)
+        except ValueError:
+            raise LowbitError(f"--clock-mhz must be a number of MHz or fmax, not "
+                              f"{clock!r}") from None
+    return dataclasses.replace(arch, clock_mhz=mhz)
+
+
 def cmd_sim(console, args) -> int:
     """Simulate a workload on an accelerator; print the per-op table; write the report."""
     from rich.progress import Progress
@@ -59,9 +91,10 @@ def cmd_sim(console, args) -> int:
         if getattr(args, key):
             params[key] = getattr(args, key)
     output_folder(args.out, builds=False)  # the default folder is named after the run
+    arch = args.arch if args.clock_mhz is None else _clocked(console, args.arch, args.clock_mhz)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("simulating op shapes", total=None)
-        res = sim.run(args.arch, args.workload, ideal_memory=args.ideal_memory,
+        res = sim.run(arch, args.workload, ideal_memory=args.ideal_memory,
                       cycle_convention=args.cycle_convention, energy=args.energy,
                       dram_energy=args.dram_energy,
                       progress=lambda done, total: progress.update(task, completed=done,

@@ -1,7 +1,9 @@
-"""``lowbit synth DESIGN|UNIT|FILE.v [--param K=V ...] [--target T ...] [--liberty FILE]
-[--no-dsp] [--out DIR]`` and ``lowbit synth --all [--write-baselines]``: Yosys area of a
-catalogue design, a unit kind with parameters, a Verilog file or the standard catalogue: area,
-delay, Fmax and the critical path (``--no-timing``: area alone)."""
+"""``lowbit synth DESIGN|UNIT|FILE.v [--param K=V ...] [--clock-mhz F] [--target T ...]
+[--liberty FILE] [--no-dsp] [--out DIR]`` and ``lowbit synth --all [--write-baselines]``: Yosys
+area of a catalogue design, a unit kind with parameters, a Verilog file or the standard
+catalogue: area, delay, Fmax and the critical path (``--no-timing``: area alone).
+``--clock-mhz`` pipelines a MAC design to a clock: the fewest stages whose timed netlist meets
+it (:func:`lowbit.reports.pipelining.stages_for_clock`; generic cells, or ``--liberty``'s)."""
 
 from pathlib import Path
 
@@ -24,6 +26,10 @@ def add_arguments(parser):
                         help="list the standard catalogue's designs and exit")
     parser.add_argument("--param", action="append", metavar="KEY=VALUE",
                         help="a unit parameter (repeatable), e.g. --param a=fp4_e2m1")
+    parser.add_argument("--clock-mhz", type=float, default=None, metavar="F",
+                        help="pipeline the design (IntMac, FloatMac, PositMac, MxDotUnit) with "
+                             "the fewest stages that meet F MHz, timed on the generic cells "
+                             "(or --liberty's)")
     parser.add_argument("--target", action="append", metavar="T",
                         help="generic, ice40, ecp5, xilinx, gowin (repeatable or comma list; "
                              "default: generic and every FPGA, --all: generic,ecp5,gowin)")
@@ -77,6 +83,15 @@ def cmd_synth(console, args) -> int:
         raise LowbitError("--write-baselines takes the default flows: no --no-dsp, no --liberty")
     for target in targets:
         get_target(target)
+    if args.clock_mhz is not None:
+        if not args.unit or Path(args.unit).suffix in (".v", ".sv") or Path(args.unit).is_file():
+            raise LowbitError("--clock-mhz pipelines a lowbit DESIGN or UNIT, not --all or a "
+                              "Verilog file")
+        if "stages" in params:
+            raise LowbitError("give --clock-mhz or --param stages, not both (--clock-mhz picks "
+                              "the stages)")
+        if args.no_timing:
+            raise LowbitError("--clock-mhz needs timing; it cannot go with --no-timing")
     if args.out is not None:  # before the designs are elaborated; the build folder after
         ensure_writable_dir(args.out, "--out")
     if args.write_baselines:
@@ -97,7 +112,10 @@ def cmd_synth(console, args) -> int:
     else:
         if args.top:
             raise LowbitError("--top names the top module of a Verilog file, not of a UNIT")
-        designs = [catalogue.build_design(args.unit, params)]
+        spec = catalogue.spec_of(args.unit, params)
+        if args.clock_mhz is not None:
+            spec = _pipeline_to_clock(console, spec, args.clock_mhz, args.liberty)
+        designs = [catalogue.design_of(spec)]
         targets = targets or ["generic", *FPGA_TARGETS]
         title, out = designs[0].name, args.out or build_dir() / "synth_report" / designs[0].name
     out = output_folder(args.out, out)
@@ -114,6 +132,19 @@ def cmd_synth(console, args) -> int:
         console.print("baselines written: " + ", ".join(str(p) for p in written)
                       + "; review with git diff before committing")
     return 0
+
+
+def _pipeline_to_clock(console, spec, clock_mhz, liberty):
+    """``spec`` with the fewest stages that meet ``clock_mhz``; say how many."""
+    from lowbit.reports import pipelining
+
+    with console.status(f"timing {spec.unit} stage counts against {clock_mhz:g} MHz"):
+        spec = pipelining.at_clock(spec, clock_mhz, liberty=liberty)
+    report = pipelining.timed(spec, liberty=liberty)
+    console.print(f"{spec.name}: {spec.stages} stage{'s' * (spec.stages > 1)} meet "
+                  f"{clock_mhz:g} MHz (critical path {report.delay_ps:.0f} ps, Fmax "
+                  f"{report.fmax_mhz:.0f} MHz, latency {spec.latency})")
+    return spec
 
 
 def _print_area_table(console, rows, title):

@@ -7,6 +7,10 @@ from :mod:`lowbit.sim.workloads`). :func:`check_value` checks one value before a
 and raises one line naming the axis, the value and what is allowed. Which stage reads which
 axis is declared by the stage (:data:`lowbit.explore.evaluate.STAGES`).
 
+``stages`` pipelines the point's MAC design (:mod:`lowbit.hdl.pipeline`; each PE of its
+engine), and ``clock_mhz`` may be ``"fmax"``: the MAC design's Fmax, timed from its
+synthesized netlist (:mod:`lowbit.reports.pipelining`).
+
 ``b_fmt`` defaults to ``a_fmt`` and ``accumulator`` to ``int32`` for integer operands (or
 ``lut2`` weights) and ``fp32`` otherwise (:func:`lowbit.explore.hardware.formats_of`), so their
 default here is ``None``.
@@ -18,6 +22,10 @@ from lowbit.errors import LowbitError, check_int, did_you_mean
 
 LUT_FORMAT = "lut2"
 """2-bit offset weights through the LUT GEMM: a ``b_fmt`` value, not a lowbit format."""
+
+FMAX = "fmax"
+"""A ``clock_mhz`` value: the point's MAC design's Fmax (static timing of its generic
+netlist, :func:`lowbit.reports.pipelining.fmax_mhz`)."""
 
 
 
@@ -74,6 +82,21 @@ def _engine(field, **values):
         raise AxisError(str(err)) from None
 
 
+def _clock(value):
+    """A clock in MHz, by the cycle model's rule, or :data:`FMAX`."""
+    try:
+        _engine("clock_mhz", clock_mhz=value)
+    except AxisError as err:
+        rule, _, bad = str(err).removeprefix("arch clock_mhz ").rpartition(", not ")
+        raise AxisError(f"{rule} or {FMAX!r}, not {bad}") from None
+
+
+def _stages(value):
+    """Stages of a MAC design: the cycle model's bound; the design's kind checks its own."""
+    from lowbit.sim.hardware import MAX_PE_STAGES
+    _int(1, MAX_PE_STAGES)(value)
+
+
 def _workload(value):
     from lowbit.sim.workloads import PRESETS
     if value not in PRESETS:
@@ -109,7 +132,9 @@ AXES = {a.name: a for a in (
     Axis("dataflow", "os", "systolic dataflow"),
     Axis("lanes", 16, "adder-tree lanes"),
     Axis("lut_group", 4, "activations per LUT group"),
-    Axis("clock_mhz", 1000, "engine clock (MHz)"),
+    Axis("stages", 1, "register stages of the MAC design (each PE of an engine)"),
+    Axis("clock_mhz", 1000, f"engine clock (MHz), or {FMAX!r}: the MAC design's Fmax from its "
+                            f"timed netlist"),
     Axis("dram_gbps", 102.4, "DRAM bandwidth (GB/s)"),
     Axis("workload", "llama2-7b-decode", "the cycle model's workload preset"),
     Axis("batch", 1, "workload batch (tokens per step for decode)"),
@@ -132,7 +157,8 @@ _RULES = {
     "dataflow": lambda v: _engine("dataflow", dataflow=v),
     "lanes": lambda v: _engine("lanes", lanes=v),
     "lut_group": lambda v: _engine("lut_group", lut_group=v),
-    "clock_mhz": lambda v: _engine("clock_mhz", clock_mhz=v),
+    "stages": _stages,
+    "clock_mhz": lambda v: None if v == FMAX else _clock(v),
     "dram_gbps": lambda v: _engine("dram_gbps", dram_gbps=v),
     "workload": _workload,
     # llama2-7b-decode's own limits (lowbit.sim.workloads).

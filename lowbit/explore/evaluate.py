@@ -10,11 +10,16 @@ metrics it produces and the axes (:mod:`lowbit.explore.axes`) it reads:
   cached under ``build/synth``): ``mac_area_ge`` (generic gate equivalents),
   ``area_per_mac_ge`` (per multiply-accumulate per cycle) and ``array_area_ge``
   (``area_per_mac_ge`` x the engine's peak MACs per cycle as :mod:`lowbit.sim` counts them:
-  a systolic array of MX PEs does a block per PE per cycle; the MAC array only, no buffers).
+  a systolic array of MX PEs does a block per PE per cycle; the MAC array only, no buffers),
+  and the design's timing from the same netlist (:mod:`lowbit.reports.timing`, NanGate
+  FreePDK45 cells): ``delay_ps`` (critical path), ``fmax_mhz`` and ``latency`` (cycles from
+  an operation to its result; axis ``stages`` pipelines the design).
 * ``sim``: the SimPy cycle and energy model (:func:`lowbit.sim.run`) on the point's
   ``workload`` (default ``llama2-7b-decode``, axes ``batch``, ``context`` and ``attention``:
   False keeps the weight GEMMs only, as a LUT engine runs): ``cycles``,
-  ``energy_pj``, ``energy_per_token_uj``, ``tops``, ``tops_per_w``, ``utilization``. A MAC
+  ``energy_pj``, ``energy_per_token_uj``, ``tops``, ``tops_per_w``, ``utilization`` and
+  ``sim_clock_mhz`` (the clock it ran at: axis ``clock_mhz``, or the MAC design's Fmax for
+  ``"fmax"``, so TOPS come from the RTL's timing). A MAC
   design the energy data cannot price has its energy metrics n/a, with the cycle model's
   note as the reason.
 * ``rtl`` (optional): the point's MAC design on Verilator, golden's ``random`` vector set
@@ -77,16 +82,22 @@ def area_stage(point: dict) -> dict:
     engine_macs = hardware.engine_design(point).peak_macs_per_cycle  # before Yosys
     row = synth(design_of(mac), ("generic",), jobs=1)[0]
     per_mac = row["area_ge"] / mac.peak_macs_per_cycle
+    untimed = na(f"synthesis of {mac.name} gave no timing")
+    no_clock = untimed if row.get("delay_ps") is None else na(f"{mac.name} has no registers: "
+                                                             f"no clock")
     return {"mac_design": mac.name, "mac_area_ge": row["area_ge"],
             "area_per_mac_ge": round(per_mac, 3),
-            "array_area_ge": round(per_mac * engine_macs, 1)}
+            "array_area_ge": round(per_mac * engine_macs, 1),
+            "delay_ps": row["delay_ps"] if row.get("delay_ps") is not None else untimed,
+            "fmax_mhz": row["fmax_mhz"] if row.get("fmax_mhz") is not None else no_clock,
+            "latency": mac.latency}
 
 
 def sim_stage(point: dict) -> dict:
     from lowbit.sim import run
     work = {k: hardware.setting(point, k) for k in ("workload", "batch", "context",
                                                      "attention")}
-    arch = hardware.arch(point)
+    arch = hardware.arch(point)  # a clock_mhz of "fmax" is timed here
     try:
         res = run(arch, work["workload"], batch=work["batch"], context=work["context"],
                   attention=work["attention"])
@@ -99,7 +110,8 @@ def sim_stage(point: dict) -> dict:
     out = {"cycles": float(t["cycles"]), "energy_pj": float(t["energy_pj"]),
            "energy_per_token_uj": float(t["energy_pj"]) / work["batch"] / 1e6,
            "tops": float(t["tops"]), "tops_per_w": float(t["tops_per_w"]),
-           "utilization": float(t["utilization"]), "bound": t["bound"]}
+           "utilization": float(t["utilization"]), "bound": t["bound"],
+           "sim_clock_mhz": float(arch.clock_mhz)}
     if out["energy_pj"] != out["energy_pj"]:  # NaN: the energy data cannot price the MAC
         missing = na("; ".join(res.notes) or "the cycle model gave no energy")
         out |= {k: missing for k in ("energy_pj", "energy_per_token_uj", "tops_per_w")}
@@ -107,7 +119,7 @@ def sim_stage(point: dict) -> dict:
 
 
 def rtl_stage(point: dict) -> dict:
-    from lowbit.verify.mutation import replay_many
+    from lowbit.verify.faults.mutation import replay_many
     from lowbit.verify.vectors import mac_formats, mac_vectors
     mac = hardware.mac_design(point)
     if mac.unit not in SCALAR_MACS:
@@ -121,18 +133,19 @@ def rtl_stage(point: dict) -> dict:
     return {"rtl_check": "pass", "rtl_operations": len(vectors)}
 
 
-_ENGINE = ("engine", "rows", "cols", "lanes", "lut_group")
+_ENGINE = ("engine", "rows", "cols", "lanes", "lut_group", "stages")
 STAGES = {s.name: s for s in (
     Stage("gemm", gemm_stage, ("sqnr_db", "max_abs_error"),
           _FORMATS + ("k", "tokens", "n", "seed", "lut_group")),
     Stage("mlp", mlp_stage, ("mlp_accuracy", "mlp_accuracy_fp64"), _FORMATS + ("lut_group",)),
     Stage("area", area_stage, ("mac_design", "mac_area_ge", "area_per_mac_ge",
-                               "array_area_ge"), _FORMATS + _ENGINE),
+                               "array_area_ge", "delay_ps", "fmax_mhz", "latency"),
+          _FORMATS + _ENGINE),
     Stage("sim", sim_stage, ("cycles", "energy_pj", "energy_per_token_uj", "tops",
-                             "tops_per_w", "utilization", "bound"),
+                             "tops_per_w", "utilization", "bound", "sim_clock_mhz"),
           _FORMATS + _ENGINE + ("dataflow", "clock_mhz", "dram_gbps", "workload", "batch",
                                 "context", "attention")),
-    Stage("rtl", rtl_stage, ("rtl_check", "rtl_operations"), _FORMATS),
+    Stage("rtl", rtl_stage, ("rtl_check", "rtl_operations"), _FORMATS + ("stages",)),
 )}
 """Every stage by name, in pipeline order."""
 DEFAULT_STAGES = ("gemm", "mlp", "area", "sim")  # rtl is optional: a Verilator build per MAC

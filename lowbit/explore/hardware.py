@@ -6,7 +6,8 @@ Point axes read here (defaults in :data:`lowbit.explore.axes.AXES`): ``a_fmt`` (
 :data:`lowbit.golden.accumulators.GRAMMAR`; default ``int32`` when both element formats are
 integers, or for ``lut2`` weights; else ``fp32``), ``engine`` (``systolic``, ``adder_tree``
 or ``lut``), ``rows`` x ``cols``, ``dataflow`` (``os``/``ws``/``is``), ``lanes`` (adder
-tree), ``lut_group``, ``clock_mhz`` and ``dram_gbps``.
+tree), ``stages`` (register stages of each PE's MAC), ``lut_group``, ``clock_mhz`` (MHz, or
+``"fmax"``: the MAC design's Fmax, :func:`clock_mhz`) and ``dram_gbps``.
 """
 
 from lowbit.errors import LowbitError
@@ -34,25 +35,45 @@ def setting(point: dict, name: str):
     return point[name] if name in point else axes.default(name)
 
 
-def arch_dict(point: dict) -> dict:
-    """The :func:`lowbit.sim.hardware.arch_from_dict` description of the point's accelerator."""
+def engine_dict(point: dict) -> dict:
+    """The ``[engine]`` table of the point's accelerator (:class:`lowbit.sim.EngineConfig`
+    fields): its kind and size, formats, accumulator and ``pe_stages`` (axis ``stages``)."""
     a, b, acc = formats_of(point)
     engine = setting(point, "engine")
     if engine == "lut" and b != LUT_FORMAT:
         raise HardwareMapError(f"engine lut runs {LUT_FORMAT} weights (b_fmt {LUT_FORMAT}), not "
                                f"b_fmt {b}")
+    stages = setting(point, "stages")
     if b == LUT_FORMAT:  # whatever the engine axis says: only a LUT core runs lut2 weights
-        spec = {"kind": "lut", "weight_bits": 2, "lut_group": setting(point, "lut_group"),
+        if stages != 1:
+            raise HardwareMapError(f"stages pipelines a MAC design; the LUT core of b_fmt "
+                                   f"{LUT_FORMAT} has none: leave stages 1, not {stages!r}")
+        return {"kind": "lut", "weight_bits": 2, "lut_group": setting(point, "lut_group"),
                 "a_fmt": a, "b_fmt": "int2", "accumulator": acc}
-    elif engine == "adder_tree":
-        spec = {"kind": "adder_tree", "lanes": setting(point, "lanes"), "a_fmt": a, "b_fmt": b,
-                "accumulator": acc}
-    else:
-        spec = {"kind": engine, "rows": setting(point, "rows"), "cols": setting(point, "cols"),
-                "dataflow": setting(point, "dataflow"), "a_fmt": a, "b_fmt": b,
-                "accumulator": acc}
-    return {"name": "sweep point", "clock_mhz": setting(point, "clock_mhz"), "engine": spec,
+    if engine == "adder_tree":
+        return {"kind": "adder_tree", "lanes": setting(point, "lanes"), "a_fmt": a, "b_fmt": b,
+                "accumulator": acc, "pe_stages": stages}
+    return {"kind": engine, "rows": setting(point, "rows"), "cols": setting(point, "cols"),
+            "dataflow": setting(point, "dataflow"), "a_fmt": a, "b_fmt": b,
+            "accumulator": acc, "pe_stages": stages}
+
+
+def arch_dict(point: dict) -> dict:
+    """The :func:`lowbit.sim.hardware.arch_from_dict` description of the point's accelerator
+    (``clock_mhz`` resolved: :func:`clock_mhz`)."""
+    return {"name": "sweep point", "clock_mhz": clock_mhz(point), "engine": engine_dict(point),
             "dram": {"dram_gbps": setting(point, "dram_gbps")}}
+
+
+def clock_mhz(point: dict) -> float:
+    """The point's clock in MHz: axis ``clock_mhz``, or for ``"fmax"`` the Fmax of the point's
+    MAC design (:func:`mac_design`; static timing of its generic netlist, synthesized and
+    timed once, cached). The engine around the MACs is taken to keep that clock."""
+    value = setting(point, "clock_mhz")
+    if value != axes.FMAX:
+        return value
+    from lowbit.reports.pipelining import fmax_mhz
+    return fmax_mhz(mac_design(point))
 
 
 def arch(point: dict):
@@ -69,9 +90,9 @@ def engine_design(point: dict):
     """The catalogue design of the point's engine (the cycle model's, see
     :func:`lowbit.sim.engine_model.engine_spec`)."""
     from lowbit.sim.engine_model import engine_spec
-    config = arch(point).engine
+    from lowbit.sim.hardware import EngineConfig
     try:
-        return engine_spec(config)
+        return engine_spec(EngineConfig(**engine_dict(point)))
     except LowbitError as err:
         a, b, acc = formats_of(point)
         raise HardwareMapError(f"a_fmt {a} x b_fmt {b} into accumulator {acc}: "
@@ -93,6 +114,7 @@ def in_point_terms(text: str) -> str:
     """A cycle-model message in the point's axis names (``engine accumulator`` is
     ``accumulator``)."""
     for engine_term, axis in (("engine a_fmt", "a_fmt"), ("engine b_fmt", "b_fmt"),
-                              ("engine accumulator", "accumulator")):
+                              ("engine accumulator", "accumulator"),
+                              ("engine pe_stages", "stages")):
         text = text.replace(engine_term, axis)
     return text

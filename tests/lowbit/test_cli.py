@@ -54,19 +54,20 @@ def run(*args):
     (["synth", "IntMac", "--top", "x"], "lowbit: error: --top names the top module of a "
      "Verilog file"),
     (["synth", "IntMac", "--jobs", "0"], "lowbit: error: synth jobs must be an integer from 1"),
-    (["faults", "intmac_int9"], "lowbit: error: unit must be a MAC configuration of the "
+    (["faults", "intmac_int9"], "lowbit: error: design must be a MAC configuration of the "
      "regression matrix (floatmac_"),
-    (["faults", "intmac_int8xint8_wrap20", "--faults", "0"], "lowbit: error: faults must be an "
+    (["faults", "intmac_int8xint8_int20", "--faults", "0"], "lowbit: error: faults must be an "
      "integer from 1 to 65535, not 0"),
-    (["faults", "intmac_int8xint8_wrap20", "--mode", "resilient"], "lowbit: error: --mode must "
-     "be one of adequacy, resilience, not 'resilient'; did you mean 'resilience'?"),
-    (["faults", "intmac_int8xint8_wrap20", "--mode", "resilience"], "lowbit: error: unit must be "
-     "a GEMM engine configuration of the regression matrix (addertreeengine_"),
-    (["faults", "intmac_int8xint8_wrap20", "--replay", "1"], "lowbit: error: --replay needs "
+    (["faults", "intmac_int8xint8_int20", "--mode", "resilient"], "lowbit: error: --mode must "
+     "be one of adequacy, mutation, resilience, not 'resilient'; did you mean 'resilience'?"),
+    (["faults", "intmac_int8xint8_int20", "--mode", "resilience"], "lowbit: error: design must be "
+     "a GEMM engine configuration of the regression matrix (addertree16_"),
+    (["faults", "intmac_int8xint8_int20", "--replay", "1"], "lowbit: error: --replay needs "
      "--ops CLEAR:A:B"),
-    (["faults", "intmac_int8xint8_wrap20", "--replay", "1", "--ops", "1:2"], "lowbit: error: "
+    (["faults", "intmac_int8xint8_int20", "--replay", "1", "--ops", "1:2"], "lowbit: error: "
      "--ops must be CLEAR:A:B[,CLEAR:A:B...] with integer codes, not '1:2'"),
-    (["faults", "systolicarray_4x4_ws_int8_wrap24", "--mode", "resilience", "--margin", "0.7"],
+    (["faults", "systolic4x4_ws_intmac_int8xint8_int24", "--mode", "resilience", "--margin",
+      "0.7"],
      "lowbit: error: margin must be a number between 0 and 0.5, not 0.7"),
 ])
 def test_user_errors_exit_2_with_one_line(args, message, capsys, tmp_path, monkeypatch):
@@ -147,6 +148,18 @@ def test_demo_writes_csv_json_png(tmp_path):
     assert per_token["lut_w2"] < per_token["mxfp4"] < per_token["int8"]  # DRAM bytes rule
     assert "## Energy constants used" in (tmp_path / "decode_energy.md").read_text()
     assert (tmp_path / "sim" / "roofline.png").read_bytes()[:4] == b"\x89PNG"
+    # The timing studies: the FP8 MAC at 1 to 3 stages, sequential and interleaved, and INT
+    # v.s. FP at iso-frequency with its verdict (tests/reports/test_timing_studies.py checks
+    # the numbers against the designs' own timing).
+    studies = json.loads((tmp_path / "timing_studies.json").read_text())
+    assert [(r["accumulation"], r["stages"]) for r in studies["stages"]] == [
+        (acc, s) for acc in ("sequential", "interleaved(2)") for s in (1, 2, 3)]
+    iso = studies["iso_frequency"]
+    assert [c["clock"] for c in iso["comparisons"]] == ["one-cycle", "iso"]
+    assert all(r["delay_ps"] <= 1e6 / iso["clock_mhz"] for r in iso["rows"]
+               if r["clock"] == "iso")
+    assert f"INT v.s. FP: {iso['verdict']}" in " ".join(r.stdout.split())
+    assert iso["verdict"] in (tmp_path / "timing_studies.md").read_text()
 
 
 def test_synth_of_broken_verilog_shows_the_yosys_error_in_one_line(tmp_path):

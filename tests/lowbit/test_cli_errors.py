@@ -34,8 +34,8 @@ from lowbit.state_files import read_json_state, read_jsonl_state
 from lowbit.verify import regression
 
 FIX_RUN = "remove that line to run it again (the other runs are kept), or give another --out"
-ENGINE = "systolicarray_4x4_ws_int8_wrap24"
-MAC = "intmac_int8xint8_wrap20"
+ENGINE = "systolic4x4_ws_intmac_int8xint8_int24"
+MAC = "intmac_int8xint8_int20"
 
 
 @pytest.fixture(autouse=True)
@@ -388,11 +388,11 @@ def test_a_damaged_proof_cache_of_adequacy_is_refused(tmp_path):
 # ---------------------------------------------------------------- names: did you mean
 
 def _mac_list():
-    return ", ".join(sorted(regression.by_name("mac_tb")))
+    return ", ".join(sorted(regression.by_name(regression.MAC)))
 
 
 def _engine_list():
-    return ", ".join(sorted(regression.by_name("gemm_tb")))
+    return ", ".join(sorted(regression.by_name(regression.GEMM)))
 
 
 KINDS = ", ".join(designs.KINDS)  # the design name grammar's kinds
@@ -439,15 +439,15 @@ UNITS = "IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, AdderTre
     (["synth", "IntMac", "--param", "a=fp8_e4m2"], lambda: (
         f"IntMac a: unknown format 'fp8_e4m2'; known families: "
         f"{', '.join(F.FAMILIES)}; did you mean 'fp8_e4m3' or 'fp8_e5m2'?")),
-    (["faults", "intmac_int8xint8_wrap21"], lambda: (
-        f"unit must be a MAC configuration of the regression matrix ({_mac_list()}), not "
-        f"'intmac_int8xint8_wrap21'; did you mean 'intmac_int8xint8_wrap20'?")),
-    (["faults", "systolicarray_4x4_ws_int8_wrap25", "--mode", "resilience"], lambda: (
-        f"unit must be a GEMM engine configuration of the regression matrix ({_engine_list()}), "
-        f"not 'systolicarray_4x4_ws_int8_wrap25'; did you mean "
-        f"'systolicarray_4x4_ws_int8_wrap24'?")),
+    (["faults", "intmac_int8xint8_int21"], lambda: (
+        f"design must be a MAC configuration of the regression matrix ({_mac_list()}), not "
+        f"'intmac_int8xint8_int21'; did you mean 'intmac_int8xint8_int20'?")),
+    (["faults", "systolic4x4_ws_intmac_int8xint8_int25", "--mode", "resilience"], lambda: (
+        f"design must be a GEMM engine configuration of the regression matrix ({_engine_list()}), "
+        f"not 'systolic4x4_ws_intmac_int8xint8_int25'; did you mean "
+        f"'systolic4x4_ws_intmac_int8xint8_int24'?")),
     (["faults", MAC, "--mode", "resilient"], lambda: (
-        "--mode must be one of adequacy, resilience, not 'resilient'; did you mean "
+        "--mode must be one of adequacy, mutation, resilience, not 'resilient'; did you mean "
         "'resilience'?")),
     (["frobnicate"], lambda: (
         "command must be one of formats, regress, synth, sim, faults, sweep, demo, not "

@@ -9,7 +9,7 @@ takes a second per point), the cycle model (``sim``), the mapping of a point to 
 design and engine, and the catalogue building the Amaranth component. Stubbed, because this
 test is about the mapping and validation logic, not the tools: Yosys in ``area``
 (:func:`lowbit.reports.synthesis.synth` returns a fixed area per design) and the Verilator
-run in ``rtl`` (:func:`lowbit.verify.mutation.replay_many`); both have tests of their own.
+run in ``rtl`` (:func:`lowbit.verify.faults.mutation.replay_many`); both have tests of their own.
 """
 
 import math
@@ -38,7 +38,7 @@ def _stub_tools(mp):
     """Yosys and Verilator out; everything before them (mapping, catalogue) stays real."""
     mp.setattr("lowbit.reports.synthesis.synth",
                lambda design, targets, **kw: [{"area_ge": 100.0 + len(design.name)}])
-    mp.setattr("lowbit.verify.mutation.replay_many", lambda *a, **kw: {0: None})
+    mp.setattr("lowbit.verify.faults.mutation.replay_many", lambda *a, **kw: {0: None})
 
 
 def _point(a_fmt, b_fmt, accumulator, engine, stages):

@@ -1,5 +1,6 @@
-"""sim.run takes the hardware objects a user builds in Python: hdl engines, EngineConfig,
-ArchConfig, a GemmOp; Path arguments; engines the model cannot represent are refused."""
+"""sim.run takes the hardware objects a user builds in Python: hdl engines (pipelined PEs
+too), EngineConfig, ArchConfig, a GemmOp; Path arguments; engines the model cannot represent
+are refused."""
 
 import dataclasses
 from pathlib import Path
@@ -31,6 +32,9 @@ def _fp8_mac(**kw):
     (lambda: AdderTreeEngine(8, FloatMac(E4M3, E4M3, acc=ExactAccumulator(FP32))),
      sim.EngineConfig(kind="adder_tree", lanes=8, a_fmt="fp8_e4m3", b_fmt="fp8_e4m3",
                       accumulator="exact_fp32")),
+    (lambda: SystolicArray(2, 4, _fp8_mac(stages=2), "os"),
+     sim.EngineConfig(rows=2, cols=4, a_fmt="fp8_e4m3", b_fmt="fp8_e4m3", accumulator="fp32",
+                      pe_stages=2)),
     (lambda: LutTensorCore(2, 4, tile=(2, 16)),
      sim.EngineConfig(kind="lut", weight_bits=2, lut_group=4, lut_tile=(2, 16),
                       b_fmt="uint2")),
@@ -63,9 +67,6 @@ def test_run_takes_paths(tmp_path):
 
 
 @pytest.mark.parametrize("build, message", [
-    (lambda: SystolicArray(2, 2, _fp8_mac(stages=2), "os"),
-     "SystolicArray cannot run in the cycle model: its PE FloatMac is pipelined or chained; "
-     "the cycle model's engines have one-stage PEs"),
     (lambda: LutTensorCore(2, 4, symmetric_table=True, weight_encoding="bipolar"),
      "LutTensorCore cannot run in the cycle model: the cycle model's LUT core has offset "
      "weights and full tables, not bipolar weights and symmetric tables"),

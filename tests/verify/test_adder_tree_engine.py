@@ -25,13 +25,13 @@ def _check(entry, vector_set):
     assert all(g["cycles"] == g["cycles_expected"] for g in row["gemms"])
 
 
-@pytest.mark.parametrize("entry", _entries(False), ids=lambda e: e.config)
+@pytest.mark.parametrize("entry", _entries(False), ids=lambda e: e.name)
 def test_quick_entry_passes_on_verilator(entry):
     _check(entry, "gemm_quick")
 
 
 @pytest.mark.full
 @pytest.mark.parametrize("vector_set", ["gemm_quick", "gemm_full"])
-@pytest.mark.parametrize("entry", _entries(False) + _entries(True), ids=lambda e: e.config)
+@pytest.mark.parametrize("entry", _entries(False) + _entries(True), ids=lambda e: e.name)
 def test_every_entry_passes_on_verilator(entry, vector_set):
     _check(entry, vector_set)

@@ -18,7 +18,7 @@ SHAPES = ("MatrixEngine", "CubeEngine")
 
 def _entries(full):
     return [e for e in regression.entries(full) if e.full_only == full
-            and (e.unit in SHAPES or (e.unit == "SystolicArray" and "_bw_" in e.config))]
+            and (e.unit in SHAPES or (e.unit == "SystolicArray" and "_bwmac_" in e.name))]
 
 
 def _check(entry, vector_set):
@@ -30,7 +30,7 @@ def _check(entry, vector_set):
     assert len(row["gemms"]) == (5 if vector_set == "gemm_quick" else 20)
 
 
-@pytest.mark.parametrize("entry", _entries(False), ids=lambda e: f"{e.unit}_{e.config}")
+@pytest.mark.parametrize("entry", _entries(False), ids=lambda e: e.name)
 def test_quick_entry_passes_on_verilator(entry):
     _check(entry, "gemm_quick")
 
@@ -38,6 +38,6 @@ def test_quick_entry_passes_on_verilator(entry):
 @pytest.mark.full
 @pytest.mark.parametrize("vector_set", ["gemm_quick", "gemm_full"])
 @pytest.mark.parametrize("entry", _entries(False) + _entries(True),
-                         ids=lambda e: f"{e.unit}_{e.config}")
+                         ids=lambda e: e.name)
 def test_every_entry_passes_on_verilator(entry, vector_set):
     _check(entry, vector_set)

@@ -14,13 +14,13 @@ import pytest
 
 from lowbit.verify.faults import adequacy
 from lowbit.verify.faults.equivalence import AccumulatorBound, check_mutant, miter_verilog
-from lowbit.verify.mutation import replay_many, run_mutation
+from lowbit.verify.faults.mutation import replay_many, run_mutation
 from lowbit.verify.runner import SimulationFailed
 from lowbit.verify.vectors import directed_path, directed_vectors, ops_vectors
 
 pytestmark = pytest.mark.xdist_group("rtl")
 
-SMALL = "intmac_int2xuint2_sat6"
+SMALL = "intmac_int2xuint2_int6_sat"
 
 
 def _widths(unit):
@@ -105,8 +105,8 @@ def test_unknown_unit_is_named():
         adequacy.entry("nope")
 
 
-@pytest.mark.parametrize("name", ["floatmac_fp8_e4m3xfp8_e4m3_acc_fp32",
-                                  "positmac_posit8_0_q2022"])
+@pytest.mark.parametrize("name", ["floatmac_fp8_e4m3xfp8_e4m3_fp32",
+                                  "positmac_posit8_0_quire"])
 def test_committed_directed_sets_load_with_golden_expectations(name):
     if not directed_path(name).exists():
         pytest.skip(f"no directed set committed for {name}")
@@ -117,8 +117,8 @@ def test_committed_directed_sets_load_with_golden_expectations(name):
 
 
 @pytest.mark.full
-@pytest.mark.parametrize("name", ["intmac_int8xint8_wrap20",
-                                  "floatmac_fp8_e4m3xfp8_e4m3_acc_fp32", "positmac_posit8_0_q2022"])
+@pytest.mark.parametrize("name", ["intmac_int8xint8_int20",
+                                  "floatmac_fp8_e4m3xfp8_e4m3_fp32", "positmac_posit8_0_quire"])
 def test_full_sets_detect_every_detectable_fault(name, tmp_path):
     """Acceptance 1: 320 faults; full sets (with the directed set, and PositMac's deep
     ``climb``) kill every mutant that is not proved equivalent."""
@@ -129,7 +129,7 @@ def test_full_sets_detect_every_detectable_fault(name, tmp_path):
     assert 0 < r.score("quick") <= 1
 
 
-POSIT = "positmac_posit4_1_q2022"
+POSIT = "positmac_posit4_1_quire"
 
 
 @pytest.fixture(scope="module")

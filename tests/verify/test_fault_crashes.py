@@ -18,10 +18,10 @@ import pytest
 
 from lowbit.hdl import yosys
 from lowbit.verify.faults import adequacy, equivalence
-from lowbit.verify.mutation import run_mutation
+from lowbit.verify.faults.mutation import run_mutation
 from tests.tool_crash import calls, crashing
 
-SMALL = "intmac_int2xuint2_sat6"
+SMALL = "intmac_int2xuint2_int6_sat"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from lowbit.verify.faults.netlist import (FaultNetlistError, InstrumentedNetlist
 
 pytestmark = pytest.mark.xdist_group("rtl")
 
-SMALL = "intmac_int2xuint2_sat6"
+SMALL = "intmac_int2xuint2_int6_sat"
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from lowbit.verify.runner import SimulatorCrashed
 
 pytestmark = pytest.mark.xdist_group("rtl")
 
-SMALL = "systolicarray_2x2_os_int8_wrap16"
+SMALL = "systolic2x2_os_intmac_int8xint8_int16"
 
 
 def _small_engine():
@@ -132,8 +132,8 @@ def test_bad_parameters_are_named():
 
 
 @pytest.mark.full
-@pytest.mark.parametrize("name", ["systolicarray_4x4_ws_int8_wrap24",
-                                  "systolicarray_4x4_os_fp8_e4m3_fp32"])
+@pytest.mark.parametrize("name", ["systolic4x4_ws_intmac_int8xint8_int24",
+                                  "systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32"])
 def test_acceptance_campaign(name, tmp_path):
     """Acceptance 2: 2,401 faults per model; exponent bits hurt more than low mantissa bits."""
     from lowbit.paths import build_dir

@@ -16,12 +16,12 @@ from hypothesis.reporting import with_reporter
 from lowbit.cli.faults import replay_command
 from lowbit.verify.faults import adequacy
 from lowbit.verify.faults.strategies import fault_sites, mac_runs
-from lowbit.verify.mutation import replay
+from lowbit.verify.faults.mutation import replay
 from lowbit.verify.vectors import ops_vectors
 
 pytestmark = pytest.mark.xdist_group("rtl")
 
-UNIT, FAULTS, SEED = "intmac_int8xint8_wrap20", 320, 1
+UNIT, FAULTS, SEED = "intmac_int8xint8_int20", 320, 1
 
 
 def test_a_failing_fault_and_run_shrink_and_replay_with_one_command():

@@ -73,7 +73,7 @@ def test_testbench_shows_decoded_values_on_a_mismatch(tmp_path):
     env = {"LOWBIT_VECTORS": tmp_path / "v.npz", "LOWBIT_LATENCY": dut.latency,
            "LOWBIT_ACC_BITS": 32, "LOWBIT_ACC_FMT": json.dumps(FP32.to_dict()),
            "LOWBIT_RESULT": tmp_path / "r.json"}
-    rtl = export(dut, name="floatmac_fp8_e4m3xfp8_e4m3_acc_fp32")
+    rtl = export(dut, name="floatmac_fp8_e4m3xfp8_e4m3_fp32")
     with pytest.raises(SimulationFailed):
         run_testbench(rtl, "lowbit.verify.testbenches.mac_tb", env)
     assert json.loads((tmp_path / "r.json").read_text())["mismatches"] == 1

@@ -71,6 +71,6 @@ def test_testbench_catches_a_wrong_expectation(tmp_path):
     env = {"LOWBIT_VECTORS": tmp_path / "v.npz", "LOWBIT_LATENCY": dut.latency,
            "LOWBIT_ACC_BITS": 20, "LOWBIT_RESULT": tmp_path / "r.json"}
     with pytest.raises(SimulationFailed):
-        run_testbench(export(dut, name="int_mac_int8xint8_wrap20"),
+        run_testbench(export(dut, name="intmac_int8xint8_int20"),
                       "lowbit.verify.testbenches.mac_tb", env)
     assert json.loads((tmp_path / "r.json").read_text())["mismatches"] == 1

@@ -28,7 +28,7 @@ def test_quick_entry_passes_on_verilator():
 
 
 @pytest.mark.full
-@pytest.mark.parametrize("entry", LUT_ENTRIES, ids=[e.config for e in LUT_ENTRIES])
+@pytest.mark.parametrize("entry", LUT_ENTRIES, ids=[e.name for e in LUT_ENTRIES])
 @pytest.mark.parametrize("vector_set", ["gemm_quick", "gemm_full"])
 def test_every_entry_passes_on_verilator(entry, vector_set):
     _check(regression.run_entry(entry, vector_set))
@@ -43,9 +43,9 @@ def test_testbench_catches_a_wrong_result(tmp_path):
     gemm["expected"][1] = hex(int(gemm["expected"][1], 16) ^ 1)  # lane 0 of output beat 1
     vectors.save(tmp_path / "v.json")
     env = {"LOWBIT_VECTORS": tmp_path / "v.json", "LOWBIT_RESULT": tmp_path / "r.json",
-           **entry.env(core)}
+           **entry.bench.env(core)}
     with pytest.raises(SimulationFailed):
-        run_testbench(export(core, name=f"luttensorcore_{entry.config}"),
+        run_testbench(export(core, name=entry.name),
                       "lowbit.verify.testbenches.gemm_tb", env)
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["mismatches"] == 1 and result["cycle_mismatches"] == 0

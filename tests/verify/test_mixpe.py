@@ -15,8 +15,8 @@ import pytest
 from lowbit.verify import regression
 
 ENTRIES = [e for e in regression.MATRIX if e.unit == "MixPEArray"]
-DEFAULT = ("2x2_mixpe_int8xint4_g8_fp32", "1x2_mixpe_int8xint2_g4_fp32",
-           "2x1_mixpe_int8xternary_g8_fp32_k2")
+DEFAULT = ("mixpearray2x2_mixpe_int8xint4_g8_fp32", "mixpearray1x2_mixpe_int8xint2_g4_fp32",
+           "mixpearray2x1_mixpe_int8xternary_g8_fp32_k2")
 
 
 def _check(entry, vector_set):
@@ -27,14 +27,14 @@ def _check(entry, vector_set):
     assert all(g["cycles"] == g["cycles_expected"] for g in row["gemms"])
 
 
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.config in DEFAULT],
-                         ids=lambda e: e.config)
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.name in DEFAULT],
+                         ids=lambda e: e.name)
 def test_weight_kinds_pass_on_verilator(entry):
     _check(entry, "gemm_quick")
 
 
 @pytest.mark.full
 @pytest.mark.parametrize("vector_set", ["gemm_quick", "gemm_full"])
-@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.config)
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
 def test_every_entry_passes_on_verilator(entry, vector_set):
     _check(entry, vector_set)

@@ -26,7 +26,7 @@ def _check(entry, vector_set):
     return row
 
 
-@pytest.mark.parametrize("entry", _entries(False), ids=lambda e: e.config)
+@pytest.mark.parametrize("entry", _entries(False), ids=lambda e: e.name)
 def test_quick_sets_pass_on_verilator(entry):
     rows = {vs: _check(entry, vs) for vs in entry.sets(full=False)}
     assert rows["exhaustive/m0"]["vectors"] == rows["exhaustive/m1"]["vectors"] == 256
@@ -34,7 +34,7 @@ def test_quick_sets_pass_on_verilator(entry):
 
 
 @pytest.mark.full
-@pytest.mark.parametrize("entry", _entries(False) + _entries(True), ids=lambda e: e.config)
+@pytest.mark.parametrize("entry", _entries(False) + _entries(True), ids=lambda e: e.name)
 def test_every_set_passes_on_verilator(entry):
     rows = {vs: _check(entry, vs) for vs in entry.sets(full=True)}
     assert rows["exhaustive/m2"]["vectors"] == 65536

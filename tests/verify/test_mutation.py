@@ -18,7 +18,7 @@ from lowbit.golden import formats as F
 from lowbit.golden.accumulators import FixedAccumulator, FloatAccumulator
 from lowbit.hdl.float_mac import FloatMac
 from lowbit.hdl.int_mac import IntMac
-from lowbit.verify.mutation import MutationError, report, run_mutation
+from lowbit.verify.faults.mutation import MutationError, report, run_mutation
 from lowbit.verify.runner import SimulationFailed
 from lowbit.verify.vectors import VECTOR_SETS, MacVectors, mac_vectors
 from tests.expect import raises_exactly
@@ -27,10 +27,10 @@ MUTANTS, SEED = 200, 1
 INT8 = F.get("int8")
 E4M3 = F.get("fp8_e4m3")
 CONFIGS = {  # named as the regression exports them, so both share one RTL folder
-    "intmac_int8xint8_wrap20": lambda: IntMac(INT8, INT8, acc=FixedAccumulator(20, 0, "wrap")),
-    "intmac_int8xint8_sat18": lambda: IntMac(INT8, INT8,
+    "intmac_int8xint8_int20": lambda: IntMac(INT8, INT8, acc=FixedAccumulator(20, 0, "wrap")),
+    "intmac_int8xint8_int18_sat": lambda: IntMac(INT8, INT8,
                                              acc=FixedAccumulator(18, 0, "saturate")),
-    "floatmac_fp8_e4m3xfp8_e4m3_acc_fp32": lambda: FloatMac(
+    "floatmac_fp8_e4m3xfp8_e4m3_fp32": lambda: FloatMac(
         E4M3, E4M3, acc=FloatAccumulator(F.get("fp32"))),
 }
 
@@ -67,7 +67,7 @@ def test_quick_sets_kill_every_mutant_exhaustive_kills(name, tmp_path):
 
 def test_a_wrong_expectation_fails_the_unmutated_design(tmp_path):
     """The check can fail: one corrupted expected code makes mutant 0 'detected'."""
-    name = "intmac_int8xint8_wrap20"
+    name = "intmac_int8xint8_int20"
     v = mac_vectors("corners", INT8, INT8, _unit(name).accumulator)
     wrong = v.expected.copy()
     wrong[5] += 1
@@ -87,7 +87,7 @@ def test_a_wrong_expectation_fails_the_unmutated_design(tmp_path):
 def rejected_unit():
     """One unit for the rejected calls, elaborated at the end (Amaranth warns about units that
     never are, and a rejected call stops before the export)."""
-    unit = _unit("intmac_int8xint8_wrap20")
+    unit = _unit("intmac_int8xint8_int20")
     yield unit
     Fragment.get(unit, None)
 
@@ -106,15 +106,15 @@ def rejected_unit():
 ])
 def test_bad_arguments_are_rejected(kwargs, message, rejected_unit, tmp_path):
     raises_exactly(lambda: run_mutation(rejected_unit,
-                                        "intmac_int8xint8_wrap20", json_path=tmp_path / "m.json",
+                                        "intmac_int8xint8_int20", json_path=tmp_path / "m.json",
                                         progress=False, **kwargs),
                    MutationError, message)
 
 
 def test_more_mutants_than_candidates_are_rejected(tmp_path):
     with pytest.raises(MutationError) as info:
-        run_mutation(_unit("intmac_int8xint8_wrap20"), "intmac_int8xint8_wrap20",
+        run_mutation(_unit("intmac_int8xint8_int20"), "intmac_int8xint8_int20",
                      mutants=60000, vector_sets=["corners"], json_path=tmp_path / "m.json",
                      progress=False)
     assert re.fullmatch(r"mutants must be an integer from 1 to \d+ \(the candidate mutations of "
-                        r"intmac_int8xint8_wrap20\), not 60000", str(info.value))
+                        r"intmac_int8xint8_int20\), not 60000", str(info.value))

@@ -169,6 +169,6 @@ def test_testbench_catches_a_wrong_expectation(tmp_path):
            "LOWBIT_ACC_FMT": json.dumps(acc.out_fmt.to_dict()),
            "LOWBIT_RESULT": tmp_path / "r.json"}
     with pytest.raises(SimulationFailed):
-        run_testbench(export(dut, name="mxdotunit_nvfp4_acc_fp32"),
+        run_testbench(export(dut, name="mxdot_nvfp4_fp32"),
                       "lowbit.verify.testbenches.mx_dot_tb", env)
     assert json.loads((tmp_path / "r.json").read_text())["mismatches"] == 1

@@ -18,17 +18,17 @@ from lowbit.verify import regression
 
 pytestmark = pytest.mark.xdist_group("rtl")
 
-QUICK = ("IntMac_uint4xint8_sat16_s3", "FloatMac_fp4_e2m1xfp4_e2m1_acc_fp32_s2",
-         "PositMac_posit4_1_q2022_s3", "MxDotUnit_nvfp4_acc_fp32_s2",
-         "SystolicArray_3x2_os_int8_wrap24_s2")
+QUICK = ("intmac_uint4xint8_int16_sat_s3", "floatmac_fp4_e2m1xfp4_e2m1_fp32_s2",
+         "positmac_posit4_1_quire_s3", "mxdot_nvfp4_fp32_s2",
+         "systolic3x2_os_intmac_int8xint8_int24_s2")
 
 
 def _pipelined(entry) -> bool:
-    tail = entry.config.rsplit("_s", 1)[-1]
-    return tail.isdigit() or "_il" in entry.config
+    tail = entry.name.rsplit("_s", 1)[-1]
+    return tail.isdigit() or "_il" in entry.name
 
 
-ENTRIES = {f"{e.unit}_{e.config}": e for e in regression.entries(full=True) if _pipelined(e)}
+ENTRIES = {e.name: e for e in regression.entries(full=True) if _pipelined(e)}
 
 
 def _check(entry):

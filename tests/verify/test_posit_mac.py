@@ -41,7 +41,7 @@ def test_posit_mac_pysim(name, kind):
 
 @pytest.mark.parametrize("kind", ["corners", "sequences/clear100"])
 def test_posit_mac_draft_quire_pysim(kind):
-    entry = next(e for e in regression.MATRIX if e.config == "posit8_0_qdraft")
+    entry = regression.by_name(regression.MAC)["positmac_posit8_0_quire_draft"]
     dut = entry.build()
     assert dut.quire.width_bits == 32
     check(dut, entry.vectors(dut, kind))

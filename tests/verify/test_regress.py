@@ -17,20 +17,22 @@ def test_quick_regression_passes(tmp_path):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     data = json.loads(out_json.read_text())
     rows = data["rows"]
-    expected = [(e.config, vs) for e in regression.entries(full=False) for vs in e.sets(False)]
-    assert [(row["config"], row["vector_set"]) for row in rows] == expected
+    expected = [(e.name, vs) for e in regression.entries(full=False) for vs in e.sets(False)]
+    assert [(row["design"], row["vector_set"]) for row in rows] == expected
     for row in rows:
         assert row["status"] == "pass" and row["mismatches"] == 0
         assert row["vectors"] > 0 and row["latency"] == row["latency_expected"]
-    exhaustive = {row["config"]: row["vectors"] for row in rows if row["vector_set"] == "exhaustive"}
-    assert exhaustive["int8xint8_wrap20"] == exhaustive["int8xint8_sat18"] == 65536
-    assert exhaustive["fp8_e4m3xfp8_e4m3_acc_fp32"] == 65536
-    assert exhaustive["fp4_e2m1xfp4_e2m1_acc_fp32"] == 256
+    exhaustive = {row["design"]: row["vectors"] for row in rows
+                  if row["vector_set"] == "exhaustive"}
+    assert exhaustive["intmac_int8xint8_int20"] == exhaustive["intmac_int8xint8_int18_sat"] \
+        == 65536
+    assert exhaustive["floatmac_fp8_e4m3xfp8_e4m3_fp32"] == 65536
+    assert exhaustive["floatmac_fp4_e2m1xfp4_e2m1_fp32"] == 256
     assert data["vectors"] == sum(row["vectors"] for row in rows)
     # Engines: whole GEMMs, each with its cycles measured equal to the closed form.
-    engines = {(row["unit"], row["config"]): row for row in rows if "gemms" in row}
-    assert {("SystolicArray", "4x4_ws_int8_wrap24"), ("SystolicArray", "4x4_os_fp8_e4m3_fp32")
-            } <= set(engines)
+    engines = {(row["unit"], row["design"]): row for row in rows if "gemms" in row}
+    assert {("SystolicArray", "systolic4x4_ws_intmac_int8xint8_int24"),
+            ("SystolicArray", "systolic4x4_os_floatmac_fp8_e4m3xfp8_e4m3_fp32")} <= set(engines)
     assert {unit for unit, _ in engines} == {"SystolicArray", "AdderTreeEngine", "LutTensorCore",
                                              "MatrixEngine", "CubeEngine", "MixPEArray"}
     for row in engines.values():

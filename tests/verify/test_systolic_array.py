@@ -10,23 +10,21 @@ saturating at 8 bits (four output columns per PE column). Posit, MX, Kulisch and
 arrays run in ``lowbit regress --full``.
 """
 
-import dataclasses
-
 import pytest
 
 from lowbit.verify import regression
 
-CHEAP = ("4x4_os_int8_sat18", "3x2_ws_e5m2xe4m3_fp16_rdn", "3x2_os_simd_int2_sat8")
+CHEAP = ("systolic4x4_os_intmac_int8xint8_int18_sat",
+         "systolic3x2_ws_floatmac_fp8_e5m2xfp8_e4m3_fp16_rdn", "systolic3x2_os_simdmac_2x2_int8_sat")
 
 
-def _entry(config):
-    return next(e for e in regression.entries(full=True)
-                if e.unit == "SystolicArray" and e.config == config)
+def _entry(name):
+    return regression.by_name(regression.GEMM)[name]
 
 
-@pytest.mark.parametrize("config", CHEAP)
-def test_array_gemms_match_golden_and_closed_form_cycles(config):
-    entry = _entry(config)
+@pytest.mark.parametrize("name", CHEAP)
+def test_array_gemms_match_golden_and_closed_form_cycles(name):
+    entry = _entry(name)
     array = entry.build()
     row = regression.run_entry(entry, "gemm_quick")
     assert row["status"] == "pass", row["error"]
@@ -39,16 +37,13 @@ def test_array_gemms_match_golden_and_closed_form_cycles(config):
 
 
 def test_checker_reports_a_wrong_bit_and_a_wrong_cycle_count():
-    entry = _entry("4x4_ws_int8_wrap24")
-
-    def corrupted(engine, kind):
-        vectors = entry.vectors(engine, kind)
-        first, second = vectors.gemms[0], vectors.gemms[1]
-        first["expected"][0] = hex(int(first["expected"][0], 16) ^ (1 << 3))  # lane 0, bit 3
-        second["cycles"] += 1
-        return vectors
-
-    row = regression.run_entry(dataclasses.replace(entry, vectors=corrupted), "gemm_quick")
+    entry = _entry("systolic4x4_ws_intmac_int8xint8_int24")
+    engine = entry.build()
+    vectors = entry.vectors(engine, "gemm_quick")
+    first, second = vectors.gemms[0], vectors.gemms[1]
+    first["expected"][0] = hex(int(first["expected"][0], 16) ^ (1 << 3))  # lane 0, bit 3
+    second["cycles"] += 1
+    row = regression.run_vectors(engine, entry.name, regression.GEMM, vectors, "gemm_quick")
     assert row["status"] == "fail"
     assert row["mismatches"] == 1 and row["cycle_mismatches"] == 1
     problem = row["gemms"][0]["problems"][0]

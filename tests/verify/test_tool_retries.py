@@ -13,12 +13,13 @@ import pytest
 from cocotb_tools import runner as cocotb_runner
 
 from lowbit.hdl.rtl_export import ExportedRtl
-from lowbit.verify import mutation, regression
+from lowbit.verify import regression
+from lowbit.verify.faults import harness, mutation
 from lowbit.verify.runner import (SimulationFailed, SimulatorCrashed, run_testbench,
                                   verilator_opt)
 from tests.tool_crash import calls, crashing
 
-SMALL = "intmac_int2xuint2_sat6"
+SMALL = "intmac_int2xuint2_int6_sat"
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,7 @@ def elsewhere(tmp_path_factory):
 
 
 def test_a_regression_entry_passes_with_the_build_folder_elsewhere(elsewhere):
-    entry = regression.by_name("mac_tb")[SMALL]
+    entry = regression.by_name(regression.MAC)[SMALL]
     rows = [regression.run_entry(entry, s) for s in entry.sets(full=False)]
     assert [(r["status"], r["error"]) for r in rows] == [("pass", "")] * len(rows)
     assert all(r["mismatches"] == 0 and r["vectors"] > 0 for r in rows)
@@ -65,7 +66,7 @@ def test_a_killed_verilator_build_and_simulation_are_retried(elsewhere, tmp_path
     monkeypatch.setattr(Verilator, "_build_command", crashing_build)
     monkeypatch.setattr(Verilator, "_test_command",
                         lambda self: [test_prefix + c for c in test_command(self)])
-    entry = regression.by_name("mac_tb")[SMALL]
+    entry = regression.by_name(regression.MAC)[SMALL]
     with caplog.at_level(logging.WARNING, "lowbit.tool_runs"):
         row = regression.run_entry(entry, "corners")
     assert (row["status"], row["error"], row["mismatches"]) == ("pass", "", 0)
@@ -85,7 +86,7 @@ def test_a_simulation_killed_every_time_fails_its_row_with_the_reason(elsewhere,
     test_command = cocotb_runner.Verilator._test_command
     monkeypatch.setattr(cocotb_runner.Verilator, "_test_command",
                         lambda self: [prefix + c for c in test_command(self)])
-    row = regression.run_entry(regression.by_name("mac_tb")[SMALL], "corners")
+    row = regression.run_entry(regression.by_name(regression.MAC)[SMALL], "corners")
     assert row["status"] == "fail" and calls(tmp_path) == 3
     assert row["error"].startswith(f"verilator simulation killed by SIGBUS 3 times on "
                                    f"lowbit.verify.testbenches.mac_tb on {SMALL} (logs: ")
@@ -93,7 +94,7 @@ def test_a_simulation_killed_every_time_fails_its_row_with_the_reason(elsewhere,
 
 @pytest.fixture(scope="module")
 def small_draw():
-    e = regression.by_name("mac_tb")[SMALL]
+    e = regression.by_name(regression.MAC)[SMALL]
     unit = e.build()
     sets = e.sets(full=False)
     return unit, sets, {s: e.vectors(unit, s) for s in sets}
@@ -110,8 +111,8 @@ def test_mutant_simulators_killed_once_are_rerun_and_the_kills_are_unchanged(
         small_draw, tmp_path, monkeypatch):
     clean = _run(small_draw, tmp_path)
     prefix = crashing(tmp_path, times=1)
-    command = mutation._Campaign.command
-    monkeypatch.setattr(mutation._Campaign, "command",
+    command = harness.Campaign.command
+    monkeypatch.setattr(harness.Campaign, "command",
                         lambda self, *args: prefix + command(self, *args))
     again = _run(small_draw, tmp_path)
     assert calls(tmp_path) == 2 and again.detections == clean.detections and not again.unknown
@@ -123,8 +124,8 @@ def test_a_mutant_whose_simulation_keeps_crashing_is_unknown_and_the_campaign_go
     mutant = clean.survivors[0].id if clean.survivors else 7
     # the one shard (mutants 0.. of 1) and mutant 7 alone (mutant 7 of 41) always crash
     prefix = crashing(tmp_path, times=99, args=f'*" 0 1"|*" {mutant} 41"')
-    command = mutation._Campaign.command
-    monkeypatch.setattr(mutation._Campaign, "command",
+    command = harness.Campaign.command
+    monkeypatch.setattr(harness.Campaign, "command",
                         lambda self, *args: prefix + command(self, *args))
     r = _run(small_draw, tmp_path)
     assert r.unknown == {mutant: "mutant simulator killed by SIGBUS 3 times"}
@@ -138,8 +139,8 @@ def test_a_mutant_whose_simulation_keeps_crashing_is_unknown_and_the_campaign_go
 
 def test_a_crashing_baseline_is_an_error_not_an_unknown(small_draw, tmp_path, monkeypatch):
     prefix = crashing(tmp_path, times=99)
-    command = mutation._Campaign.command
-    monkeypatch.setattr(mutation._Campaign, "command",
+    command = harness.Campaign.command
+    monkeypatch.setattr(harness.Campaign, "command",
                         lambda self, *args: prefix + command(self, *args))
     with pytest.raises(SimulatorCrashed, match=f"^mutant simulator killed by SIGBUS 3 times on "
                                                f"{SMALL} mutant 0$"):

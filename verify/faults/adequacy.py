@@ -1,10 +1,10 @@
 """Test adequacy of a MAC configuration's vector sets: the mutation score over *detectable* faults.
 
-Steps, for one configuration of the regression matrix (``intmac_int8xint8_wrap20``, ...):
+Steps, for one MAC design of the regression matrix (``intmac_int8xint8_int20``, ...):
 
 1. Draw ``mutants`` faults (stuck-at-0, stuck-at-1, inversion of cell output bits) and run
-   the full regression's vector sets on each (:func:`lowbit.verify.mutation.run_mutation`, one
-   Verilator build, a C++ driver): the quick sets, the ``full_sets`` and the committed
+   the full regression's vector sets on each (:func:`.mutation.run_mutation`, one Verilator
+   build, a C++ driver): the quick sets, the ``full_sets`` and the committed
    ``directed`` set. The *quick score* counts what the quick sets alone kill.
 2. Each mutant the full sets miss goes to a SAT proof (:mod:`.equivalence`): *equivalent*
    (no input sequence exposes it), *equivalent below* ``2**ops_log2`` operations (a PositMac
@@ -37,7 +37,8 @@ from lowbit.verify import regression
 from lowbit.verify.faults.equivalence import (DEFAULT_MAX_STEPS, DEFAULT_SAT_TIMEOUT_S,
                                               AccumulatorBound, check_mutant,
                                               check_sat_timeout, in_parallel, search_protocol)
-from lowbit.verify.mutation import MAX_MUTANTS, replay_many, run_mutation
+from lowbit.verify.faults.mutants import MAX_MUTANTS
+from lowbit.verify.faults.mutation import replay_many, run_mutation
 from lowbit.verify.vectors import directed_path, mac_formats, ops_vectors
 
 
@@ -52,8 +53,8 @@ class AdequacyError(LowbitError, ValueError):
 
 
 def entry(name):
-    """The MAC configuration exported as ``name`` (an :class:`AdequacyError` names the rest)."""
-    return regression.lookup(name, "mac_tb", "MAC configuration", AdequacyError)
+    """The regression entry of MAC design ``name`` (an :class:`AdequacyError` names the rest)."""
+    return regression.lookup(name, regression.MAC, "MAC configuration", AdequacyError)
 
 
 @dataclass

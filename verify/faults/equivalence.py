@@ -209,7 +209,7 @@ def _shared_state_miter() -> str:
 
 def check_mutant(folder, top, mutation, widths, max_steps=DEFAULT_MAX_STEPS,
                  accumulator=None, sat_timeout=DEFAULT_SAT_TIMEOUT_S) -> Verdict:
-    """Prove ``mutation`` (a :class:`~lowbit.verify.mutation.Mutation`) of the netlist
+    """Prove ``mutation`` (a :class:`~lowbit.verify.faults.mutants.Mutation`) of the netlist
     ``folder/synth.il`` equivalent, or find a trace from reset exposing it, turned into
     operations (stages 1-3 of the module docstring). ``accumulator``: an
     :class:`AccumulatorBound` enabling stage 2; ``max_steps``: the induction length limit;

@@ -75,8 +75,8 @@ class FaultRun:
 
 
 def engine(name):
-    """Build the GEMM engine configuration exported as ``name`` (regression matrix)."""
-    return regression.lookup(name, "gemm_tb", "GEMM engine configuration",
+    """Build the GEMM engine design ``name`` of the regression matrix."""
+    return regression.lookup(name, regression.GEMM, "GEMM engine configuration",
                              ResilienceError).build()
 
 

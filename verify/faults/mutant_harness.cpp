@@ -1,4 +1,4 @@
-// Mutation campaign driver for MAC units (see lowbit/verify/mutation.py).
+// Mutation campaign driver for MAC units (see lowbit/verify/faults/harness.py).
 //
 // The Verilated model "Vdut" is a synthesized netlist with every mutation behind a "mutsel"
 // input: mutsel == 0 is the unmutated design, mutsel == k enables mutation k alone. Ports:
