@@ -29,6 +29,7 @@ from lowbit.errors import OperationError
 from lowbit.golden import gemm
 from lowbit.hdl.broadcast_schedule import broadcast_cycles, broadcast_peak_macs
 from lowbit.hdl.gemm_engine import GemmEngine, check_shape, pack, port_width, tiles
+from lowbit.hdl.gemm_stream import tile_output_map
 from lowbit.hdl.tile_drain import drain_tile, last_beat_gate
 
 
@@ -168,9 +169,7 @@ class BroadcastEngine(GemmEngine):
     def output_map(self, M, K, N) -> list:
         """``(m, n, K)`` per lane of every output beat (``None`` for padding)."""
         check_shape(M, K, N)
-        R, C = self._rows, self._cols
-        return [[(m0 + i, n0 + j, K) if m0 + i < M and n0 + j < N else None for j in range(C)]
-                for m0 in range(0, M, R) for n0 in range(0, N, C) for i in range(R)]
+        return tile_output_map(M, K, N, self._rows, self._cols)
 
     def golden(self, A, B, k_end) -> np.ndarray:
         """Golden codes of ``A[:, :k_end] @ B[:k_end, :]`` with :attr:`accumulator`."""

@@ -1,11 +1,12 @@
-"""The host-side schedule of broadcast (2D-Matrix and 3D-Cube) engines: cycles and peak rate.
+"""The host-side schedule of broadcast (2D-Matrix and 3D-Cube) engines: cycles and peak rate,
+no hardware (this module does not import Amaranth).
 
 The :class:`~lowbit.hdl.broadcast_engine.BroadcastEngine` RTL and the cycle model count with
 these functions, so the count a testbench measures and the count the model uses are one
 formula, for tiles of any size.
 """
 
-from lowbit.hdl.gemm_engine import check_shape, tiles
+from lowbit.hdl.gemm_stream import check_shape, tiles
 
 
 def broadcast_peak_macs(rows: int, cols: int, depth: int) -> int:

@@ -1050,6 +1050,20 @@ def bitweight_twin(spec) -> DesignSpec:
     return get(spec.name.replace(pe.name, bitweight_twin(pe).name))
 
 
+
+# The standard catalogue's tensor-engine shapes: the four shapes at 16 multiply-accumulates
+# per cycle, int8 x int8 into a wrapping int32, each beside its bit-weight twin (the designs of
+# lowbit.reports.tpe_comparisons; systolic4x4_os_intmac_int8xint8_int32 is standard above).
+_STANDARD += (
+    "systolic4x4_os_bwmac_int8xint8_int32",
+    "cube2x2x4_intmac_int8xint8_int32",
+    "cube2x2x4_bwmac_int8xint8_int32",
+    "addertree16_intmac_int8xint8_int32",
+    "addertree16_bwmac_int8xint8_int32",
+    "matrix4x4_intmac_int8xint8_int32",
+    "matrix4x4_bwmac_int8xint8_int32",
+)
+
 # --- the XR-NPE multi-format MAC and MixPE -------------------------------------------------
 MULTIFORMAT_DEFAULT = ("fp4_e2m1", "posit4_1", "posit8_0", "posit16_1")
 
@@ -1264,3 +1278,22 @@ KINDS.update({
     "mixpearray": (MixPEArraySpec, _parse_mixpearray),
 })
 _PREFIX_SEPARATOR["mixpearray"] = ""  # the prefix runs into R
+
+
+# --- standard catalogue: the seed PEs (issue 24) and their comparisons' single-format units -----
+# XR-NPE's multi-format MAC (exact and FP32 accumulation), the single-format MACs it is compared
+# with (with floatmac_fp4_e2m1xfp4_e2m1_exact_fp32 and positmac_posit8_0_quire above), MixPE
+# for three weight formats, its dequantize-then-multiply baseline PE and a small MixPE array
+# (lowbit.reports.seed_pe_comparisons).
+_STANDARD += (
+    "multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_quire",
+    "multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_fp32",
+    "positmac_posit4_1_quire",
+    "positmac_posit16_1_quire",
+    "mixpe_fp16xint4_g128_fp32",
+    "mixpe_fp16xint2_g128_fp32",
+    "mixpe_fp16xternary_g128_fp32",
+    "mixpe_int8xint4_g128_fp32",
+    "floatmac_fp16xfp16_fp32",
+    "mixpearray2x2_mixpe_fp16xint4_g128_fp32",
+)

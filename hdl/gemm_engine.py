@@ -26,53 +26,17 @@ Host-side contract (Python, for testbenches and the cycle model)
     The golden results the lanes must equal, as codes: ``C`` over ``k < k_end``.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 from amaranth.hdl import Shape
 
-from lowbit.errors import OperationError, check_int
 from lowbit.hdl.component import Component
+from lowbit.hdl.gemm_stream import (MAX_ARRAY_SIDE, Feedback, check_dimension,  # noqa: F401
+                                    check_shape, pack, tiles, unpack)
 
-MAX_ARRAY_SIDE = 64
-"""Largest number of rows or columns (or lanes) an engine is built with."""
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """An input payload value taken from output beat ``beat``'s ``c`` (a partial sum)."""
-
-    beat: int
-
-
-def check_dimension(engine: str, field: str, value, high: int = MAX_ARRAY_SIDE) -> int:
-    """Return ``value`` if it is an integer from 1 to ``high``; raise naming ``field``."""
-    return check_int(f"{engine} {field}", value, 1, high, OperationError)
-
-
-def check_shape(M, K, N):
-    """Raise unless ``M, K, N`` are positive integers (a GEMM's shape)."""
-    for field, value in (("M", M), ("K", K), ("N", N)):
-        check_int(field, value, 1, 1 << 40, OperationError)
-
-
-def tiles(extent: int, size: int) -> int:
-    """Number of tiles of ``size`` covering ``extent``: ``ceil(extent / size)``."""
-    return -(-extent // size)
-
-
-def pack(values, width: int) -> int:
-    """Pack unsigned ``values`` into one integer, value ``i`` in bits ``[i width, (i+1) width)``."""
-    word = 0
-    for i, v in enumerate(values):
-        word |= (int(v) & ((1 << width) - 1)) << (i * width)
-    return word
-
-
-def unpack(word: int, width: int, count: int) -> list:
-    """The ``count`` unsigned lanes of ``width`` bits packed in ``word`` (inverse of :func:`pack`)."""
-    mask = (1 << width) - 1
-    return [(word >> (i * width)) & mask for i in range(count)]
+# The host-side helpers live in lowbit.hdl.gemm_stream (no Amaranth); imported here as well, so
+# `from lowbit.hdl.gemm_engine import tiles, pack, Feedback, ...` keeps working.
+__all__ = ["MAX_ARRAY_SIDE", "Feedback", "GemmEngine", "check_dimension", "check_shape", "pack",
+           "port_width", "tiles", "unpack"]
 
 
 def port_width(component, name: str) -> int:

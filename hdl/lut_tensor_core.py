@@ -61,6 +61,7 @@ from lowbit.golden.formats import IntFormat, ScalarFormat
 from lowbit.golden.lut_gemm import LutGemmConfig, lut_gemm
 from lowbit.hdl.exact_term import signed_width
 from lowbit.hdl.gemm_engine import GemmEngine, check_dimension, check_shape, pack, tiles
+from lowbit.hdl.gemm_stream import tile_output_map
 
 MAX_ACT_BITS = 8
 """Widest activation format the tables are built for."""
@@ -268,14 +269,7 @@ class LutTensorCore(GemmEngine):
     def output_map(self, M, K, N) -> list:
         """``(m, n, K)`` per lane of every output beat (``None`` for padding)."""
         check_shape(M, K, N)
-        TM, TN = self._tm, self._tn
-        out = []
-        for m0 in range(0, M, TM):
-            for n0 in range(0, N, TN):
-                for r in range(TM):
-                    out.append([(m0 + r, n0 + n, K) if m0 + r < M and n0 + n < N else None
-                                for n in range(TN)])
-        return out
+        return tile_output_map(M, K, N, self._tm, self._tn)
 
     def golden(self, A, B, k_end) -> np.ndarray:
         """Golden results of ``A[:, :k_end] @ B[:k_end, :]``: :func:`lut_gemm` (int64)."""

@@ -42,7 +42,9 @@ bubble between tiles and never otherwise.
 
 Tiles are streamed in order: output tiles row-major (``m`` outer, ``n`` inner) for ``os``;
 ``n`` tiles outer, K tiles inner for ``ws``. Padding (``M``, ``N`` or ``K`` not multiples of
-the tile) is zero codes, whose products are ``+0`` and change no sum.
+the tile) is zero codes, whose products are ``+0`` and change no sum. This host side (beats,
+output map, cycles) is the array's :class:`~lowbit.hdl.systolic_schedule.SystolicSchedule`,
+importable without Amaranth.
 """
 
 import numpy as np
@@ -55,15 +57,12 @@ from lowbit.golden.accumulators import FixedAccumulator, FloatAccumulator, Inter
 from lowbit.golden.formats import BlockArray
 from lowbit.hdl.carry_save_dot import CarrySaveDot
 from lowbit.hdl.component import Component
-from lowbit.hdl.gemm_engine import (Feedback, GemmEngine, check_dimension, check_shape, pack,
-                                    port_width, tiles)
+from lowbit.hdl.gemm_engine import GemmEngine, check_dimension, port_width
 from lowbit.hdl.mac_unit import MacUnit
 from lowbit.hdl.mx_dot import MxDotUnit
 from lowbit.hdl.simd_mac import SimdMac
-from lowbit.hdl.systolic_schedule import systolic_cycles, systolic_peak_macs
+from lowbit.hdl.systolic_schedule import DATAFLOWS, SystolicSchedule
 from lowbit.hdl.tile_drain import drain_tile
-
-DATAFLOWS = ("os", "ws")
 
 
 def _operand_ports(pe):
@@ -179,6 +178,13 @@ class SystolicArray(GemmEngine):
         self._wb = sum(w for _, w in self._b_ports)
         self._results = _result_ports(pe)
         self._wc = max(port_width(pe, name) for result in self._results for name in result)
+        self._schedule = SystolicSchedule(
+            rows, cols, dataflow, tuple(w for _, w in self._a_ports),
+            tuple(w for _, w in self._b_ports), pe_latency=self.pe_latency,
+            block_fmt=pe.block_fmt if isinstance(pe, MxDotUnit) else None,
+            simd_lanes=len(self._results),
+            simd_bits=((self._model.a_fmt.bits, self._model.b_fmt.bits)
+                       if isinstance(pe, SimdMac) else None))
         members = {"in_valid": In(1), "in_ready": Out(1), "a": In(rows * self._wa),
                    "b": In(cols * self._wb), "last": In(1),
                    "out_valid": Out(1), "c": Out(self.lanes_out * self._wc)}
@@ -210,6 +216,11 @@ class SystolicArray(GemmEngine):
         return self._pe
 
     @property
+    def schedule(self) -> SystolicSchedule:
+        """The host side: beats, output map, cycles (no Amaranth needed)."""
+        return self._schedule
+
+    @property
     def _model(self):
         """What holds the PE's formats and accumulator: the PE, or a SimdMac's one mode."""
         return self._pe.modes[0] if isinstance(self._pe, SimdMac) else self._pe
@@ -230,11 +241,6 @@ class SystolicArray(GemmEngine):
         return self._pe.block_fmt if isinstance(self._pe, MxDotUnit) else self._model.b_fmt
 
     @property
-    def _tile_cols(self) -> int:
-        """Output columns of a tile: ``C`` times the PE's result registers (SIMD lanes)."""
-        return self._cols * len(self._results)
-
-    @property
     def pe_latency(self) -> int:
         """Cycles from a PE's operation to its register holding the result."""
         return self._pe.latency
@@ -243,11 +249,11 @@ class SystolicArray(GemmEngine):
     def natural_tile(self) -> tuple:
         """``(R, R block_size, C)``: one output tile with ``R`` K steps (os); ``(R, R, C)``:
         ``R`` rows through one weight tile (ws)."""
-        return self._rows, self._rows * self._block_size, self._tile_cols
+        return self._schedule.natural_tile
 
     @property
     def lanes_out(self) -> int:
-        return self._tile_cols
+        return self._schedule.tile_cols
 
     @property
     def out_bits(self) -> int:
@@ -256,20 +262,13 @@ class SystolicArray(GemmEngine):
     @property
     def peak_macs_per_cycle(self) -> int:
         """``R C`` products per cycle, times the block size (MX) or lane count (SIMD)."""
-        return systolic_peak_macs(self._rows, self._cols,
-                                  self._block_size * len(self._results))
+        return self._schedule.peak_macs_per_cycle
 
     @property
     def bubble(self) -> int:
         """Edges between a tile's ``last`` beat and the next tile's first accepted beat, minus
         one: ``R + C - 2`` (os) or ``C - 1`` (ws)."""
-        if self._dataflow == "os":
-            return self._rows + self._cols - 2
-        return self._cols - 1
-
-    @property
-    def _block_size(self) -> int:
-        return self._pe.block_fmt.block_size if isinstance(self._pe, MxDotUnit) else 1
+        return self._schedule.bubble
 
     def describe(self) -> dict:
         """Parameters for the export sidecar and result rows."""
@@ -280,39 +279,18 @@ class SystolicArray(GemmEngine):
     # --- cycle count ---------------------------------------------------------------------------
     def cycles(self, M, K, N) -> int:
         """Cycles of an ``M x K`` by ``K x N`` GEMM, first input beat to last output beat:
-        :func:`systolic_cycles` with this array's size, dataflow and PE."""
-        return systolic_cycles(M, K, N, rows=self._rows, cols=self._cols,
-                               dataflow=self._dataflow, pe_latency=self.pe_latency,
-                               block_size=self._block_size,
-                               simd_lanes=self._tile_cols // self._cols)
+        :func:`~lowbit.hdl.systolic_schedule.systolic_cycles` with this array's size, dataflow
+        and PE."""
+        return self._schedule.cycles(M, K, N)
 
     # --- host side -----------------------------------------------------------------------------
     def input_beats(self, A, B) -> list:
         """The input beats of ``C = A @ B`` (codes, or BlockArrays for MX PEs)."""
-        M, K, N = self._shape_of(A, B)
-        if self._dataflow == "os":
-            return self._os_beats(A, B, M, K, N)
-        return self._ws_beats(np.asarray(A), np.asarray(B), M, K, N)
+        return self._schedule.input_beats(A, B)
 
     def output_map(self, M, K, N) -> list:
         """``(m, n, k_end)`` per lane of every output beat (``None`` for padding)."""
-        check_shape(M, K, N)
-        R, C = self._rows, self._cols
-        out = []
-        if self._dataflow == "os":
-            width = self._tile_cols
-            for m0 in range(0, M, R):
-                for n0 in range(0, N, width):
-                    for i in range(R):
-                        out.append([(m0 + i, n0 + j, K) if m0 + i < M and n0 + j < N else None
-                                    for j in range(width)])
-            return out
-        for n0 in range(0, N, C):
-            for k0 in range(0, K, R):
-                k_end = min(K, k0 + R)
-                for m in range(M):
-                    out.append([(m, n0 + j, k_end) if n0 + j < N else None for j in range(C)])
-        return out
+        return self._schedule.output_map(M, K, N)
 
     def golden(self, A, B, k_end) -> np.ndarray:
         """Golden codes of ``A[:, :k_end] @ B[:k_end, :]`` with the PE's accumulator."""
@@ -322,82 +300,6 @@ class SystolicArray(GemmEngine):
             return gemm.gemm(A, B, self.a_fmt, self.b_fmt, self.accumulator)
         A, B = np.asarray(A), np.asarray(B)
         return gemm.gemm(A[:, :k_end], B[:k_end, :], self.a_fmt, self.b_fmt, self.accumulator)
-
-    def _shape_of(self, A, B):
-        if isinstance(self._pe, MxDotUnit):
-            for x, what in ((A, "A"), (B, "B")):
-                if not isinstance(x, BlockArray) or x.fmt != self._pe.block_fmt:
-                    raise OperationError(f"{what} must be a BlockArray of "
-                                         f"{self._pe.block_fmt.name}")
-            (M, K), (K2, N) = A.shape, B.shape
-        else:
-            (M, K), (K2, N) = np.shape(A), np.shape(B)
-        if K != K2:
-            raise OperationError(f"A is {M} x {K} but B is {K2} x {N}: their K must match")
-        check_shape(M, K, N)
-        return M, K, N
-
-    def _lane_values(self, fmt_side, data, index, step):
-        """Lane values of one operand (``a`` rows or ``b`` columns) for K step ``step``."""
-        ports = self._a_ports if fmt_side == "a" else self._b_ports
-        if isinstance(data, BlockArray):
-            bs = self._block_size
-            (_, el_bits), (_, sc_bits) = ports
-            width = el_bits // bs
-            lanes = []
-            for x in index:
-                if x is None:
-                    lanes.append(0)
-                    continue
-                elements = data.elements[x, step * bs:(step + 1) * bs]
-                lanes.append(pack(elements, width) | int(data.scales[x, step]) << el_bits)
-            return lanes
-        if isinstance(self._pe, SimdMac):  # activation in every lane field; S weights
-            lanes, mode = len(self._results), self._model
-            if fmt_side == "a":
-                return [0 if x is None else pack([data[x, step]] * lanes, mode.a_fmt.bits)
-                        for x in index]
-            return [pack([0 if n is None else data[step, n] for n in group], mode.b_fmt.bits)
-                    for group in index]
-        if fmt_side == "a":
-            return [0 if x is None else int(data[x, step]) for x in index]
-        return [0 if x is None else int(data[step, x]) for x in index]
-
-    def _os_beats(self, A, B, M, K, N):
-        R, C, lanes = self._rows, self._cols, len(self._results)
-        steps = tiles(K, self._block_size)
-        beats = []
-        for m0 in range(0, M, R):
-            rows = [m0 + i if m0 + i < M else None for i in range(R)]
-            for n0 in range(0, N, C * lanes):
-                cols = [n if n < N else None for n in range(n0, n0 + C * lanes)]
-                if lanes > 1:  # PE column j computes output columns j S .. j S + S - 1
-                    cols = [cols[j * lanes:(j + 1) * lanes] for j in range(C)]
-                for k in range(steps):
-                    beats.append({
-                        "a": pack(self._lane_values("a", A, rows, k), self._wa),
-                        "b": pack(self._lane_values("b", B, cols, k), self._wb),
-                        "first": int(k == 0), "last": int(k == steps - 1)})
-        return beats
-
-    def _ws_beats(self, A, B, M, K, N):
-        R, C = self._rows, self._cols
-        beats, outputs = [], 0
-        for n0 in range(0, N, C):
-            for k0 in range(0, K, R):
-                for r in range(R):
-                    k = k0 + r
-                    weights = [int(B[k, n0 + j]) if k < K and n0 + j < N else 0
-                               for j in range(C)]
-                    beats.append({"load": 1, "last": 0, "a": 0, "c_in": 0,
-                                  "b": pack(weights, self._wb)})
-                for m in range(M):
-                    acts = [int(A[m, k0 + i]) if k0 + i < K else 0 for i in range(R)]
-                    psum = Feedback(outputs - M) if k0 else 0
-                    beats.append({"load": 0, "last": int(m == M - 1), "b": 0, "c_in": psum,
-                                  "a": pack(acts, self._wa)})
-                    outputs += 1
-        return beats
 
     # --- hardware ------------------------------------------------------------------------------
     def elaborate(self, platform):

@@ -8,6 +8,9 @@ The spec is checked by the hardware's own rules (a Kulisch PE in a weight-statio
 one the RTL tests check cycle-exactly. Systolic arrays may be larger than the largest RTL array
 (64 x 64) and may use the model-only ``is`` dataflow: the spec knows their cycles without RTL.
 
+Matrix and cube engines are :func:`shape_spec`'s; ``mac_variant="bitweight"`` gives any
+engine but the LUT core bit-weight PEs (:func:`pe_spec`).
+
 With ``cycle_convention="scalesim"`` a systolic engine counts cycles as SCALE-Sim does
 (:mod:`lowbit.sim.scalesim_cycles`) instead.
 """
@@ -19,7 +22,7 @@ from lowbit.errors import LowbitError
 from lowbit.golden import formats as F
 from lowbit.golden.lut_gemm import LutGemmConfig, op_counts
 from lowbit.hdl import designs
-from lowbit.hdl.gemm_engine import tiles
+from lowbit.hdl.gemm_stream import tiles
 from lowbit.sim.hardware import EngineConfig, HardwareError
 from lowbit.sim.scalesim_cycles import scalesim_cycles
 
@@ -34,7 +37,8 @@ ENERGY_LUT_TILE = (2, 16)
 
 def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
     """The catalogue design of the engine ``cfg`` describes (its PE from the operand formats
-    and accumulator, :func:`lowbit.hdl.designs.mac_for`, with ``pe_stages`` stages)."""
+    and accumulator, :func:`pe_spec`, with ``pe_stages`` stages)."""
+    check_mac_variant(cfg)
     if cfg.kind == "lut":
         weight = F.get(cfg.b_fmt)
         if not isinstance(weight, F.IntFormat) or weight.bits != cfg.weight_bits:
@@ -42,12 +46,53 @@ def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
                                 f"(weight_bits), not {cfg.b_fmt}")
         return designs.LutCoreSpec(cfg.weight_bits, cfg.lut_group, cfg.a_fmt, cfg.lut_tile,
                                    acc=cfg.accumulator)
-    pe = designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
-    if cfg.pe_stages != 1:
-        pe = dataclasses.replace(pe, stages=cfg.pe_stages)
+    pe = pe_spec(cfg)
+    if cfg.kind in SHAPE_KINDS:
+        return shape_spec(cfg, pe)
     if cfg.kind == "adder_tree":
         return designs.AdderTreeSpec(cfg.lanes, pe)
     return designs.SystolicSpec(cfg.rows, cfg.cols, cfg.dataflow, pe)
+
+
+# --- tensor-engine shapes and their bit-weight rewrites (issue 25) ---------------------------
+#: Engine kinds of broadcast shapes: the 2D matrix and the 3D cube (output-stationary tiles).
+SHAPE_KINDS = ("matrix", "cube")
+
+
+def check_mac_variant(cfg: EngineConfig) -> None:
+    """Raise unless ``cfg``'s ``mac_variant`` and ``k_group`` suit its kind (the design
+    catalogue checks the formats and sizes)."""
+    bitweight = cfg.mac_variant == "bitweight"
+    if cfg.kind == "lut" and bitweight:
+        raise HardwareError("engine mac_variant 'bitweight' applies to systolic, adder_tree, "
+                            "matrix and cube engines, not kind 'lut'")
+    if cfg.k_group and not bitweight:
+        raise HardwareError(f"engine k_group {cfg.k_group} applies to mac_variant "
+                            f"'bitweight' only (products per carry-propagate adder); use 0")
+    if bitweight and cfg.pe_stages != 1:
+        raise HardwareError(f"engine pe_stages applies to mac_variant 'standard' (a bit-weight "
+                            f"MAC has no pipeline cut points); leave it 1, not {cfg.pe_stages!r}")
+
+
+def pe_spec(cfg: EngineConfig) -> designs.MacSpec:
+    """The processing element of a systolic, adder-tree, matrix or cube engine: the MAC of
+    the operand formats and accumulator (:func:`lowbit.hdl.designs.mac_for`), or with
+    ``mac_variant="bitweight"`` a :class:`~lowbit.hdl.designs.BitWeightMacSpec` of them;
+    a standard MAC with ``pe_stages`` register stages."""
+    if cfg.mac_variant == "bitweight":
+        return designs.BitWeightMacSpec(cfg.a_fmt, cfg.b_fmt, cfg.accumulator,
+                                        cfg.k_group or None)
+    pe = designs.mac_for(cfg.a_fmt, cfg.b_fmt, cfg.accumulator)
+    if cfg.pe_stages != 1:
+        pe = dataclasses.replace(pe, stages=cfg.pe_stages)
+    return pe
+
+
+def shape_spec(cfg: EngineConfig, pe: designs.MacSpec) -> designs.EngineSpec:
+    """The catalogue design of a matrix or cube engine of ``pe``."""
+    if cfg.kind == "matrix":
+        return designs.MatrixSpec(cfg.rows, cfg.cols, pe)
+    return designs.CubeSpec(cfg.rows, cfg.cols, cfg.cube_k, pe)
 
 
 def element_bits(fmt, k: int) -> float:
@@ -133,6 +178,7 @@ class EngineModel:
         (``A`` read ``ceil(N/C)`` times, ``B`` ``ceil(M/R)`` times); ``ws``: weights read
         once, ``A`` once per column tile, partial sums read and written once per K tile
         (``ceil(K/R)`` writes, one read fewer); ``is``: ``ws`` with ``A`` and ``B`` exchanged.
+        Matrix and cube engines (output tiles of ``rows x cols``): as ``os``.
         Adder tree: both operands once per output. LUT core: ``A`` once (table builds), each
         weight plane once per row tile. Results (``c_write``) are written once.
         """
@@ -145,7 +191,7 @@ class EngineModel:
             tm = cfg.lut_tile[0]
             out["a_read"] = M * element_bits(a, K)
             out["b_read"] = tiles(M, tm) * N * K * cfg.weight_bits
-        elif cfg.dataflow == "os":
+        elif cfg.kind in SHAPE_KINDS or cfg.dataflow == "os":  # matrix, cube: as os
             out["a_read"] = tiles(N, cfg.cols) * M * element_bits(a, K)
             out["b_read"] = tiles(M, cfg.rows) * N * element_bits(b, K)
         else:

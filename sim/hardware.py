@@ -7,8 +7,12 @@ buffering on or off. The compute engine (:class:`EngineConfig`) is a systolic ar
 cycle), both of processing elements pipelined with ``pe_stages`` register stages
 (:mod:`lowbit.hdl.pipeline`; 1: the one-cycle MAC), or a LUT tensor core (``weight_bits``-bit
 weights, groups of ``lut_group`` activations, a ``lut_tile`` of TM x TN outputs, tables built
-by a precompute unit doing ``lut_adds_per_cycle`` adds per cycle), with its operand formats
-and accumulator.
+by a precompute unit doing ``lut_adds_per_cycle`` adds per cycle), a 2D matrix (``rows`` x
+``cols`` outer-product array) or a 3D cube (``rows`` x ``cols`` outputs summing ``cube_k``
+products each per cycle), with its operand formats and accumulator. ``mac_variant =
+"bitweight"`` gives the systolic (``os``), adder-tree, matrix and cube engines bit-weight
+(carry-save) MACs instead of multipliers (integer operands, a wrapping ``int{B}`` accumulator;
+``k_group`` products per carry-propagate adder, 0 for one per output).
 
 Every value is checked when the object is made; a bad one raises :class:`HardwareError`
 naming the field, the value and what is allowed. :func:`load_arch` reads a TOML file::
@@ -57,10 +61,14 @@ class HardwareError(LowbitError, ValueError):
     """An impossible or malformed hardware configuration."""
 
 
-ENGINE_KINDS = ("systolic", "adder_tree", "lut")
+ENGINE_KINDS = ("systolic", "adder_tree", "lut", "matrix", "cube")
 #: Above any MAC kind's most stages (1 + its cut points); the PE's own rule says exactly.
 MAX_PE_STAGES = 8
 DATAFLOWS = ("ws", "os", "is")
+#: MAC micro-architectures of the systolic, adder-tree, matrix and cube engines: ``standard``
+#: (a multiplier per product, :func:`lowbit.hdl.designs.mac_for`) or ``bitweight`` (partial
+#: products compressed in carry-save form, :class:`lowbit.hdl.designs.BitWeightMacSpec`).
+MAC_VARIANTS = ("standard", "bitweight")
 
 
 def _positive(owner, name, value, high=1e9):
@@ -89,6 +97,10 @@ class EngineConfig:
     lut_group: int = 4
     lut_tile: tuple = (2, 16)
     lut_adds_per_cycle: int = 64
+    # tensor-engine shapes and their bit-weight rewrites (issue 25)
+    cube_k: int = 4
+    mac_variant: str = "standard"
+    k_group: int = 0
 
     def __post_init__(self):
         check_choice("engine kind", self.kind, ENGINE_KINDS, HardwareError)
@@ -120,6 +132,10 @@ class EngineConfig:
         object.__setattr__(self, "lut_tile", tile)
         check_int("engine lut_adds_per_cycle", self.lut_adds_per_cycle, 1, 1 << 20,
                   HardwareError)
+        # tensor-engine shapes (issue 25); the design catalogue checks the combination
+        check_int("engine cube_k", self.cube_k, 1, 64, HardwareError)
+        check_choice("engine mac_variant", self.mac_variant, MAC_VARIANTS, HardwareError)
+        check_int("engine k_group", self.k_group, 0, 64, HardwareError)
 
 
 @dataclass(frozen=True)

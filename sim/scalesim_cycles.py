@@ -24,7 +24,7 @@ bandwidth ``CALC`` and an output SRAM holding all of C), committed as
 """
 
 from lowbit.errors import OperationError, check_choice, check_int
-from lowbit.hdl.gemm_engine import check_shape, tiles
+from lowbit.hdl.gemm_stream import check_shape, tiles
 
 
 def scalesim_cycles(M, K, N, *, rows, cols, dataflow, last_index=False) -> int:

@@ -23,7 +23,7 @@ so the chunk times sum to the closed form exactly and the edge blocks carry thei
 
 from dataclasses import dataclass
 
-from lowbit.hdl.gemm_engine import tiles
+from lowbit.hdl.gemm_stream import tiles
 from lowbit.sim.engine_model import EngineModel, element_bits
 from lowbit.sim.hardware import BufferConfig, HardwareError
 
@@ -62,6 +62,8 @@ def _granules(model: EngineModel) -> tuple:
         return cfg.lut_tile[0], cfg.lut_group, cfg.lut_tile[1]
     if cfg.kind == "adder_tree":
         return 1, 1, 1
+    if cfg.kind in ("matrix", "cube"):  # output tiles; a cube takes cube_k of K per beat
+        return cfg.rows, cfg.cube_k if cfg.kind == "cube" else gk, cfg.cols
     return {"os": (cfg.rows, gk, cfg.cols), "ws": (1, gk, cfg.cols),
             "is": (cfg.cols, gk, 1)}[cfg.dataflow]
 

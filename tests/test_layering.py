@@ -99,3 +99,10 @@ def test_no_utils_modules():
     names = {p.name for p in ROOT.rglob("*.py")
              if not {".venv", "build"} & set(p.relative_to(ROOT).parts)}
     assert not names & {"utils.py", "helpers.py", "util.py", "misc.py"}
+
+
+def test_fraction_oracle_imports_no_lowbit():
+    """The shared exact oracle of the golden tests checks lowbit's golden code: it must not be
+    built from it."""
+    path = ROOT / "tests" / "golden" / "fraction_oracle.py"
+    assert not [n for n in _imports(path) if n.split(".")[0] in ("lowbit", "golden")]

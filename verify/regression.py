@@ -20,6 +20,7 @@ import numpy as np
 
 from lowbit.errors import LowbitError, did_you_mean
 from lowbit.hdl import designs, export
+from lowbit.verify import checker_wrapper
 from lowbit.paths import write_atomic
 from lowbit.verify.block_vectors import block_vectors
 from lowbit.verify.gemm_vectors import GemmCase, GemmVectors, gemm_vectors, stream
@@ -38,7 +39,9 @@ class Bench:
     ``vectors(design, unit, kind)`` builds vector set ``kind`` from golden (an object with
     ``save`` and ``len``); ``env(unit)`` is the testbench's extra environment (register
     widths, the result format); ``testbench`` is the cocotb module that runs it; ``sets`` and
-    ``full_sets`` are the sets an entry runs unless it names its own.
+    ``full_sets`` are the sets an entry runs unless it names its own. ``fast``: for designs
+    the fast path runs (:mod:`~lowbit.verify.checker_wrapper`), ``(unit, vectors) -> (layout,
+    stimulus columns, expected columns)``; the testbench then only describes mismatches.
     """
 
     name: str
@@ -47,6 +50,7 @@ class Bench:
     env: object
     sets: tuple = ()
     full_sets: tuple = ()
+    fast: object = None
 
 
 def _result_env(fmt, bits_var="LOWBIT_ACC_BITS") -> dict:
@@ -86,9 +90,29 @@ def _engine_env(engine):
     return env
 
 
+def _mac_fast(unit, vectors):
+    """The fast path's view of a MAC: ``clear``, ``a``, ``b`` in, ``acc`` checked."""
+    layout = checker_wrapper.Layout.of(unit, ("clear", "a", "b"), ("acc",))
+    return layout, [vectors.clear, vectors.a, vectors.b], [vectors.expected]
+
+
+def _mxdot_fast(unit, vectors):
+    """The fast path's view of a block dot unit: ``clear``, the blocks (element ``i`` at bits
+    ``[i * w, (i + 1) * w)``) and their scales in, ``acc`` checked."""
+    layout = checker_wrapper.Layout.of(unit, ("clear", "a", "b", "a_scale", "b_scale"),
+                                       ("acc",))
+    bits = unit.block_fmt.element.bits
+
+    def blocks(codes):
+        return checker_wrapper.pack(list(codes.T), [bits] * codes.shape[1])
+
+    return layout, [vectors.clear, blocks(vectors.a), blocks(vectors.b), vectors.a_scale,
+                    vectors.b_scale], [vectors.expected]
+
+
 #: Single-register MACs (IntMac, FloatMac, PositMac): ``acc`` after every operation.
 MAC = Bench("mac", "lowbit.verify.testbenches.mac_tb", _mac_vectors,
-            lambda u: _result_env(mac_formats(u)[2].out_fmt))
+            lambda u: _result_env(mac_formats(u)[2].out_fmt), fast=_mac_fast)
 SIMD = Bench("simd", "lowbit.verify.testbenches.simd_mac_tb", _simd_vectors,
              lambda u: {"LOWBIT_ACC_BITS": ",".join(str(p.shape().width)
                                                     for p in u.acc_ports())})
@@ -96,7 +120,7 @@ MXDOT = Bench("mxdot", "lowbit.verify.testbenches.mx_dot_tb",
               lambda d, u, kind: block_vectors(kind, u.block_fmt, u.accumulator),
               lambda u: {"LOWBIT_ELEMENT_BITS": u.block_fmt.element.bits,
                          "LOWBIT_ACC_FMT": json.dumps(u.accumulator.out_fmt.to_dict())},
-              sets=("corners", "random", "sequences"))
+              sets=("corners", "random", "sequences"), fast=_mxdot_fast)
 MULTIFORMAT = Bench("multiformat", "lowbit.verify.testbenches.multiformat_mac_tb",
                     lambda d, u, kind: multiformat_vectors(kind, u.modes),
                     lambda u: {"LOWBIT_ACC_BITS": ",".join(str(u.lane_bits(k))
@@ -106,6 +130,9 @@ MULTIFORMAT = Bench("multiformat", "lowbit.verify.testbenches.multiformat_mac_tb
 GEMM = Bench("gemm", "lowbit.verify.testbenches.gemm_tb",
              lambda d, u, kind: gemm_vectors(kind, u), _engine_env,
              sets=("gemm_quick",), full_sets=("gemm_full",))
+
+#: The benches whose designs the fast path runs.
+FAST_BENCHES = tuple(b for b in (MAC, SIMD, MXDOT, MULTIFORMAT, GEMM) if b.fast is not None)
 
 #: The bench of each kind of design, by spec class (a subclass takes its base's bench).
 BENCHES = {
@@ -344,21 +371,41 @@ def lookup(name: str, bench: Bench, what: str, error=LowbitError):
     return found[name]
 
 
-def run_entry(entry, vector_set, sim="verilator") -> dict:
+#: How a run drives the design: ``fast`` (the checker wrapper, Verilator, benches with a
+#: ``fast`` view) or ``cycle`` (the cocotb driver, one Python call per cycle).
+DRIVERS = ("fast", "cycle")
+
+
+def driver_for(bench: Bench, sim: str, driver=None) -> str:
+    """The driver of a run: ``driver`` when given (``fast`` needs a bench with a fast view and
+    Verilator), else ``fast`` wherever it applies, else ``cycle``."""
+    if driver is None:
+        return "fast" if bench.fast is not None and sim == "verilator" else "cycle"
+    if driver not in DRIVERS:
+        raise LowbitError(f"driver must be one of {', '.join(DRIVERS)}, not {driver!r}")
+    if driver == "fast" and (bench.fast is None or sim != "verilator"):
+        raise LowbitError(f"the fast path runs {', '.join(b.name for b in FAST_BENCHES)} "
+                          f"designs on verilator, not {bench.name} designs on {sim}")
+    return driver
+
+
+def run_entry(entry, vector_set, sim="verilator", driver=None) -> dict:
     """Run one vector set on one entry's design; return its result row."""
     unit = entry.build()
     start = time.perf_counter()
     vectors = entry.vectors(unit, vector_set)
-    return run_vectors(unit, entry.name, entry.bench, vectors, vector_set, sim, start)
+    return run_vectors(unit, entry.name, entry.bench, vectors, vector_set, sim, start, driver)
 
 
-def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=None) -> dict:
+def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=None,
+                driver=None) -> dict:
     """Run ``vectors`` (set ``vector_set``) on ``unit`` exported as ``name``, checked by
-    ``bench``; return the result row (``design`` is ``name``)."""
+    ``bench`` through ``driver`` (:func:`driver_for`); return the result row (``design`` is
+    ``name``)."""
     start = time.perf_counter() if start is None else start
-    rtl = export(unit, name=name)
+    driver = driver_for(bench, sim, driver)
     row = {"design": name, "unit": type(unit).__name__, "vector_set": vector_set, "sim": sim,
-           "vectors": 0, "mismatches": None, "cycles": 0, "latency": None,
+           "driver": driver, "vectors": 0, "mismatches": None, "cycles": 0, "latency": None,
            "latency_expected": getattr(unit, "latency", None), "status": "error", "error": ""}
     with tempfile.TemporaryDirectory() as tmp:
         suffix = getattr(vectors, "suffix", ".npz")
@@ -367,13 +414,21 @@ def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=N
         env = {"LOWBIT_VECTORS": stim, "LOWBIT_LATENCY": getattr(unit, "latency", None),
                "LOWBIT_RESULT": result, **bench.env(unit)}
         try:
-            row["build_seconds"] = run_testbench(rtl, bench.testbench, env, sim=sim).build_seconds
+            if driver == "fast":
+                layout, inputs, outputs = bench.fast(unit, vectors)
+                ran = checker_wrapper.run_checked(
+                    unit, name, layout, inputs, outputs,
+                    {**env, "LOWBIT_DESCRIBE": bench.testbench}, tmp)
+            else:
+                ran = run_testbench(export(unit, name=name), bench.testbench, env, sim=sim)
+            row["build_seconds"] = ran.build_seconds
             row["status"] = "pass"
         except SimulationFailed as err:
             row["status"], row["error"] = "fail", str(err)
         if result.exists():
             row.update(json.loads(result.read_text()))
     row["seconds"] = round(time.perf_counter() - start, 3)
+    row["vectors_per_s"] = round(row["vectors"] / row["seconds"]) if row["seconds"] else None
     return row
 
 

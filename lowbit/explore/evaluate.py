@@ -133,7 +133,7 @@ def rtl_stage(point: dict) -> dict:
     return {"rtl_check": "pass", "rtl_operations": len(vectors)}
 
 
-_ENGINE = ("engine", "rows", "cols", "lanes", "lut_group", "stages")
+_ENGINE = ("engine", "rows", "cols", "lanes", "lut_group", "stages", "cube_k", "mac_variant")
 STAGES = {s.name: s for s in (
     Stage("gemm", gemm_stage, ("sqnr_db", "max_abs_error"),
           _FORMATS + ("k", "tokens", "n", "seed", "lut_group")),

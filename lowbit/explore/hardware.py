@@ -4,10 +4,12 @@ cycles and energy), both as designs of the catalogue (:mod:`lowbit.hdl.designs`)
 Point axes read here (defaults in :data:`lowbit.explore.axes.AXES`): ``a_fmt`` (activations),
 ``b_fmt`` (weights, default ``a_fmt``), ``accumulator`` (an accumulator name,
 :data:`lowbit.golden.accumulators.GRAMMAR`; default ``int32`` when both element formats are
-integers, or for ``lut2`` weights; else ``fp32``), ``engine`` (``systolic``, ``adder_tree``
-or ``lut``), ``rows`` x ``cols``, ``dataflow`` (``os``/``ws``/``is``), ``lanes`` (adder
-tree), ``stages`` (register stages of each PE's MAC), ``lut_group``, ``clock_mhz`` (MHz, or
-``"fmax"``: the MAC design's Fmax, :func:`clock_mhz`) and ``dram_gbps``.
+integers, or for ``lut2`` weights; else ``fp32``), ``engine`` (``systolic``, ``adder_tree``,
+``lut``, ``matrix`` or ``cube``), ``rows`` x ``cols``, ``dataflow`` (``os``/``ws``/``is``),
+``lanes`` (adder tree), ``cube_k`` (cube), ``mac_variant`` (``standard`` or ``bitweight``, every
+engine but the LUT core), ``stages`` (register stages of each PE's MAC), ``lut_group``,
+``clock_mhz`` (MHz, or ``"fmax"``: the MAC design's Fmax, :func:`clock_mhz`) and
+``dram_gbps``.
 """
 
 from lowbit.errors import LowbitError
@@ -50,12 +52,15 @@ def engine_dict(point: dict) -> dict:
                                    f"{LUT_FORMAT} has none: leave stages 1, not {stages!r}")
         return {"kind": "lut", "weight_bits": 2, "lut_group": setting(point, "lut_group"),
                 "a_fmt": a, "b_fmt": "int2", "accumulator": acc}
+    common = {"a_fmt": a, "b_fmt": b, "accumulator": acc, "pe_stages": stages,
+              "mac_variant": setting(point, "mac_variant")}
     if engine == "adder_tree":
-        return {"kind": "adder_tree", "lanes": setting(point, "lanes"), "a_fmt": a, "b_fmt": b,
-                "accumulator": acc, "pe_stages": stages}
+        return {"kind": "adder_tree", "lanes": setting(point, "lanes"), **common}
+    if engine == "cube":
+        return {"kind": "cube", "rows": setting(point, "rows"), "cols": setting(point, "cols"),
+                "cube_k": setting(point, "cube_k"), **common}
     return {"kind": engine, "rows": setting(point, "rows"), "cols": setting(point, "cols"),
-            "dataflow": setting(point, "dataflow"), "a_fmt": a, "b_fmt": b,
-            "accumulator": acc, "pe_stages": stages}
+            "dataflow": setting(point, "dataflow"), **common}
 
 
 def arch_dict(point: dict) -> dict:

@@ -9,16 +9,17 @@ decoders, rounders or arithmetic:
    24 >= 2p + 2 (numerics.md, "Double rounding"); fp8 products are even exact in float32.
    Overflow policies matched to ml_dtypes (e4m3fn: nan, e5m2: inf, fp6/fp4: saturate).
    fp8_e4m3 and fp8_e5m2 also run every rounding mode (rne rna rtz rup rdn rto) and every
-   overflow policy against an exact ``Fraction`` reference: the exact sum/product, located with
-   ``bisect`` in the sorted value table (continued past max with the top binade's spacing, so
+   overflow policy against an exact ``Fraction`` reference: the exact sum/product (values of
+   :mod:`tests.golden.fraction_oracle`, decoded by ml_dtypes), located with ``bisect`` in the
+   sorted value table (continued past max with the top binade's spacing, so
    overflow is decided after rounding, as IEEE 754 7.4 says).
 2. fp16 and fp32: a TestFloat-style level-1 generator (22 exponent classes = 11 exponent fields
    x 2 signs, times 4 significand patterns = 88 operands; the 7,744-pair cross product plus
    weighted random cases = 46,464 cases per op per mode; fma: two Latin squares over the
    classes, tiny products next to every class, then random triples with addends near -a*b),
    against Berkeley SoftFloat (``softfloatpy``) in rne rtz rup rdn rna. SoftFloat has no
-   round-to-odd here, so rto (and bf16 in every mode) is checked against an exact
-   ``Fraction`` reference with its own decoder and encoder.
+   round-to-odd here, so rto (and bf16 in every mode) is checked against the exact
+   ``Fraction`` oracle with its own decoder and encoder (:mod:`tests.golden.fraction_oracle`).
 3. Posits: SoftPosit (``softposit``), all pairs of posit(8,0) and posit(8,2), and 100k random
    triples of posit(16,1) add/mul/fma (plus 20k fma triples whose addend only reaches the
    sticky bit of a product that is an exact rounding tie).
@@ -30,7 +31,6 @@ NaN codes are compared as one class where an oracle's NaN payload or sign may di
 mismatch prints the operands, lowbit's and the oracle's codes in hex and their values.
 """
 
-import bisect
 import functools
 from fractions import Fraction
 
@@ -41,6 +41,8 @@ import softfloatpy as sf
 import softposit as sp
 
 from lowbit.golden import arith, formats
+from tests.golden.fraction_oracle import (MINIFLOATS, NAN, decode, encode_ieee, fin, floor_log2,
+                                          inf, locate, round_ieee, vadd, vmul, vneg)
 
 MODES = ("rne", "rna", "rtz", "rup", "rdn", "rto")
 SOFTFLOAT_MODES = {
@@ -154,7 +156,7 @@ def _fp8_table(name):
     vmax = mags[-1]
     grid = list(mags)
     man = FP8_MAN[name]
-    e = vmax.numerator.bit_length() - vmax.denominator.bit_length()  # max is >= 1 here
+    e = floor_log2(vmax)
     ulp = Fraction(2) ** (e - man)
     limit = vmax * vmax * 4
     v = vmax
@@ -168,18 +170,6 @@ def _fp8_table(name):
         if np.isfinite(x):
             code_of[(bool(np.signbit(x)), Fraction(float(abs(x))))] = c
     return grid, vmax, code_of
-
-
-def _locate(grid, x):
-    """(lo, exact, side) for the Fraction magnitude x: ``grid[lo] <= x < grid[lo + 1]``,
-    whether x == grid[lo], and the sign of (x - grid[lo]) - (grid[lo + 1] - x) (-1: nearer lo,
-    0: a tie, 1: nearer the upper neighbour)."""
-    i = bisect.bisect_right(grid, x) - 1
-    assert 0 <= i < len(grid) - 1, "grid too short"
-    if grid[i] == x:
-        return i, True, 0
-    d = (x - grid[i]) - (grid[i + 1] - x)
-    return i, False, (d > 0) - (d < 0)
 
 
 def _choose(lo, exact, side, negative, mode):
@@ -198,36 +188,22 @@ def _choose(lo, exact, side, negative, mode):
 
 
 def _split(name, codes):
-    """(kind, negative, magnitude) per code from the ml_dtypes values: kind in fin/inf/nan."""
+    """The oracle's value of each code, from the ml_dtypes values."""
     out = []
     for v in _ml_values(name)[codes]:
-        kind = "nan" if np.isnan(v) else ("inf" if np.isinf(v) else "fin")
-        out.append((kind, bool(np.signbit(v)), Fraction(float(abs(v))) if kind == "fin" else None))
+        if np.isnan(v):
+            out.append(NAN)
+        else:
+            out.append(inf(bool(np.signbit(v))) if np.isinf(v)
+                       else fin(Fraction(float(v)), bool(np.signbit(v))))
     return out
 
 
 def _exact_op(op, x, y, mode):
-    """Exact IEEE result of x op y on (kind, negative, |value|) triples."""
-    (kx, nx, mx), (ky, ny, my) = x, y
-    if op == "sub":
-        op, ny = "add", not ny
-    if kx == "nan" or ky == "nan":
-        return ("nan", False, None)
+    """Exact IEEE result of x op y (values of the oracle)."""
     if op == "mul":
-        neg = nx != ny
-        if (kx == "inf" and ky == "fin" and my == 0) or (ky == "inf" and kx == "fin" and mx == 0):
-            return ("nan", False, None)
-        if "inf" in (kx, ky):
-            return ("inf", neg, None)
-        return ("fin", neg, mx * my)
-    if kx == "inf" and ky == "inf":
-        return ("nan", False, None) if nx != ny else ("inf", nx, None)
-    if kx == "inf" or ky == "inf":
-        return ("inf", nx if kx == "inf" else ny, None)
-    s = (-mx if nx else mx) + (-my if ny else my)
-    if s == 0:
-        return ("fin", (nx and ny) or (nx != ny and mode == "rdn"), Fraction(0))
-    return ("fin", s < 0, abs(s))
+        return vmul(x, y)
+    return vadd(x, vneg(y) if op == "sub" else y, mode)
 
 
 @functools.lru_cache(maxsize=None)
@@ -243,9 +219,9 @@ def _fp8_exact(name, op, rdn):
     inv = np.fromiter((index.setdefault(_exact_op(op, x, y, mode), len(index))
                        for x in ops for y in ops), dtype=np.int64, count=len(ops) ** 2)
     rows = []
-    for kind, neg, mag in index:
-        loc = _locate(grid, mag) if kind == "fin" else (0, True, 0)
-        rows.append(({"fin": 0, "inf": 1, "nan": 2}[kind], neg) + loc)
+    for v in index:
+        loc = locate(grid, abs(v.q)) if v.kind == "fin" else (0, True, 0)
+        rows.append(({"fin": 0, "inf": 1, "nan": 2}[v.kind], v.neg) + loc)
     kind, neg, lo, exact, side = (np.array(col) for col in zip(*rows))
     return kind, neg.astype(bool), lo, exact.astype(bool), side, inv
 
@@ -355,15 +331,14 @@ def test_fp8_signed_zero_and_overflow_spot_checks():
 # 2. fp16 / fp32: TestFloat-style level 1 against SoftFloat; bf16 and rto against Fraction
 # =============================================================================================
 
-IEEE = {"fp16": (5, 10), "fp32": (8, 23), "bf16": (8, 7)}  # exponent, mantissa bits
 LEVEL1 = 46_464  # TestFloat level 1, two operands
 NP_CAST = {"fp16": np.float16, "fp32": np.float32, "bf16": ml_dtypes.bfloat16}
 UINT = {16: np.uint16, 32: np.uint32}
 
 
 def _geometry(name):
-    e, m = IEEE[name]
-    return e, m, (1 << (e - 1)) - 1, 1 + e + m
+    e, m, bias, _ = MINIFLOATS[name]
+    return e, m, bias, 1 + e + m
 
 
 def _fields(name):
@@ -376,7 +351,7 @@ def _fields(name):
 
 def _patterns(name):
     """4 significand patterns: all zeros, all ones, only the LSB, only the MSB."""
-    m = IEEE[name][1]
+    m = _geometry(name)[1]
     return [0, (1 << m) - 1, 1, 1 << (m - 1)]
 
 
@@ -503,7 +478,7 @@ def level1_triples(name, total=LEVEL1):
     # significands) next to an independent addend, usually so far above it that the product
     # only sets the sticky bit.
     tiny = rng.integers(0, 8, ra.size) == 0
-    m = IEEE[name][1]
+    m = _geometry(name)[1]
     k = int(tiny.sum())
     for x in (ra, rb):
         x[tiny] = _make(name, rng.integers(0, 2, k), rng.integers(0, 3, k),
@@ -559,79 +534,19 @@ def test_level1_matches_softfloat(name, op, mode):
 # --- exact Fraction reference for IEEE-style formats (bf16, and rto for fp16/fp32) -------------
 
 
-def _decode_ieee(name, code):
-    """(kind, negative, |value|) of one code, from the bit fields (no floating point)."""
-    e, m, bias, bits = _geometry(name)
-    code = int(code)
-    neg = bool(code >> (bits - 1))
-    field, frac = (code >> m) & ((1 << e) - 1), code & ((1 << m) - 1)
-    if field == (1 << e) - 1:
-        return ("nan", neg, None) if frac else ("inf", neg, None)
-    if field == 0:
-        return ("fin", neg, Fraction(frac) * Fraction(2) ** (1 - bias - m))
-    return ("fin", neg, Fraction(frac + (1 << m)) * Fraction(2) ** (field - bias - m))
-
-
-def _floor_log2(x):
-    e = x.numerator.bit_length() - x.denominator.bit_length()
-    return e if x >= Fraction(2) ** e else e - 1
-
-
-def _encode_ieee(name, r, mode, policy="inf"):
-    """Code of the exact result ``r`` rounded by ``mode`` (None for NaN)."""
-    e, m, bias, bits = _geometry(name)
-    kind, neg, mag = r
-    sign = (1 << (bits - 1)) if neg else 0
-    inf_code = ((1 << e) - 1) << m
-    max_code = inf_code - 1
-    if kind == "nan":
-        return None
-    if kind == "inf":
-        return sign | {"inf": inf_code, "saturate": max_code}[policy]
-    if mag == 0:
-        return sign
-    emin = 1 - bias
-    q = max(_floor_log2(mag), emin) - m  # LSB weight of the result
-    scaled = mag / Fraction(2) ** q
-    k = scaled.numerator // scaled.denominator
-    rem = scaled - k
-    if rem:
-        if mode == "rup":
-            k += not neg
-        elif mode == "rdn":
-            k += neg
-        elif mode == "rto":
-            k += k % 2 == 0
-        elif mode in ("rne", "rna"):
-            half = rem - Fraction(1, 2)
-            k += half > 0 or (half == 0 and (mode == "rna" or k % 2 == 1))
-    # Codes of positive floats are consecutive: binades above emin add 2**m each.
-    code = ((q + m - emin) << m) + k
-    if code > max_code:
-        to_max = (policy == "saturate" or mode in ("rtz", "rto")
-                  or (mode == "rdn" and not neg) or (mode == "rup" and neg))
-        return sign | (max_code if to_max else inf_code)
-    return sign | code
-
-
-def _exact_fma(x, y, z, mode):
-    p = _exact_op("mul", x, y, mode)
-    if p[0] == "fin" and p[2] == 0 and z[0] == "fin" and z[2] == 0:
-        neg = (p[1] and z[1]) or (p[1] != z[1] and mode == "rdn")
-        return ("fin", neg, Fraction(0))
-    return _exact_op("add", p, z, mode)
-
-
 def fraction_oracle(name, op, mode, *codes):
     """Codes (and NaN mask) of ``op`` on code arrays, exactly rounded with Fractions."""
-    dec = functools.lru_cache(maxsize=None)(functools.partial(_decode_ieee, name))
+    dec = functools.lru_cache(maxsize=None)(functools.partial(decode, name))
     e, m, _, _ = _geometry(name)
     quiet_nan = (((1 << e) - 1) << m) | (1 << (m - 1))
     out, nan = [], []
     for args in zip(*(c.tolist() for c in codes)):
         xs = [dec(c) for c in args]
-        r = _exact_fma(*xs, mode) if op == "fma" else _exact_op(op, *xs, mode)
-        c = _encode_ieee(name, r, mode)
+        if op == "fma":
+            r = vadd(vmul(xs[0], xs[1]), xs[2], mode)
+        else:
+            r = _exact_op(op, *xs, mode)
+        c = encode_ieee(round_ieee(r, name, mode), name)
         out.append(quiet_nan if c is None else c)
         nan.append(c is None)
     return np.array(out, dtype=np.uint64), np.array(nan)

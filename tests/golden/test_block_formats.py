@@ -3,7 +3,8 @@
 The references here are written independently of lowbit's implementation:
 
 * MX / BFP: an exact :class:`fractions.Fraction` model. ``floor(log2(amax))`` is taken with
-  integer arithmetic, elements are rounded to nearest-even over the element's value set
+  integer arithmetic (:mod:`tests.golden.fraction_oracle`, shared with the other oracle
+  tests), elements are rounded to nearest-even over the element's value set
   (taken from ml_dtypes for the minifloats, cross-checked against ``elem.values()``) and
   clamped to +-max. Scale rules, clamps and NaN rules follow /work/shared/numerics.md.
 * MX random blocks: gfloat's ``quantize_block`` with ``compute_scale_amax`` (FLOOR).
@@ -16,7 +17,6 @@ where they are applied (gfloat's MXINT8 keeps the -2.0 code; lowbit clamps symme
 
 import math
 import zlib
-from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction as Fr
 
@@ -28,6 +28,7 @@ import gfloat
 import gfloat.formats as gff
 from lowbit.errors import EncodeError
 from lowbit.golden import formats
+from tests.golden.fraction_oracle import ceil_log2, floor_log2, locate
 
 F32 = np.float32
 FLT_MAX = F32(np.finfo(F32).max)
@@ -41,22 +42,6 @@ def _rng(*key):
 # ------------------------------------------------------------------------------------------
 # Exact Fraction reference for power-of-two scaled blocks (MX FLOOR / RCEIL, BFP)
 # ------------------------------------------------------------------------------------------
-
-def floor_log2(q: Fr) -> int:
-    """floor(log2(q)) for a positive Fraction, with integer arithmetic only."""
-    n, d = q.numerator, q.denominator
-    assert n > 0 and d > 0
-    e = n.bit_length() - d.bit_length()  # floor is e or e - 1
-    if (n < (d << e)) if e >= 0 else ((n << -e) < d):
-        e -= 1
-    assert (n >= (d << e)) if e >= 0 else ((n << -e) >= d)
-    return e
-
-
-def ceil_log2(q: Fr) -> int:
-    """ceil(log2(q)) = -floor(log2(1/q))."""
-    return -floor_log2(1 / q)
-
 
 @dataclass(frozen=True)
 class Spec:
@@ -134,15 +119,12 @@ def _round_magnitude(spec, a: Fr):
     vals = spec.values
     if a >= vals[-1]:
         return len(vals) - 1
-    i = bisect_left(vals, a)  # vals[i] >= a
-    if vals[i] == a:
-        return i
-    d_lo, d_hi = a - vals[i - 1], vals[i] - a
-    if d_lo < d_hi:
-        return i - 1
-    if d_hi < d_lo:
-        return i
-    return i - 1 if (i - 1) % 2 == 0 else i  # tie: even code (= even mantissa / integer)
+    lo, exact, side = locate(vals, a)  # vals[lo] <= a < vals[lo + 1]
+    if exact or side < 0:
+        return lo
+    if side > 0:
+        return lo + 1
+    return lo if lo % 2 == 0 else lo + 1  # tie: even code (= even mantissa / integer)
 
 
 def _signed(spec, negative, mag):

@@ -1,7 +1,7 @@
 """Golden's interleaved(L) accumulation order against independent oracles.
 
 Two oracles, neither using lowbit's rounding: the exact Fraction model of
-tests/golden/test_accumulators.py (partials summed step by step with one IEEE rounding per add,
+tests/golden/fraction_oracle.py (partials summed step by step with one IEEE rounding per add,
 then the balanced reduction), and for FP32 round-to-nearest a float32 NumPy loop (FP8 products
 are exact in float32, so every add is one IEEE rounding). Covered: L = 2, 4, 8; fp32, fp16,
 bf16; rne, rtz, rdn (the sign of exact zero sums) and saturating overflow; runs shorter than L
@@ -17,7 +17,7 @@ from lowbit.golden import accumulators as A
 from lowbit.golden import formats, gemm
 from lowbit.golden.accumulators import FloatAccumulator, interleaved
 from tests.expect import raises_exactly
-from tests.golden.test_accumulators import (PZERO, decode, encode, products, round_ieee, vadd)
+from tests.golden.fraction_oracle import PZERO, decode, encode, products, round_ieee, vadd
 
 E4M3 = formats.get("fp8_e4m3")
 

@@ -23,6 +23,7 @@ from lowbit.golden.accumulators import (ExactAccumulator, FixedAccumulator, Floa
 from lowbit.golden.formats import FloatFormat
 from lowbit.hdl.accumulate import add_rounded
 from lowbit.hdl.adder_tree_engine import AdderTreeEngine
+from lowbit.hdl.adder_trees import TREES, ExactTree, IntTree, QuireTree, RoundedTree
 from lowbit.hdl.float_decoder import FloatDecoder
 from lowbit.hdl.float_mac import FloatMac
 from lowbit.hdl.gemm_engine import unpack
@@ -104,6 +105,15 @@ def test_float_accumulator_becomes_tree_order():
     assert engine.accumulator == FloatAccumulator(FP16, "rdn", tree(16), "saturate")
     assert engine.pe.accumulator.order == "sequential"
     assert engine.describe()["accumulator"]["order"] == "tree(16)"
+
+
+@pytest.mark.parametrize("make, kind", [(int_mac, IntTree), (exact_mac, ExactTree),
+                                        (posit_mac, QuireTree), (float_mac, RoundedTree)])
+def test_the_pe_s_accumulator_chooses_the_tree(make, kind):
+    assert type(AdderTreeEngine(4, make()).datapath.tree) is kind
+    golden_kinds = {acc.kind for acc in (FixedAccumulator, ExactAccumulator, Quire,
+                                         FloatAccumulator)}
+    assert set(TREES) == golden_kinds
 
 
 @pytest.mark.parametrize("make", [int_mac, exact_mac, posit_mac])

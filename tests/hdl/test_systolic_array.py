@@ -128,6 +128,17 @@ def test_simd_pe_widens_the_output_tile():
     assert beats[1]["b"] & 0xFF == 0x97 and beats[1]["last"] == 1
 
 
+def test_one_lane_simd_pe_gemm_matches_golden():
+    # the 8x8 SIMD mode has one lane: its b lane still holds a group of (one) weight
+    array = SystolicArray(2, 2, SimdMac([SimdMode.preset("8x8", acc=FixedAccumulator(24, 0))]),
+                          "os")
+    rng = np.random.default_rng(8)
+    A, B = rng.integers(0, 256, (3, 5)), rng.integers(0, 256, (5, 3))
+    C, cycles = simulate_gemm(array, A, B)
+    np.testing.assert_array_equal(C, array.golden(A, B, 5).astype(np.uint64) & 0xFFFFFF)
+    assert cycles == array.cycles(3, 5, 3)
+
+
 def test_ws_cycles_formula():
     # 4x4, M=5, K=9, N=6: 3 K tiles x 2 N tiles, each 4 preload + 5 row beats + bubble 3,
     # the last row leaving R + C - 2 = 6 edges after its beat.

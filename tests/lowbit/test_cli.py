@@ -53,6 +53,8 @@ def run(*args):
      "takes the default flows"),
     (["synth", "IntMac", "--top", "x"], "lowbit: error: --top names the top module of a "
      "Verilog file"),
+    (["regress", "-k", "intmac_int9", "--list"], "lowbit: error: -k 'intmac_int9' matches no "
+     "design of the quick regression (lowbit regress --list shows them)"),
     (["synth", "IntMac", "--jobs", "0"], "lowbit: error: synth jobs must be an integer from 1"),
     (["faults", "intmac_int9"], "lowbit: error: design must be a MAC configuration of the "
      "regression matrix (floatmac_"),
@@ -78,6 +80,16 @@ def test_user_errors_exit_2_with_one_line(args, message, capsys, tmp_path, monke
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith(message), lines[0]
+
+
+def test_regress_list_selects_by_name_and_names_the_driver(capsys):
+    assert cli.main(["regress", "-k", "intmac_int8xint8_int20", "--list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "intmac_int8xint8_int20: exhaustive, corners, random, sequences (fast)"]
+    assert cli.main(["regress", "--full", "-k", "systolic4x4_ws_intmac", "--list",
+                     "--sim", "icarus"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "systolic4x4_ws_intmac_int8xint8_int24: gemm_quick, gemm_full (cycle)"]
 
 
 def test_encode_prints_codes(capsys):

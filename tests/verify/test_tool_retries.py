@@ -33,7 +33,7 @@ def elsewhere(tmp_path_factory):
 
 def test_a_regression_entry_passes_with_the_build_folder_elsewhere(elsewhere):
     entry = regression.by_name(regression.MAC)[SMALL]
-    rows = [regression.run_entry(entry, s) for s in entry.sets(full=False)]
+    rows = [regression.run_entry(entry, s, driver="cycle") for s in entry.sets(full=False)]
     assert [(r["status"], r["error"]) for r in rows] == [("pass", "")] * len(rows)
     assert all(r["mismatches"] == 0 and r["vectors"] > 0 for r in rows)
     [waivers] = (elsewhere / "rtl").rglob("waivers.vlt")
@@ -68,7 +68,7 @@ def test_a_killed_verilator_build_and_simulation_are_retried(elsewhere, tmp_path
                         lambda self: [test_prefix + c for c in test_command(self)])
     entry = regression.by_name(regression.MAC)[SMALL]
     with caplog.at_level(logging.WARNING, "lowbit.tool_runs"):
-        row = regression.run_entry(entry, "corners")
+        row = regression.run_entry(entry, "corners", driver="cycle")
     assert (row["status"], row["error"], row["mismatches"]) == ("pass", "", 0)
     assert calls(tmp_path / "build") == 2 and calls(tmp_path / "test") == 2
     assert [r.getMessage() for r in caplog.records] == [
@@ -86,7 +86,8 @@ def test_a_simulation_killed_every_time_fails_its_row_with_the_reason(elsewhere,
     test_command = cocotb_runner.Verilator._test_command
     monkeypatch.setattr(cocotb_runner.Verilator, "_test_command",
                         lambda self: [prefix + c for c in test_command(self)])
-    row = regression.run_entry(regression.by_name(regression.MAC)[SMALL], "corners")
+    row = regression.run_entry(regression.by_name(regression.MAC)[SMALL], "corners",
+                               driver="cycle")
     assert row["status"] == "fail" and calls(tmp_path) == 3
     assert row["error"].startswith(f"verilator simulation killed by SIGBUS 3 times on "
                                    f"lowbit.verify.testbenches.mac_tb on {SMALL} (logs: ")

@@ -28,21 +28,38 @@ def _decoder():
     return lambda code: float(fmt.decode(np.array([code]))[0])
 
 
-@cocotb.test()
-async def mac_matches_golden(dut):
-    data = np.load(os.environ["LOWBIT_VECTORS"])
+def mismatch_checker(data):
+    """``(i, got) -> None or a description`` of operation ``i`` of the vector set ``data``
+    (the loaded ``.npz``) whose result read ``got`` (``{"acc": code}``)."""
     mask = (1 << int(os.environ["LOWBIT_ACC_BITS"])) - 1
     clear, a, b, expected = (data[k].tolist() for k in ("clear", "a", "b", "expected"))
     value = _decoder()
+
+    def check(i, got):
+        got, want = got["acc"], expected[i] & mask
+        if got != want:
+            return (f"op {i}: clear={clear[i]} a=0x{a[i]:x} b=0x{b[i]:x}: acc 0x{got:x} "
+                    f"({value(got)!r}), expected 0x{want:x} ({value(want)!r})")
+        return None
+
+    return check
+
+
+def stimulus(data) -> dict:
+    """The input ports' columns of the vector set ``data``, by port."""
+    return {k: data[k] for k in ("clear", "a", "b")}
+
+
+@cocotb.test()
+async def mac_matches_golden(dut):
+    data = np.load(os.environ["LOWBIT_VECTORS"])
+    clear, a, b = (data[k].tolist() for k in ("clear", "a", "b"))
+    mismatch = mismatch_checker(data)
 
     def apply(i):
         dut.clear.value, dut.a.value, dut.b.value = int(clear[i]), int(a[i]), int(b[i])
 
     def check(i):
-        got, want = dut.acc.value.to_unsigned(), expected[i] & mask
-        if got != want:
-            return (f"op {i}: clear={clear[i]} a=0x{a[i]:x} b=0x{b[i]:x}: acc 0x{got:x} "
-                    f"({value(got)!r}), expected 0x{want:x} ({value(want)!r})")
-        return None
+        return mismatch(i, {"acc": dut.acc.value.to_unsigned()})
 
     await run_pipelined(dut, len(a), int(os.environ["LOWBIT_LATENCY"]), apply, check)
