@@ -10,12 +10,14 @@ in the column names: cycles of the engine clock, bytes, pJ, microseconds, TOPS (
 operations per second, one MAC = 2 operations) and TOPS/W (operations per pJ).
 
 Energy (constants by key from the data file, :mod:`lowbit.sim.energy`):
-``energy_compute_pj``  MACs x ``[mac_area]`` energy of the engine's MAC design
-``energy_sram_pj``     SRAM bits read and written / 64 x ``sram_read_64b_8kib_pj``; writes are
-                       DMA fills and results (partial sums too), reads the engine's operand
-                       and partial-sum reads and the results DMA reads out
-``energy_dram_pj``     DRAM bits / 64 x ``dram_access_64b_low_pj`` (or ``_high_pj``)
-``energy_lut_pj``      table-building adds x ``int8_add_pj`` x (table entry bits / 8)
+::
+
+  ``energy_compute_pj``  MACs x ``[mac_area]`` energy of the engine's MAC design
+  ``energy_sram_pj``     SRAM bits read and written / 64 x ``sram_read_64b_8kib_pj``; writes are
+                         DMA fills and results (partial sums too), reads the engine's operand
+                         and partial-sum reads and the results DMA reads out
+  ``energy_dram_pj``     DRAM bits / 64 x ``dram_access_64b_low_pj`` (or ``_high_pj``)
+  ``energy_lut_pj``      table-building adds x ``int8_add_pj`` x (table entry bits / 8)
 
 An engine whose MAC design has no ``[mac_area]`` entry gets ``nan`` compute energy (and so
 ``nan`` totals) and a line in :attr:`Results.notes` naming the missing key: cycles never
@@ -24,9 +26,11 @@ depend on energy data.
 
 import math
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from lowbit.sim.energy import EnergyData, load_energy
-from lowbit.sim.engine_model import EngineModel, engine_model
+from lowbit.sim.engine_model import EngineModel, engine_model, engine_spec
+from lowbit.sim.from_hdl import engine_config
 from lowbit.sim.hardware import ArchConfig, HardwareError, load_arch
 from lowbit.sim.simulator import STALL_CAUSES, simulate_op
 from lowbit.sim.tiling import plan_op
@@ -63,6 +67,8 @@ class Results:
 
 def resolve_workload(workload, a_fmt=None, b_fmt=None, **params) -> tuple:
     """``(name, ops)`` from a list of :class:`GemmOp`, a preset name or a CSV path."""
+    if isinstance(workload, GemmOp):
+        workload = [workload]
     if isinstance(workload, (list, tuple)):
         if not workload or not all(isinstance(op, GemmOp) for op in workload):
             raise WorkloadError("workload must be a non-empty list of GemmOp")
@@ -78,16 +84,21 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
         energy=None, dram_energy: str = "low", progress=None, **workload_params) -> Results:
     """Simulate ``workload`` on ``arch``; return :class:`Results`.
 
-    ``arch``: an :class:`~lowbit.sim.hardware.ArchConfig`, a TOML path or a preset name.
-    ``workload``: a list of :class:`~lowbit.sim.workloads.GemmOp`, a preset name (its
-    ``workload_params`` such as ``batch=8``; formats default to the engine's) or a CSV file.
+    ``arch``: an :class:`~lowbit.sim.hardware.ArchConfig`, an engine built in Python (a
+    :class:`~lowbit.sim.hardware.EngineConfig`, or a ``SystolicArray``, ``AdderTreeEngine``
+    or ``LutTensorCore`` from :mod:`lowbit.hdl`: :func:`~lowbit.sim.from_hdl.engine_config`;
+    the rest of the accelerator takes :class:`ArchConfig`'s defaults), a TOML path (str or
+    Path) or a preset name.
+    ``workload``: a :class:`~lowbit.sim.workloads.GemmOp` or a list of them, a preset name
+    (its ``workload_params`` such as ``batch=8``; formats default to the engine's) or a CSV
+    file (str or Path).
     ``ideal_memory``: no memory stalls (infinite DRAM and SRAM bandwidth).
     ``cycle_convention``: ``rtl`` (lowbit's RTL count), ``scalesim`` or
     ``scalesim_last_index`` (systolic engines only).
     ``energy``: an :class:`~lowbit.sim.energy.EnergyData` or a TOML path (default file).
     ``progress``: called as ``progress(done, total)`` after each distinct op shape.
     """
-    arch = arch if isinstance(arch, ArchConfig) else load_arch(arch)
+    arch = as_arch(arch)
     if dram_energy not in DRAM_ENERGY:
         raise HardwareError(f"dram_energy must be one of {', '.join(DRAM_ENERGY)}, not "
                             f"{dram_energy!r}")
@@ -115,6 +126,16 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
                    {"ideal_memory": ideal_memory, "cycle_convention": cycle_convention,
                     "dram_energy": dram_energy, "energy_file": str(data.path),
                     **workload_params}, notes)
+
+
+def as_arch(hardware) -> ArchConfig:
+    """An :class:`ArchConfig` from what :func:`run` takes as ``arch``."""
+    if isinstance(hardware, ArchConfig):
+        return hardware
+    if isinstance(hardware, (str, PurePath)):
+        return load_arch(hardware)
+    engine = engine_config(hardware)
+    return ArchConfig(name=f"custom-{engine_spec(engine).name}", engine=engine)
 
 
 def _prices(model: EngineModel, data: EnergyData, dram_energy: str) -> tuple:
