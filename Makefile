@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -19,6 +19,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q --durations=15 -n auto --dist loadgroup
+
+# The documentation site (Sphinx + furo, pages from docs/) into build/docs/html; make test
+# builds it again with warnings as errors (tests/test_docs.py).
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -b html -q docs build/docs/html
+	@echo "documentation: build/docs/html/index.html"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_formats.py

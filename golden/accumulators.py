@@ -4,33 +4,35 @@ The same objects parameterize the RTL generators. Each model reduces exact produ
 :class:`~lowbit.golden.exact.Exact` array) along its last axis into codes of its result format
 (:attr:`out_fmt`), with :meth:`reduce`.
 
-``ExactAccumulator(out_fmt)``      Kulisch: exact sum, one rounding into ``out_fmt`` at the end.
-``FixedAccumulator(int_bits, frac_bits, overflow)``
-                                   each product rounded onto the register's grid
-                                   (``2**-frac_bits``, with ``rounding``), summed in a two's
-                                   complement register of ``int_bits + frac_bits`` bits that
-                                   wraps, or saturates after every addition.
-``FloatAccumulator(fmt, rounding, order)``
-                                   ``order="sequential"``: ``acc = round(acc + p_k)`` for k in
-                                   order, starting from +0; ``order=tree(f)``: products in
-                                   consecutive groups of ``f`` are summed by a balanced binary
-                                   adder tree rounding at every node, and the group sums are
-                                   accumulated sequentially; ``order=interleaved(L)``: ``L``
-                                   partial registers, product ``k`` of a run (``k = 0, 1,
-                                   ...`` since the clear) added into partial ``k mod L``
-                                   (``p = round(p + product)``, every partial from +0), the
-                                   result the partials reduced by a balanced tree in index
-                                   order, each node rounded: ``round(round(p0 + p1) +
-                                   round(p2 + p3))`` for ``L = 4`` (what a pipelined MAC
-                                   whose add takes ``L`` cycles computes, see
-                                   :class:`~lowbit.hdl.float_mac.FloatMac`).
-``Quire(posit_fmt, standard)``     the posit quire: exact sum, one rounding into the posit.
-                                   Width 16n bits (Posit Standard 2022) or n*n/2 (the older
-                                   draft, SoftPosit's quire8/16/32 widths 32/128/512), LSB
-                                   ``minpos**2``; a sum the register cannot hold (the draft
-                                   quire8 after 128 terms of maxpos**2) raises instead of
-                                   wrapping.
-"""
+::
+
+  ``ExactAccumulator(out_fmt)``      Kulisch: exact sum, one rounding into ``out_fmt`` at the end.
+  ``FixedAccumulator(int_bits, frac_bits, overflow)``
+                                     each product rounded onto the register's grid
+                                     (``2**-frac_bits``, with ``rounding``), summed in a two's
+                                     complement register of ``int_bits + frac_bits`` bits that
+                                     wraps, or saturates after every addition.
+  ``FloatAccumulator(fmt, rounding, order)``
+                                     ``order="sequential"``: ``acc = round(acc + p_k)`` for k in
+                                     order, starting from +0; ``order=tree(f)``: products in
+                                     consecutive groups of ``f`` are summed by a balanced binary
+                                     adder tree rounding at every node, and the group sums are
+                                     accumulated sequentially; ``order=interleaved(L)``: ``L``
+                                     partial registers, product ``k`` of a run (``k = 0, 1,
+                                     ...`` since the clear) added into partial ``k mod L``
+                                     (``p = round(p + product)``, every partial from +0), the
+                                     result the partials reduced by a balanced tree in index
+                                     order, each node rounded: ``round(round(p0 + p1) +
+                                     round(p2 + p3))`` for ``L = 4`` (what a pipelined MAC
+                                     whose add takes ``L`` cycles computes, see
+                                     :class:`~lowbit.hdl.float_mac.FloatMac`).
+  ``Quire(posit_fmt, standard)``     the posit quire: exact sum, one rounding into the posit.
+                                     Width 16n bits (Posit Standard 2022) or n*n/2 (the older
+                                     draft, SoftPosit's quire8/16/32 widths 32/128/512), LSB
+                                     ``minpos**2``; a sum the register cannot hold (the draft
+                                     quire8 after 128 terms of maxpos**2) raises instead of
+                                     wrapping.
+  """
 
 import re
 from dataclasses import dataclass, field

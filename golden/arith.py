@@ -23,6 +23,7 @@ from lowbit.errors import OperationError
 from lowbit.golden.binary import highest_bit
 from lowbit.golden.exact import Exact, shift_jam
 from lowbit.golden.formats import FixedFormat, FloatFormat, IntFormat, PositFormat
+from lowbit.golden.formats.codes import check_codes, tag
 
 _U64 = np.uint64
 MAX_PRODUCT_BITS = 62
@@ -43,6 +44,12 @@ def _operands(fmt, *codes):
     return [fmt.to_exact(c) for c in codes]
 
 
+def _same_format(fmt, **named):
+    """Codes that carry a format must carry ``fmt`` (:func:`check_codes`, named)."""
+    for name, codes in named.items():
+        check_codes(codes, fmt, name)
+
+
 # --- exact building blocks ------------------------------------------------------------------
 def exact_mul(a, b, a_fmt, b_fmt) -> Exact:
     """Exact products of codes ``a`` (of ``a_fmt``) and ``b`` (of ``b_fmt``), broadcast."""
@@ -53,6 +60,8 @@ def exact_mul(a, b, a_fmt, b_fmt) -> Exact:
         raise OperationError(
             f"product of {a_fmt.name} and {b_fmt.name} needs {width} significand bits; exact "
             f"products are supported up to {MAX_PRODUCT_BITS}")
+    check_codes(a, a_fmt, "a")
+    check_codes(b, b_fmt, "b")
     x, y = np.broadcast_arrays(np.asarray(a), np.asarray(b))
     return mul_exact_values(a_fmt.to_exact(x), b_fmt.to_exact(y))
 
@@ -110,12 +119,14 @@ def _negated(x: Exact) -> Exact:
 # --- operations on codes of one format ----------------------------------------------------
 def add(a, b, fmt, rounding="rne", overflow=None):
     """Return the codes of ``a + b`` rounded once into ``fmt``."""
+    _same_format(fmt, a=a, b=b)
     x, y = _operands(fmt, *np.broadcast_arrays(np.asarray(a), np.asarray(b)))
     return fmt.round_exact(add_exact_values(x, y, rounding == "rdn"), rounding, overflow)
 
 
 def sub(a, b, fmt, rounding="rne", overflow=None):
     """Return the codes of ``a - b`` rounded once into ``fmt``."""
+    _same_format(fmt, a=a, b=b)
     x, y = _operands(fmt, *np.broadcast_arrays(np.asarray(a), np.asarray(b)))
     return fmt.round_exact(add_exact_values(x, _negated(y), rounding == "rdn"), rounding,
                            overflow)
@@ -128,6 +139,7 @@ def mul(a, b, fmt, rounding="rne", overflow=None):
 
 def fma(a, b, c, fmt, rounding="rne", overflow=None):
     """Return the codes of ``a * b + c`` with one rounding into ``fmt``."""
+    _same_format(fmt, a=a, b=b, c=c)
     a, b, c = np.broadcast_arrays(np.asarray(a), np.asarray(b), np.asarray(c))
     product = exact_mul(a, b, fmt, fmt)
     return fmt.round_exact(add_exact_values(product, fmt.to_exact(c), rounding == "rdn"),
@@ -144,19 +156,21 @@ def _sign_bit(fmt, a):
 
 def neg(a, fmt, overflow=None):
     """Return the codes of ``-a`` (integers: ``-min`` saturates or wraps per ``overflow``)."""
+    _same_format(fmt, a=a)
     (x,) = _operands(fmt, np.asarray(a))
     bits = _sign_bit(fmt, a)
     if bits is not None:
-        return bits[0] ^ bits[1]
+        return tag(bits[0] ^ bits[1], fmt)
     return fmt.round_exact(_negated(x), "rtz", overflow)
 
 
 def abs(a, fmt, overflow=None):  # noqa: A001 - the operation's name in the API
     """Return the codes of ``|a|`` (NaN keeps NaN; integers: ``|min|`` per ``overflow``)."""
+    _same_format(fmt, a=a)
     (x,) = _operands(fmt, np.asarray(a))
     bits = _sign_bit(fmt, a)
     if bits is not None:
-        return bits[0] & ~bits[1]
+        return tag(bits[0] & ~bits[1], fmt)
     return fmt.round_exact(Exact(np.zeros(x.shape, bool), x.sig, x.exp, x.nan, x.inf), "rtz",
                            overflow)
 
@@ -171,6 +185,7 @@ def compare(a, b, fmt) -> np.ndarray:
     itself and is less than every real.
     """
     _check_operand(fmt, "format")
+    _same_format(fmt, a=a, b=b)
     a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
     if fmt.kind in ("int", "fixed"):
         va, vb = fmt.to_int(a), fmt.to_int(b)

@@ -30,6 +30,7 @@ from lowbit.golden.accumulators import ExactAccumulator, FloatAccumulator
 from lowbit.golden.binary import highest_bit
 from lowbit.golden.exact import Exact, PrefixSum, exact_sum_split
 from lowbit.golden.formats import BlockArray, get
+from lowbit.golden.formats.codes import check_codes
 
 _CHUNK_PRODUCTS = 1 << 22  # products materialized at once by the general path
 
@@ -64,6 +65,8 @@ def dot(a, b, a_fmt, b_fmt, acc, out_fmt=None):
     if a_fmt.kind == "block":
         terms, tensor_scale = _block_terms(a, b, a_fmt, b_fmt, lambda x, y: (x, y))
         return _apply_tensor_scale(acc.reduce(terms, split=True), acc, out_fmt, tensor_scale)
+    check_codes(a, a_fmt, "a")
+    check_codes(b, b_fmt, "b")
     a, b = np.asarray(a), np.asarray(b)
     if a.shape[-1] != b.shape[-1]:
         raise OperationError(f"dot needs equal lengths, got {a.shape[-1]} and {b.shape[-1]}")
@@ -144,6 +147,8 @@ def gemm(A, B, a_fmt, b_fmt, acc, out_fmt=None):
     if a_fmt.kind == "block":
         terms, tensor_scale = _block_terms(A, B, a_fmt, b_fmt, _outer_pairs)
         return _apply_tensor_scale(acc.reduce(terms, split=True), acc, out_fmt, tensor_scale)
+    check_codes(A, a_fmt, "A")
+    check_codes(B, b_fmt, "B")
     A, B = np.asarray(A), np.asarray(B)
     if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
         raise OperationError(f"gemm needs A (M, K) and B (K, N), got {A.shape} and {B.shape}")

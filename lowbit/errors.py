@@ -24,6 +24,10 @@ class EncodeError(LowbitError, ValueError):
     """A value cannot be encoded under the requested policy (NaN without a NaN policy, ...)."""
 
 
+class CodeFormatError(LowbitError, ValueError):
+    """Codes of one number format given to an operation of another."""
+
+
 class OperationError(LowbitError, ValueError):
     """An operation lowbit cannot do exactly (too wide) or does not define for these formats."""
 

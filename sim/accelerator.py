@@ -31,10 +31,12 @@ totals) and a line in :attr:`Results.notes` naming it: cycles never depend on en
 
 import math
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from lowbit.sim import mac_energy as ME
 from lowbit.sim.energy import EnergyData, load_energy
-from lowbit.sim.engine_model import EngineModel, engine_model
+from lowbit.sim.engine_model import EngineModel, engine_model, engine_spec
+from lowbit.sim.from_hdl import engine_config
 from lowbit.sim.hardware import ArchConfig, HardwareError, load_arch
 from lowbit.sim.simulator import STALL_CAUSES, simulate_op
 from lowbit.sim.tiling import plan_op
@@ -71,6 +73,8 @@ class Results:
 
 def resolve_workload(workload, a_fmt=None, b_fmt=None, **params) -> tuple:
     """``(name, ops)`` from a list of :class:`GemmOp`, a preset name or a CSV path."""
+    if isinstance(workload, GemmOp):
+        workload = [workload]
     if isinstance(workload, (list, tuple)):
         if not workload or not all(isinstance(op, GemmOp) for op in workload):
             raise WorkloadError("workload must be a non-empty list of GemmOp")
@@ -87,9 +91,14 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
         energy_stream: str = ME.DEFAULT_STREAM, progress=None, **workload_params) -> Results:
     """Simulate ``workload`` on ``arch``; return :class:`Results`.
 
-    ``arch``: an :class:`~lowbit.sim.hardware.ArchConfig`, a TOML path or a preset name.
-    ``workload``: a list of :class:`~lowbit.sim.workloads.GemmOp`, a preset name (its
-    ``workload_params`` such as ``batch=8``; formats default to the engine's) or a CSV file.
+    ``arch``: an :class:`~lowbit.sim.hardware.ArchConfig`, an engine built in Python (a
+    :class:`~lowbit.sim.hardware.EngineConfig`, or a ``SystolicArray``, ``AdderTreeEngine``
+    or ``LutTensorCore`` from :mod:`lowbit.hdl`: :func:`~lowbit.sim.from_hdl.engine_config`;
+    the rest of the accelerator takes :class:`ArchConfig`'s defaults), a TOML path (str or
+    Path) or a preset name.
+    ``workload``: a :class:`~lowbit.sim.workloads.GemmOp` or a list of them, a preset name
+    (its ``workload_params`` such as ``batch=8``; formats default to the engine's) or a CSV
+    file (str or Path).
     ``ideal_memory``: no memory stalls (infinite DRAM and SRAM bandwidth).
     ``cycle_convention``: ``rtl`` (lowbit's RTL count), ``scalesim`` or
     ``scalesim_last_index`` (systolic engines only).
@@ -98,7 +107,7 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
     default the committed table), ``energy_stream`` the operand stream it was measured on.
     ``progress``: called as ``progress(done, total)`` after each distinct op shape.
     """
-    arch = arch if isinstance(arch, ArchConfig) else load_arch(arch)
+    arch = as_arch(arch)
     if dram_energy not in DRAM_ENERGY:
         raise HardwareError(f"dram_energy must be one of {', '.join(DRAM_ENERGY)}, not "
                             f"{dram_energy!r}")
@@ -134,6 +143,16 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
                     "mac_energy": getattr(mac_energy or ME.table_source(), "describe",
                                           "a caller's energy source"),
                     **workload_params}, notes)
+
+
+def as_arch(hardware) -> ArchConfig:
+    """An :class:`ArchConfig` from what :func:`run` takes as ``arch``."""
+    if isinstance(hardware, ArchConfig):
+        return hardware
+    if isinstance(hardware, (str, PurePath)):
+        return load_arch(hardware)
+    engine = engine_config(hardware)
+    return ArchConfig(name=f"custom-{engine_spec(engine).name}", engine=engine)
 
 
 def _prices(arch, model: EngineModel, data: EnergyData, dram_energy: str, measured,

@@ -7,16 +7,18 @@ the activation format (the KV cache is stored like activations).
 
 Presets (:data:`PRESETS`, :func:`preset`):
 
-``llama2-7b-decode``   one generated token for ``batch`` sequences with ``context`` cached
-                       tokens: 32 layers of q/k/v/o projections (4096x4096), gate/up
-                       (4096x11008), down (11008x4096), attention per head (head_dim 128), and
-                       the LM head (4096x32000).
-``llama2-7b-prefill``  the same model over ``seq_len`` prompt tokens (causal masking ignored:
-                       full attention products).
-``resnet50``           ResNet-50 v1.5 (torchvision: stride in the 3x3 convolutions),
-                       convolutions as im2col GEMMs (M = output pixels x batch,
-                       K = kernel area x input channels, N = output channels), and the FC.
-``vit-b16``            ViT-B/16 at 224x224: 196 patches + class token, 12 layers, 12 heads.
+::
+
+  ``llama2-7b-decode``   one generated token for ``batch`` sequences with ``context`` cached
+                         tokens: 32 layers of q/k/v/o projections (4096x4096), gate/up
+                         (4096x11008), down (11008x4096), attention per head (head_dim 128), and
+                         the LM head (4096x32000).
+  ``llama2-7b-prefill``  the same model over ``seq_len`` prompt tokens (causal masking ignored:
+                         full attention products).
+  ``resnet50``           ResNet-50 v1.5 (torchvision: stride in the 3x3 convolutions),
+                         convolutions as im2col GEMMs (M = output pixels x batch,
+                         K = kernel area x input channels, N = output channels), and the FC.
+  ``vit-b16``            ViT-B/16 at 224x224: 196 patches + class token, 12 layers, 12 heads.
 
 :func:`read_csv` imports a CSV of GEMMs (columns ``name, M, K, N`` and optionally ``repeat,
 a_fmt, b_fmt``), or a SCALE-Sim topology file: its GEMM form (``Layer, M, N, K``) or its

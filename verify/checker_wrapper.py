@@ -205,13 +205,13 @@ def export_wrapped(unit, name: str, layout: Layout, operations: int) -> Exported
 
     dut = export(unit, name=name)
     top = f"{name}_fast"
-    text = dut.verilog.read_text() + wrapper_verilog(name, top, layout, depth(operations))
+    text = dut.verilog_text + wrapper_verilog(name, top, layout, depth(operations))
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     folder = dut.folder.parent / f"{top}-{digest}"
     verilog = folder / f"{top}.v"
     if not verilog.exists() or verilog.read_text() != text:
         write_atomic(verilog, text)
-    return ExportedRtl(top, folder, verilog, dut.sidecar, digest)
+    return ExportedRtl(top, folder, verilog, dut.sidecar_path, digest)
 
 
 @dataclass

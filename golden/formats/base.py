@@ -12,6 +12,7 @@ import numpy as np
 from lowbit.errors import EncodeError, check_choice
 from lowbit.golden.exact import Exact
 from lowbit.golden.formats import binade_table, float32_table
+from lowbit.golden.formats.codes import check_codes, tag
 from lowbit.golden.rounding import check_rounding
 
 _TABLE_MIN = 1 << 12  # decode through a value table from this many codes on (<= 16 bits)
@@ -79,8 +80,9 @@ class ScalarFormat:
 
         Returns
         -------
-        ndarray of :attr:`code_dtype`
-            Bit patterns, same shape as ``x``.
+        Codes of :attr:`code_dtype`
+            Bit patterns, same shape as ``x``: an ndarray carrying this format
+            (:class:`~lowbit.golden.formats.codes.Codes`).
         """
         overflow = self._check_policies(rounding, overflow, on_nan)
         x = np.asarray(x)
@@ -88,10 +90,11 @@ class ScalarFormat:
             raise EncodeError(f"values to encode must be numeric, not {x.dtype}")
         with np.errstate(invalid="ignore"):  # float32 signalling NaNs widen quietly
             codes = self._encode(x, rounding, overflow, on_nan)
-        return codes.astype(self.code_dtype)
+        return tag(codes.astype(self.code_dtype), self)
 
     def decode(self, codes) -> np.ndarray:
         """Return the exact float64 value of each code (NaN codes give NaN)."""
+        check_codes(codes, self)
         c = np.asarray(codes)
         if self.bits <= 16 and c.size >= _TABLE_MIN:
             if not (c.dtype.kind == "u" and c.dtype.itemsize * 8 <= self.bits):
@@ -122,7 +125,7 @@ class ScalarFormat:
         sums through here.
         """
         overflow = self._check_policies(rounding, overflow, on_nan)
-        return self._round(ex, rounding, overflow, on_nan).astype(self.code_dtype)
+        return tag(self._round(ex, rounding, overflow, on_nan).astype(self.code_dtype), self)
 
     def _check_policies(self, rounding, overflow, on_nan) -> str:
         """Validate the rounding, overflow and NaN policies; return the overflow policy."""

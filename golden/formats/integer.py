@@ -61,7 +61,9 @@ class _ScaledInteger(ScalarFormat):
     def to_int(self, codes) -> np.ndarray:
         """Return the integer each code stands for (int64, or uint64 for unsigned 64-bit)."""
         from lowbit.golden.formats.base import as_codes
+        from lowbit.golden.formats.codes import check_codes
 
+        check_codes(codes, self)
         c = as_codes(codes, self.bits, self.name)
         if not self.signed:
             return c if self.bits == 64 else c.astype(np.int64)

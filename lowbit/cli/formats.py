@@ -1,7 +1,21 @@
-"""``lowbit formats [list | show NAME | encode NAME V... [--rounding R] [--overflow O]
-[--on-nan P]]``: the format catalogue, one format, values encoded into a format."""
+"""``lowbit formats [list | show NAME | encode NAME [V...] [--input FILE] [--rounding R]
+[--overflow O] [--on-nan P] [--output FILE.csv|FILE.json | --as csv|json] | decode NAME
+[CODE...] [--input FILE] [--output ... | --as ...]]``: the format catalogue, one format, values
+encoded into a format and codes decoded from it.
 
+``--input`` reads values (or codes) from a file: a ``.csv`` file's ``value`` (or ``code``)
+column, so a CSV written by ``encode`` decodes as is, or any other text file's numbers
+separated by spaces, commas or newlines (``#`` starts a comment). ``--output`` writes CSV or
+JSON by the file's suffix; ``--as csv|json`` prints that to stdout instead of a table.
+"""
+
+import csv
+import io
+import json
+import math
 import re
+import sys
+from pathlib import Path
 
 import numpy as np
 from rich.table import Table
@@ -10,6 +24,7 @@ from lowbit.cli.parsing import Parser
 from lowbit.errors import LowbitError
 from lowbit.golden import formats as F
 from lowbit.golden.rounding import ROUNDING_MODES, Stochastic
+from lowbit.paths import ensure_writable_file, write_atomic
 from lowbit.terminal import cell_text
 
 NAME = "formats"
@@ -25,9 +40,10 @@ def add_arguments(parser):
     p_show.add_argument("name")
     p_enc = fsub.add_parser("encode", help="encode values and show their codes")
     p_enc.add_argument("name")
-    p_enc.add_argument("values", nargs="+", help="numbers, nan, inf, -inf")
+    p_enc.add_argument("values", nargs="*", default=[], help="numbers, nan, inf, -inf")
     # Let negative values in any float spelling (-1e9, -inf) be values, not options.
     p_enc._negative_number_matcher = _NEGATIVE_NUMBER
+    _add_io(p_enc, "value")
     p_enc.add_argument("--rounding", default="rne", choices=ROUNDING_MODES)
     p_enc.add_argument("--overflow", default=None,
                        help="saturate, saturate_symmetric, wrap, inf or nan (default: the format's)")
@@ -35,6 +51,21 @@ def add_arguments(parser):
     p_enc.add_argument("--sr-bits", type=int, default=8,
                        help="random bits for --rounding stochastic (default 8)")
     p_enc.add_argument("--seed", type=int, default=0, help="seed for --rounding stochastic")
+    p_dec = fsub.add_parser("decode", help="decode codes (0x.., 0b.. or decimal) to values")
+    p_dec.add_argument("name")
+    p_dec.add_argument("codes", nargs="*", default=[], help="codes: 0x7e, 0b01111110 or 126")
+    _add_io(p_dec, "code")
+
+
+def _add_io(parser, column):
+    parser.add_argument("--input", metavar="FILE", default=None,
+                        help=f"read {column}s from FILE (.csv: its '{column}' column; other "
+                             f"files: numbers separated by spaces, commas or newlines)")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--output", metavar="FILE", default=None,
+                     help="write the rows to FILE.csv or FILE.json")
+    out.add_argument("--as", dest="as_", choices=("table", "csv", "json"), default="table",
+                     help="print a table (default), CSV or JSON")
 
 
 def run(console, args) -> int:
@@ -43,10 +74,90 @@ def run(console, args) -> int:
         cmd_list(console)
     elif args.action == "show":
         cmd_show(console, args.name)
+    elif args.action == "decode":
+        fmt = F.get(args.name)
+        target = _target(args)
+        texts = _texts(args.codes, args.input, "code")
+        _emit(console, target, *decode_rows(fmt, texts))
     else:
-        cmd_encode(console, args.name, args.values, args.rounding, args.overflow, args.on_nan,
-                   args.sr_bits, args.seed)
+        fmt = F.get(args.name)
+        target = _target(args)
+        x = _parse_values(_texts(args.values, args.input, "value"))
+        _emit(console, target, *encode_rows(fmt, x, args.rounding, args.overflow, args.on_nan,
+                                            args.sr_bits, args.seed))
     return 0
+
+
+def _target(args):
+    """Where rows go: a checked ``--output`` path, or ``table``/``csv``/``json`` on stdout."""
+    if args.output is None:
+        return args.as_
+    path = Path(args.output)
+    if path.suffix.lower() not in (".csv", ".json"):
+        raise LowbitError(f"--output must name a .csv or .json file, not {args.output!r}")
+    return ensure_writable_file(path, "--output")
+
+
+def _texts(given, input_path, column) -> list:
+    """The values (or codes) as text: from the command line and then from ``--input``."""
+    texts = list(given)
+    if input_path is not None:
+        path = Path(input_path)
+        try:
+            text = path.read_text()
+        except OSError as err:
+            raise LowbitError(f"--input {input_path}: cannot read it "
+                              f"({err.strerror or err})") from None
+        if path.suffix.lower() == ".csv":
+            reader = csv.DictReader(io.StringIO(text))
+            if column not in (reader.fieldnames or ()):
+                raise LowbitError(f"--input {input_path}: a CSV file needs a {column!r} "
+                                  f"column; its columns are "
+                                  f"{', '.join(reader.fieldnames or ()) or 'none'}")
+            texts += [row[column].strip() for row in reader]
+        else:
+            for line in text.splitlines():
+                texts += [t for t in re.split(r"[\s,]+", line.split("#")[0]) if t]
+    if not texts:
+        raise LowbitError(f"no {column}s given: name them on the command line or use --input "
+                          f"FILE")
+    return texts
+
+
+def _json_number(v):
+    """A float as JSON has it: nan and the infinities as the strings Python spells them."""
+    return v if math.isfinite(v) else repr(v)
+
+
+def _emit(console, target, title, columns, rows, footer=None):
+    """Print ``rows`` as a table, CSV or JSON, or write them to a .csv/.json file."""
+    if target == "table":
+        table = Table(title=title)
+        for c in columns:
+            table.add_column(c.replace("_", " "), justify="right", overflow="fold")
+        for row in rows:
+            table.add_row(*(_value_str(v) if isinstance(v, float) else str(v)
+                            for v in row.values()))
+        console.print(table)
+        if footer:
+            console.print(footer)
+        return
+    as_json = target == "json" or (isinstance(target, Path) and target.suffix.lower() == ".json")
+    if as_json:
+        text = "[\n" + ",\n".join(json.dumps({k: _json_number(v) if isinstance(v, float) else v
+                                              for k, v in row.items()}) for row in rows) + "\n]\n"
+    else:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: _value_str(v) if isinstance(v, float) else v
+                          for k, v in row.items()} for row in rows)
+        text = buf.getvalue()
+    if isinstance(target, Path):
+        write_atomic(target, text)
+        console.print(f"{len(rows)} rows written to {target}")
+    else:
+        sys.stdout.write(text)
 
 
 def _value_str(v) -> str:
@@ -121,31 +232,62 @@ def _parse_values(texts):
     return np.array(out, dtype=np.float64)
 
 
-def cmd_encode(console, name, values, rounding, overflow, on_nan, sr_bits, seed):
-    fmt = F.get(name)
-    x = _parse_values(values)
+def _parse_codes(fmt, texts) -> np.ndarray:
+    """Codes of ``fmt`` from text (``0x7e``, ``0b01111110``, ``126``), each in range."""
+    out = []
+    for t in texts:
+        try:
+            code = int(t, 0)
+        except ValueError:
+            raise LowbitError(f"code {t!r} is not an integer (use e.g. 0x7e, 0b01111110 or "
+                              f"126)") from None
+        if not 0 <= code < 1 << fmt.bits:
+            raise LowbitError(f"code {t!r} is not a code of {fmt.name} ({fmt.bits} bits: 0 to "
+                              f"{_hex((1 << fmt.bits) - 1, fmt.bits)})")
+        out.append(code)
+    return np.array(out, dtype=np.uint64)
+
+
+def encode_rows(fmt, x, rounding, overflow, on_nan, sr_bits=8, seed=0) -> tuple:
+    """``(title, columns, rows, footer)`` of ``x`` (float64) encoded into ``fmt``."""
     label = f"stochastic, {sr_bits} bits, seed {seed}" if rounding == "stochastic" else rounding
-    table = Table(title=f"encode into {fmt.name} (rounding {label})")
+    title = f"encode into {fmt.name} (rounding {label})"
     if rounding == "stochastic":
         rounding = Stochastic(bits=sr_bits, rng=np.random.default_rng(seed))
     if fmt.kind == "block":
         data = fmt.encode(x, rounding=rounding)
         decoded = fmt.decode(data)
-        el = fmt.element
-        for c in ("input", "element code", "element bits", "decoded"):
-            table.add_column(c, justify="right", overflow="fold")
-        for v, code, d in zip(x, data.elements.reshape(-1), decoded):
-            table.add_row(_value_str(v), _hex(code, el.bits), _bin(code, el.bits), _value_str(d))
-        console.print(table)
-        scales = ", ".join(_hex(s, fmt.scale.bits) for s in data.scales.reshape(-1))
-        console.print(f"scale codes ({fmt.scale.name}): {scales}"
-                      + (f"; tensor scale (FP32): {data.tensor_scale!r}"
-                         if data.tensor_scale is not None else ""))
-        return
+        el, scales = fmt.element, data.scales.reshape(-1)
+        columns = ["input", "block", "element_code", "element_hex", "element_bits",
+                   "scale_hex", "decoded"]
+        rows = [{"input": float(v), "block": i // fmt.block_size, "element_code": int(code),
+                 "element_hex": _hex(code, el.bits), "element_bits": _bin(code, el.bits),
+                 "scale_hex": _hex(scales[i // fmt.block_size], fmt.scale.bits),
+                 "decoded": float(d)}
+                for i, (v, code, d) in enumerate(zip(x, data.elements.reshape(-1), decoded))]
+        footer = (f"scale codes ({fmt.scale.name}): "
+                  + ", ".join(_hex(c, fmt.scale.bits) for c in scales)
+                  + (f"; tensor scale (FP32): {data.tensor_scale!r}"
+                     if data.tensor_scale is not None else ""))
+        return title, columns, rows, footer
     codes = fmt.encode(x, rounding=rounding, overflow=overflow, on_nan=on_nan)
     decoded = fmt.decode(codes)
-    for c in ("input", "code", "bits", "decoded"):
-        table.add_column(c, justify="right", overflow="fold")
-    for v, code, d in zip(x, codes, decoded):
-        table.add_row(_value_str(v), _hex(code, fmt.bits), _bin(code, fmt.bits), _value_str(d))
-    console.print(table)
+    columns = ["input", "code", "hex", "bits", "decoded"]
+    rows = [{"input": float(v), "code": int(c), "hex": _hex(c, fmt.bits),
+             "bits": _bin(c, fmt.bits), "decoded": float(d)}
+            for v, c, d in zip(x, codes, decoded)]
+    return title, columns, rows, None
+
+
+def decode_rows(fmt, texts) -> tuple:
+    """``(title, columns, rows, footer)`` of the codes ``texts`` decoded from ``fmt``."""
+    if fmt.kind == "block":
+        raise LowbitError(f"decode takes the codes of a scalar format; {fmt.name} is a block "
+                          f"format (decode its elements with {fmt.element.name} and its scales "
+                          f"with {fmt.scale.name})")
+    codes = _parse_codes(fmt, texts)
+    values = fmt.decode(codes)
+    columns = ["code", "hex", "bits", "value"]
+    rows = [{"code": int(c), "hex": _hex(c, fmt.bits), "bits": _bin(c, fmt.bits),
+             "value": float(v)} for c, v in zip(codes, values)]
+    return f"decode from {fmt.name}", columns, rows, None

@@ -55,7 +55,7 @@ def cmd_sweep(console, args) -> int:
     except SweepInterrupted as stop:
         print(f"lowbit: {stop}", file=sys.stderr)
         return 130
-    rows = run.rows()
+    rows = run.rows
     try:
         paths = write_report(sweep, rows, out)
     except OSError as err:

@@ -9,7 +9,7 @@ scheduler address, and committed to SQLite the moment it finishes.
 * A changed sweep: the database keeps the definition each sweep last ran with. Rows computed
   with other stages or user metrics (another :meth:`~lowbit.explore.Sweep.recipe`) are stale:
   their points are evaluated again; rows of points no longer in the space stay in the file
-  but never reach :meth:`SweepRun.rows`, the CSV, the plots or the Pareto front. ``fresh``
+  but never reach :attr:`SweepRun.rows`, the CSV, the plots or the Pareto front. ``fresh``
   deletes the sweep's rows first.
 * Concurrent runs on one database claim each point before evaluating it (a lease renewed
   every :data:`LEASE_S` / 4 seconds; a crashed owner's claims expire), so every point is
@@ -39,6 +39,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
 from lowbit.errors import LowbitError, check_int
+from lowbit.explore.report import write_report
 from lowbit.explore.space import point_key
 from lowbit.explore.store import Store
 from lowbit.explore.sweep import Sweep, describe_changes, load_sweep
@@ -60,7 +61,9 @@ class SweepInterrupted(KeyboardInterrupt):
 @dataclass
 class SweepRun:
     """What a run did: the database, the points evaluated now, skipped (already stored),
-    evaluated by another run meanwhile, and failed; what changed in the definition."""
+    evaluated by another run meanwhile, and failed; what changed in the definition; and
+    ``rows``, the current rows (a list of dicts, one per point of the sweep, computed with its
+    stages and metrics, as :attr:`lowbit.sim.Results.rows` is a list of dicts)."""
 
     sweep: Sweep
     database: Path
@@ -71,12 +74,19 @@ class SweepRun:
     by_others: int = 0
     changes: tuple = ()
     stale: int = 0
-    keys: tuple = field(default=(), repr=False)
+    rows: list = field(default_factory=list, repr=False)
 
-    def rows(self) -> list:
-        """The current rows: the sweep's points, computed with its stages and metrics."""
-        with Store(self.database, self.sweep.name, self.sweep.recipe(), readonly=True) as store:
-            return store.rows(self.keys)
+    def write_report(self, out=None) -> dict:
+        """Write the sweep's CSV, Pareto CSV, plots and HTML report into folder ``out`` (str
+        or Path; default: the database's folder); return ``{kind: path}``."""
+        folder = Path(out) if out is not None else self.database.parent
+        return write_report(self.sweep, self.rows, folder)
+
+
+def current_rows(sweep: Sweep, database: Path, keys) -> list:
+    """The rows of the points ``keys`` stored in ``database`` with ``sweep``'s recipe."""
+    with Store(database, sweep.name, sweep.recipe(), readonly=True) as store:
+        return store.rows(keys)
 
 
 def database_path(sweep: Sweep, out=None) -> Path:
@@ -106,8 +116,10 @@ class _Interrupt:
 
 def run_sweep(sweep, out=None, scheduler=None, workers=None, progress=None,
               retry_errors=False, fresh=False, log=None) -> SweepRun:
-    """Evaluate every point of ``sweep`` (a :class:`Sweep` or a sweep file path) without a
-    current row in its database; ``scheduler``: a Dask scheduler address
+    """Evaluate every point of ``sweep`` (a :class:`Sweep` or a sweep file path, str or Path)
+    without a current row in its database ``<out>/<name>.sqlite`` (``out``: str or Path,
+    default ``build/sweeps``); return the :class:`SweepRun` with every current row
+    (``.rows``; ``.write_report()`` writes the report). ``scheduler``: a Dask scheduler address
     (``tcp://host:8786``), else a local pool of ``workers`` processes (default: CPU count).
     ``retry_errors`` reruns failed points; ``fresh`` deletes the sweep's stored rows first.
     ``progress``: show a bar with ETA (default when on a terminal); ``log(line)``: told what
@@ -140,7 +152,7 @@ def run_sweep(sweep, out=None, scheduler=None, workers=None, progress=None,
                            sweep.name)
     return SweepRun(sweep, db, counts["evaluated"], len(points) - len(todo), counts["failed"],
                     round(time.perf_counter() - start, 2), counts["by_others"], changes, stale,
-                    tuple(points))
+                    current_rows(sweep, db, tuple(points)))
 
 
 def _evaluate(store, source, points, todo, scheduler, workers, progress, since, name) -> dict:

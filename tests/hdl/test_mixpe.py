@@ -131,7 +131,7 @@ def test_catalogue_specs_and_sidecar():
     assert designs.from_dict(array.to_dict()) == array
     assert designs.get("mixpe_fp16xternary_g64_fp32_k8").k_step == 8
     rtl = export(spec.build(), name="mixpe_sidecar")
-    sidecar = json.loads(rtl.sidecar.read_text())
+    sidecar = rtl.sidecar
     assert sidecar["latency_cycles"] == 2
     # |X| <= 128 * 8 * 128 (19 bits); no zero points for int4.
     assert sidecar["parameters"]["register_bits"] == {"x": 19, "s": 0}

@@ -241,7 +241,7 @@ def test_mode_change_restarts_and_unknown_mode_holds():
 def test_ports_sidecar_and_register():
     dut = MultiFormatMac(FOUR, gating=True)
     rtl = export(dut, name="multiformat_mac_ports")
-    sidecar = json.loads(rtl.sidecar.read_text())
+    sidecar = rtl.sidecar
     ports = sidecar["ports"]
     # Lane 0 carries fp32 (fp4 lanes) and posit results: the widest is 32 bits.
     assert [ports[f"acc{k}"]["width"] for k in range(4)] == [32, 32, 32, 32]

@@ -110,7 +110,7 @@ def test_simd_mac_holds_without_valid_or_with_unknown_mode():
 def test_simd_mac_ports_and_sidecar():
     dut = SimdMac(CONFIGS["mixed"])  # lane registers: widest mode using each lane
     rtl = export(dut, name="simd_mac_mixed")
-    sidecar = json.loads(rtl.sidecar.read_text())
+    sidecar = rtl.sidecar
     ports = sidecar["ports"]
     assert [(ports[f"acc{k}"]["width"], ports[f"acc{k}"]["signed"]) for k in range(4)] == [
         (20, True), (13, True), (6, True), (6, True)]

@@ -412,7 +412,8 @@ UNITS = "IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, AdderTre
         "command must be one of formats, regress, synth, power, sim, faults, sweep, demo, not "
         "'synht'; did you mean 'synth'?")),
     (["formats", "shw", "int8"], lambda: (
-        "formats command must be one of list, show, encode, not 'shw'; did you mean 'show'?")),
+        "formats command must be one of list, show, encode, decode, not 'shw'; did you mean "
+        "'show'?")),
     (["sim", "--arch", "edge-int8-32x33", "--workload", "resnet50"], lambda: (
         "arch must be a TOML file or one of edge-int8-32x32, tpu-like-128x128, lut-w2-core, "
         "not 'edge-int8-32x33'; did you mean 'edge-int8-32x32'?")),
@@ -479,8 +480,7 @@ def test_a_bad_csv_line_is_named_once(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     ([], "the following arguments are required: command"),
-    (["formats", "encode", "int8"], "formats encode: the following arguments are required: "
-                                    "values"),
+    (["formats", "encode"], "formats encode: the following arguments are required: name"),
     (["synth", "IntMac", "--jobs", "two"], "synth: argument --jobs: invalid int value: 'two'"),
     (["sim", "--arch", "edge-int8-32x32"], "sim: the following arguments are required: "
                                            "--workload"),

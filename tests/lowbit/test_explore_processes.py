@@ -63,7 +63,7 @@ def test_a_dying_worker_fails_its_own_point_and_the_sweep_goes_on(tmp_path):
     before = set(_sleepers())
     run = run_sweep(_dying(tmp_path, fates), out=tmp_path, workers=2, progress=False)
     assert (run.evaluated, run.failed) == (6, 4)
-    got = {r["fate"]: (r["status"], r["error"]) for r in run.rows()}
+    got = {r["fate"]: (r["status"], r["error"]) for r in run.rows}
     assert got == {"live": ("ok", ""), "live2": ("ok", ""),
                    "os_exit": ("error", "worker died: exit code 3"),
                    "sys_exit": ("error", "worker died: exit code 4"),
@@ -81,7 +81,7 @@ def test_a_dying_worker_on_dask_fails_its_own_point(tmp_path):
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         run = run_sweep(_dying(tmp_path, fates), out=tmp_path,
                         scheduler=cluster.scheduler_address, progress=False)
-        got = {r["fate"]: (r["status"], r["error"]) for r in run.rows()}
+        got = {r["fate"]: (r["status"], r["error"]) for r in run.rows}
         assert got == {"live": ("ok", ""), "live2": ("ok", ""),
                        "os_exit": ("error", "worker died: exit code 3")}
         assert len(cluster.scheduler_info["workers"]) == 1  # the Dask worker lived

@@ -95,7 +95,7 @@ def test_three_objectives_ring_the_front_without_joining_it(tmp_path):
     sweep = Sweep("three", Space({"a_fmt": ["int8", "fp8_e4m3", "mxfp4"], "k": 64,
                                   "tokens": 4, "n": 4}), ("gemm",),
                   objectives={"sqnr_db": "max", "max_abs_error": "min", "k": "min"})
-    rows = run_sweep(sweep, out=tmp_path, workers=1, progress=False).rows()
+    rows = run_sweep(sweep, out=tmp_path, workers=1, progress=False).rows
     page = write_report(sweep, rows, str(tmp_path))["html"].read_text()
     assert "Pareto front: max abs error vs GEMM SQNR (front over k too)" in page
     assert '"mode":"markers","name":"Pareto front"' in page  # no line

@@ -93,7 +93,7 @@ def test_accumulators_and_hardware_mapping():
 
 def test_failing_point_is_recorded_and_the_sweep_finishes(tmp_path):
     run = run_sweep(_toy(tmp_path), out=tmp_path, workers=2, progress=False)
-    rows = run.rows()
+    rows = run.rows
     assert len(rows) == 8 and run.evaluated == 8
     bad = [r for r in rows if r["status"] == "error"]
     assert {(r["a_fmt"], r["b_fmt"]) for r in bad} == {
@@ -135,7 +135,7 @@ def test_killed_sweep_resumes_with_identical_rows(tmp_path):
     assert resumed.skipped >= stored and resumed.evaluated == 8 - resumed.skipped
     clean.mkdir()
     reference = run_sweep(_toy(clean, sleep=0.0), out=clean, workers=2, progress=False)
-    assert _stable(resumed.rows()) == _stable(reference.rows())
+    assert _stable(resumed.rows) == _stable(reference.rows)
 
 
 def test_dask_local_cluster_gives_the_rows_of_the_local_pool(tmp_path):
@@ -150,7 +150,7 @@ def test_dask_local_cluster_gives_the_rows_of_the_local_pool(tmp_path):
                              progress=False)
     via_pool = run_sweep(sweep_file, out=local, workers=2, progress=False)
     assert via_dask.evaluated == 8
-    assert _stable(via_dask.rows()) == _stable(via_pool.rows())
+    assert _stable(via_dask.rows) == _stable(via_pool.rows)
 
 
 BAD_FILES = [
@@ -187,9 +187,22 @@ def test_cli_malformed_file_exits_2_with_one_line(tmp_path):
     assert not (tmp_path / "x.sqlite").exists()
 
 
+def test_a_sweep_from_python_writes_its_report_into_str_or_path_folders(tmp_path):
+    """run_sweep and SweepRun.write_report take str paths; rows is a list, as in sim.Results;
+    the report goes next to the database unless told otherwise."""
+    run = run_sweep(_toy(tmp_path), out=str(tmp_path / "db"), workers=2, progress=False)
+    assert run.database == tmp_path / "db" / f"{run.sweep.name}.sqlite"
+    assert isinstance(run.rows, list) and len(run.rows) == len(run.sweep.space)
+    beside = run.write_report()
+    assert beside["html"] == tmp_path / "db" / f"{run.sweep.name}.html"
+    elsewhere = run.write_report(str(tmp_path / "report"))
+    assert elsewhere["csv"].read_text() == beside["csv"].read_text()
+    assert elsewhere["html"].parent == tmp_path / "report"
+
+
 def test_report_has_csv_pareto_plots_and_one_html_file(tmp_path):
     run = run_sweep(_toy(tmp_path), out=tmp_path, workers=2, progress=False)
-    paths = write_report(run.sweep, run.rows(), tmp_path)
+    paths = write_report(run.sweep, run.rows, tmp_path)
     assert paths["csv"].read_text().splitlines()[0].startswith("a_fmt,b_fmt,k,tokens,n,")
     assert len(paths["pareto_csv"].read_text().splitlines()) >= 2
     assert paths["plot0"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -311,7 +324,7 @@ def test_missing_energy_is_na_with_the_reason_and_left_out_of_the_front(tmp_path
                   objectives={"energy_per_token_uj": "min", "sqnr_db": "max"},
                   plots=[("energy_per_token_uj", "sqnr_db", "a_fmt")])
     run = run_sweep(sweep, out=tmp_path, workers=2, progress=False)
-    rows = {r["a_fmt"]: r for r in run.rows()}
+    rows = {r["a_fmt"]: r for r in run.rows}
     reason = ("energy_pj, energy_per_token_uj, tops_per_w n/a: no measured MAC energy for "
               "'mxdot_nvfp4_fp32' on stream 'gaussian' in mac_energy_nangate45.toml: compute "
               "energy is nan (pass mac_energy=lowbit.reports.power.mac_energy_source() to "
@@ -319,9 +332,9 @@ def test_missing_energy_is_na_with_the_reason_and_left_out_of_the_front(tmp_path
     assert rows["nvfp4"]["status"] == "ok" and rows["nvfp4"]["notes"] == reason
     assert rows["nvfp4"]["energy_per_token_uj"] is None and rows["nvfp4"]["cycles"] > 0
     assert "notes" not in rows["int8"] and rows["int8"]["energy_per_token_uj"] > 0
-    assert [(r["a_fmt"], why) for r, why in left_out(run.rows(), sweep.objectives)] == [
+    assert [(r["a_fmt"], why) for r, why in left_out(run.rows, sweep.objectives)] == [
         ("nvfp4", f"energy_per_token_uj n/a ({reason})")]
-    paths = write_report(sweep, run.rows(), tmp_path)
+    paths = write_report(sweep, run.rows, tmp_path)
     csv_rows = paths["csv"].read_text().splitlines()
     nv = next(line for line in csv_rows if line.startswith("nvfp4,"))
     assert ",n/a," in nv and "no measured MAC energy" in nv
@@ -348,7 +361,7 @@ def test_an_edited_sweep_never_reports_stale_rows(tmp_path):
                                       or {"sqnr_db": "max", "max_abs_error": "min"}))
         lines = []
         result = run_sweep(path, out=tmp_path, workers=2, progress=False, log=lines.append)
-        write_report(result.sweep, result.rows(), tmp_path)
+        write_report(result.sweep, result.rows, tmp_path)
         return result, lines
 
     first, lines = run(["int8", "fp8_e4m3", "mxfp4"])
@@ -358,7 +371,7 @@ def test_an_edited_sweep_never_reports_stale_rows(tmp_path):
     assert lines == ['sweep edited changed since edited.sqlite was written (axis a_fmt lost '
                      '"mxfp4"): 0 points to evaluate, 1 stored rows of other definitions left '
                      'out of the reports (--fresh deletes them)']
-    assert sorted(r["a_fmt"] for r in fewer.rows()) == ["fp8_e4m3", "int8"]
+    assert sorted(r["a_fmt"] for r in fewer.rows) == ["fp8_e4m3", "int8"]
     assert len((tmp_path / "edited.csv").read_text().splitlines()) == 3
     assert "mxfp4" not in (tmp_path / "edited_pareto.csv").read_text()
     assert "mxfp4" not in (tmp_path / "edited.html").read_text()
@@ -367,7 +380,7 @@ def test_an_edited_sweep_never_reports_stale_rows(tmp_path):
     assert lines == ['sweep edited changed since edited.sqlite was written (stages gained sim): '
                      '2 points to evaluate, 3 stored rows of other definitions left out of the '
                      'reports (--fresh deletes them)']
-    assert all(r["cycles"] > 0 and r["sqnr_db"] > 0 for r in more.rows())
+    assert all(r["cycles"] > 0 and r["sqnr_db"] > 0 for r in more.rows)
     goal, lines = run(["int8", "fp8_e4m3"], stages=("gemm", "sim"),
                       objectives={"sqnr_db": "max", "cycles": "min"})
     assert (goal.evaluated, goal.skipped) == (0, 2) and lines[0].endswith(
@@ -376,7 +389,7 @@ def test_an_edited_sweep_never_reports_stale_rows(tmp_path):
     assert (tmp_path / "edited_pareto.csv").read_text().splitlines()[0].startswith(
         "a_fmt,k,tokens,n,sqnr_db,max_abs_error,cycles,")
     back, _ = run(["int8", "fp8_e4m3", "mxfp4"])  # the first definition again: mxfp4's row
-    assert (back.evaluated, back.skipped) == (2, 1) and len(back.rows()) == 3  # is current
+    assert (back.evaluated, back.skipped) == (2, 1) and len(back.rows) == 3  # is current
     fresh = run_sweep(path, out=tmp_path, workers=2, progress=False, fresh=True)
     assert (fresh.evaluated, fresh.skipped, fresh.stale) == (3, 0, 0)
 

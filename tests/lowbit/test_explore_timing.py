@@ -112,7 +112,7 @@ def test_the_pipeline_stages_example_runs_each_point_at_its_fmax(tmp_path):
     from lowbit.explore import load_sweep, run_sweep
 
     sweep = load_sweep(Path(__file__).parents[2] / "examples" / "pipeline_stages.toml")
-    rows = run_sweep(sweep, out=tmp_path, workers=1, progress=False).rows()
+    rows = run_sweep(sweep, out=tmp_path, workers=1, progress=False).rows
     assert len(rows) == 6 and {r["status"] for r in rows} == {"ok"}
     for r in rows:
         assert r["latency"] == r["stages"]

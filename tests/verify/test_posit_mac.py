@@ -70,7 +70,7 @@ def test_nar_sticks_until_clear():
 def test_export_sidecar(tmp_path):
     fmt = F.get("posit8_2")
     rtl = export(PositMac(fmt, quire=Quire(fmt)), name="posit_mac_test", out_dir=tmp_path)
-    sidecar = json.loads(rtl.sidecar.read_text())
+    sidecar = rtl.sidecar
     assert sidecar["latency_cycles"] == 1
     acc = sidecar["parameters"]["acc"]
     assert {k: acc[k] for k in ("kind", "standard", "register_bits", "lsb_exponent")} == {

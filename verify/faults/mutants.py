@@ -168,7 +168,7 @@ def tool_versions() -> dict:
 def draw(work, rtl, mutants, seed, tools):
     """Synthesize ``rtl`` in ``work``, draw ``mutants`` mutations with ``seed`` and write the
     instrumented netlist ``mutants.v`` and the manifest ``mutations.json``."""
-    shutil.copyfile(rtl.verilog, work / f"{rtl.name}.v")
+    shutil.copyfile(rtl.verilog_path, work / f"{rtl.name}.v")
     (work / "synth.ys").write_text(
         f"read_verilog {rtl.name}.v\n"
         f"synth -flatten -top {rtl.name}\n"

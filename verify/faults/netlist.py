@@ -192,7 +192,7 @@ def _synthesized(rtl, say) -> Path:
         try:
             if say:
                 say(f"{rtl.name}: synthesizing to gates for fault injection")
-            synthesize(work, rtl.verilog, rtl.name)
+            synthesize(work, rtl.verilog_path, rtl.name)
             shutil.rmtree(folder, ignore_errors=True)
             work.rename(folder)
         finally:

@@ -1,0 +1,63 @@
+"""The documentation: the site builds with warnings as errors, every Python example in the
+docs and the README runs, and the README stays a short front page.
+
+Each page's ```python blocks run in order in one namespace (a page is one session), in a
+temporary folder with ``LOWBIT_BUILD`` there, so an example can never rot unnoticed.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+PAGES = [README, *sorted(DOCS.rglob("*.md"))]
+README_MAX_BYTES = 8 * 1024
+BUILD_TIMEOUT_S = 900  # a hang guard, not a speed goal
+
+_PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```\s*$", re.M | re.S)
+
+
+def python_blocks(text: str) -> list:
+    """``(first line number, code)`` of every fenced ```python block of a Markdown page."""
+    return [(text.count("\n", 0, m.start(1)) + 1, m.group(1))
+            for m in _PYTHON_BLOCK.finditer(text)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
+def test_every_python_example_runs(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOWBIT_BUILD", str(tmp_path / "build"))
+    namespace = {"__name__": "__docs_example__"}
+    for line, code in python_blocks(page.read_text()):
+        # Pad so that a traceback names the page's own line numbers.
+        exec(compile("\n" * (line - 1) + code, str(page), "exec"), namespace)
+
+
+def test_python_blocks_are_found_with_their_line_numbers():
+    text = "# t\n\n```python\nx = 1\n```\n\n```sh\nls\n```\n```python\ny = 2\n\n```\n"
+    assert python_blocks(text) == [(4, "x = 1\n"), (11, "y = 2\n\n")]
+
+
+def test_readme_is_a_short_front_page():
+    text = README.read_text()
+    assert len(text.encode()) < README_MAX_BYTES
+    assert text.startswith("# lowbit\n\n```sh\nmake demo ")
+    lines = text.splitlines()
+    assert lines[3].startswith("make demo ") and lines[4].startswith("make test ")
+    for target in re.findall(r"\]\((docs/[^)#]+)", text):
+        assert (ROOT / target).is_file(), target
+
+
+def test_site_builds_with_warnings_as_errors(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")],
+        capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "html" / "index.html").is_file()
+    assert (tmp_path / "html" / "api" / "sim.html").is_file()
