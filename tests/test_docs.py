@@ -2,7 +2,10 @@
 docs and the README runs, and the README stays a short front page.
 
 Each page's ```python blocks run in order in one namespace (a page is one session), in a
-temporary folder with ``LOWBIT_BUILD`` there, so an example can never rot unnoticed.
+temporary folder, so an example can never rot unnoticed. The pages share one ``LOWBIT_BUILD``
+folder per test session (a design synthesized for one page is cached for the next). A block
+whose first line is ``# long example`` (whole-catalogue comparisons, minutes of Yosys) runs
+only with ``--full``; the functions it calls have their own tests in the default run.
 """
 
 import re
@@ -19,6 +22,7 @@ PAGES = [README, *sorted(DOCS.rglob("*.md"))]
 README_MAX_BYTES = 8 * 1024
 BUILD_TIMEOUT_S = 900  # a hang guard, not a speed goal
 
+LONG_MARK = "# long example"
 _PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```\s*$", re.M | re.S)
 
 
@@ -29,13 +33,23 @@ def python_blocks(text: str) -> list:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
-def test_every_python_example_runs(page, tmp_path, monkeypatch):
+def test_every_python_example_runs(page, tmp_path, tmp_path_factory, monkeypatch, request):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LOWBIT_BUILD", str(tmp_path / "build"))
+    monkeypatch.setenv("LOWBIT_BUILD", str(_shared_build(tmp_path_factory)))
+    full = request.config.getoption("--full")
     namespace = {"__name__": "__docs_example__"}
     for line, code in python_blocks(page.read_text()):
+        if code.startswith(LONG_MARK) and not full:
+            continue
         # Pad so that a traceback names the page's own line numbers.
         exec(compile("\n" * (line - 1) + code, str(page), "exec"), namespace)
+
+
+def _shared_build(factory) -> Path:
+    """One build folder for every page of this test session (made once per process)."""
+    folder = factory.getbasetemp() / "docs-build"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def test_python_blocks_are_found_with_their_line_numbers():
