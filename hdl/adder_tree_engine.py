@@ -28,6 +28,7 @@ from lowbit.hdl.component import Component
 from lowbit.hdl.dot_tree import DotTree
 from lowbit.hdl.gemm_engine import (MAX_ARRAY_SIDE, GemmEngine, check_shape, pack, port_width,
                                     tiles)
+from lowbit.hdl.gemm_stream import matrix_dims
 
 UNIT = "AdderTreeEngine"
 
@@ -202,14 +203,7 @@ class AdderTreeEngine(GemmEngine):
                          self.accumulator)
 
     def _shape_of(self, A, B):
-        if A.ndim != 2 or B.ndim != 2:
-            raise OperationError(f"A and B must be matrices of codes, not of shapes {A.shape} "
-                                 f"and {B.shape}")
-        (M, K), (K2, N) = A.shape, B.shape
-        if K != K2:
-            raise OperationError(f"A is {M} x {K} but B is {K2} x {N}: their K must match")
-        check_shape(M, K, N)
-        return M, K, N
+        return matrix_dims(A, B)
 
     # --- hardware ------------------------------------------------------------------------------
     def elaborate(self, platform):

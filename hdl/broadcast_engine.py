@@ -25,11 +25,10 @@ import numpy as np
 from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib.wiring import In, Out
 
-from lowbit.errors import OperationError
 from lowbit.golden import gemm
 from lowbit.hdl.broadcast_schedule import broadcast_cycles, broadcast_peak_macs
 from lowbit.hdl.gemm_engine import GemmEngine, check_shape, pack, port_width, tiles
-from lowbit.hdl.gemm_stream import tile_output_map
+from lowbit.hdl.gemm_stream import matrix_dims, tile_output_map
 from lowbit.hdl.tile_drain import drain_tile, last_beat_gate
 
 
@@ -177,14 +176,7 @@ class BroadcastEngine(GemmEngine):
         return gemm.gemm(A[:, :k_end], B[:k_end, :], self.a_fmt, self.b_fmt, self.accumulator)
 
     def _shape_of(self, A, B):
-        if A.ndim != 2 or B.ndim != 2:
-            raise OperationError(f"A and B must be matrices of codes, not of shapes {A.shape} "
-                                 f"and {B.shape}")
-        (M, K), (K2, N) = A.shape, B.shape
-        if K != K2:
-            raise OperationError(f"A is {M} x {K} but B is {K2} x {N}: their K must match")
-        check_shape(M, K, N)
-        return M, K, N
+        return matrix_dims(A, B)
 
     # --- hardware ------------------------------------------------------------------------------
     def elaborate(self, platform):

@@ -32,6 +32,24 @@ def check_shape(M, K, N):
         check_int(field, value, 1, 1 << 40, OperationError)
 
 
+def gemm_dims(a_shape, b_shape) -> tuple:
+    """``(M, K, N)`` of ``A`` (``M x K``) times ``B`` (``K x N``); raise unless the K match
+    and the shape is a GEMM's (:func:`check_shape`)."""
+    (M, K), (K2, N) = a_shape, b_shape
+    if K != K2:
+        raise OperationError(f"A is {M} x {K} but B is {K2} x {N}: their K must match")
+    check_shape(M, K, N)
+    return M, K, N
+
+
+def matrix_dims(A, B) -> tuple:
+    """:func:`gemm_dims` of two 2-D arrays of codes; raise unless both are 2-D."""
+    if A.ndim != 2 or B.ndim != 2:
+        raise OperationError(f"A and B must be matrices of codes, not of shapes {A.shape} "
+                             f"and {B.shape}")
+    return gemm_dims(A.shape, B.shape)
+
+
 def tiles(extent: int, size: int) -> int:
     """Number of tiles of ``size`` covering ``extent``: ``ceil(extent / size)``."""
     return -(-extent // size)

@@ -61,7 +61,7 @@ from lowbit.golden.formats import IntFormat, ScalarFormat
 from lowbit.golden.lut_gemm import LutGemmConfig, lut_gemm
 from lowbit.hdl.exact_term import signed_width
 from lowbit.hdl.gemm_engine import GemmEngine, check_dimension, check_shape, pack, tiles
-from lowbit.hdl.gemm_stream import tile_output_map
+from lowbit.hdl.gemm_stream import gemm_dims, tile_output_map
 
 MAX_ACT_BITS = 8
 """Widest activation format the tables are built for."""
@@ -279,11 +279,7 @@ class LutTensorCore(GemmEngine):
     def _shape_of(self, A, B):
         if A.ndim != 2 or B.ndim != 2:
             raise OperationError(f"A and B must be 2-D, not shapes {A.shape} and {B.shape}")
-        (M, K), (K2, N) = A.shape, B.shape
-        if K != K2:
-            raise OperationError(f"A is {M} x {K} but B is {K2} x {N}: their K must match")
-        check_shape(M, K, N)
-        return M, K, N
+        return gemm_dims(A.shape, B.shape)
 
     # --- hardware ------------------------------------------------------------------------------
     def _entry_shape(self):

@@ -22,6 +22,7 @@ from amaranth.lib.wiring import In, Out
 from lowbit.errors import OperationError
 from lowbit.golden.mpgemm import GroupWeights, groupwise_gemm
 from lowbit.hdl.gemm_engine import GemmEngine, check_dimension, check_shape, pack, tiles
+from lowbit.hdl.gemm_stream import gemm_dims
 from lowbit.hdl.mixpe import MixPE
 
 
@@ -194,11 +195,7 @@ class MixPEArray(GemmEngine):
         if not isinstance(B, GroupWeights) or B.scheme != self._pe.scheme:
             raise OperationError(f"B must be GroupWeights of scheme {self._pe.scheme.name}, "
                                  f"not {getattr(getattr(B, 'scheme', None), 'name', B)!r}")
-        (M, K), (K2, N) = A.shape, B.shape
-        if K != K2:
-            raise OperationError(f"A is {M} x {K} but B is {K2} x {N}: their K must match")
-        check_shape(M, K, N)
-        return M, K, N
+        return gemm_dims(A.shape, B.shape)
 
     # --- hardware ------------------------------------------------------------------------------
     def elaborate(self, platform):
