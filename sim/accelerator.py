@@ -10,17 +10,18 @@ in the column names: cycles of the engine clock, bytes, pJ, microseconds, TOPS (
 operations per second, one MAC = 2 operations) and TOPS/W (operations per pJ).
 
 Energy (memory constants by key from the data file, :mod:`lowbit.sim.energy`; compute
-measured on the engine's design, :mod:`lowbit.sim.mac_energy`):
-``energy_compute_pj``  MACs x the dynamic energy per MAC measured on the engine's MAC design
-                       (its processing element; a LUT core: the same core at the 2 x 16 tile)
-                       for the ``energy_stream``, plus the leakage power of the engine's
-                       processing elements over the op's cycles at ``clock_mhz``
-``energy_sram_pj``     SRAM bits read and written / 64 x ``sram_read_64b_8kib_pj``; writes are
-                       DMA fills and results (partial sums too), reads the engine's operand
-                       and partial-sum reads and the results DMA reads out
-``energy_dram_pj``     DRAM bits / 64 x ``dram_access_64b_low_pj`` (or ``_high_pj``)
-``energy_lut_pj``      0: the measured LUT core builds its activation tables itself, so their
-                       energy is part of ``energy_compute_pj`` (at the measured tile's reuse)
+measured on the engine's design, :mod:`lowbit.sim.mac_energy`)::
+
+  energy_compute_pj  MACs x the dynamic energy per MAC measured on the engine's MAC design
+                     (its processing element; a LUT core: the same core at the 2 x 16 tile)
+                     for the energy_stream, plus the leakage power of the engine's
+                     processing elements over the op's cycles at clock_mhz
+  energy_sram_pj     SRAM bits read and written / 64 x sram_read_64b_8kib_pj; writes are
+                     DMA fills and results (partial sums too), reads the engine's operand
+                     and partial-sum reads and the results DMA reads out
+  energy_dram_pj     DRAM bits / 64 x dram_access_64b_low_pj (or _high_pj)
+  energy_lut_pj      0: the measured LUT core builds its activation tables itself, so their
+                     energy is part of energy_compute_pj (at the measured tile's reuse)
 
 The processing elements are priced alone: an array's operand forwarding and skew registers
 are not in ``energy_compute_pj`` (the 4 x 4 arrays of the energy table show what they add).

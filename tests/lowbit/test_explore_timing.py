@@ -44,8 +44,8 @@ def test_stages_and_fmax_reach_area_and_sim(stages):
     res = sim.run(arch, "llama2-7b-decode", batch=1, context=512, attention=False)
     assert out["cycles"] == pytest.approx(res.total["cycles"])
     assert out["tops"] == pytest.approx(res.total["tops"])
-    if stages > 1:  # no energy data prices the pipelined MAC yet: n/a with the reason
-        assert out["energy_pj"] is None and f"no [mac_area] entry '{spec.name}'" in out["notes"]
+    if stages > 1:  # outside the committed energy table: measured on demand, finite
+        assert out["energy_pj"] > 0
 
 
 def test_the_engine_of_a_pipelined_point_counts_the_pe_latency():
@@ -58,10 +58,10 @@ def test_the_engine_of_a_pipelined_point_counts_the_pe_latency():
 @pytest.mark.parametrize("axis, value, message", [
     ("stages", 0, "axis stages must be an integer from 1 to 8, not 0"),
     ("stages", "2", "axis stages must be an integer from 1 to 8, not '2'"),
-    ("clock_mhz", "fast", "axis clock_mhz must be a number above 0 and at most 100000 or "
-     "'fmax', not 'fast'"),
-    ("clock_mhz", -1, "axis clock_mhz must be a number above 0 and at most 100000 or 'fmax', "
-     "not -1"),
+    ("clock_mhz", "fast", "axis clock_mhz must be fmax or a frequency above 0 and at most "
+     "1e5 MHz, not 'fast'"),
+    ("clock_mhz", -1, "axis clock_mhz must be fmax or a frequency above 0 and at most 1e5 "
+     "MHz, not -1"),
 ])
 def test_axis_rules(axis, value, message):
     raises_exactly(lambda: check_value(axis, value), AxisError, message)

@@ -44,8 +44,7 @@ def test_the_cycle_model_runs_both_variants(sweep):
     # the same beats; the bit-weight PE's datapath is one edge, as the IntMac's
     assert bw["cycles"] == std["cycles"] and bw["utilization"] == std["utilization"]
     assert std["energy_pj"] > 0
-    assert bw["energy_pj"] is None and "no [mac_area] entry 'bwmac_int8xint8_int32'" in \
-        bw["notes"]
+    assert bw["energy_pj"] > 0  # the bit-weight PE, measured on demand
 
 
 @pytest.mark.full
