@@ -331,7 +331,7 @@ def run_enumerated(spec, vector_set: str, folder, *, first: int = 0, cases=None,
     name = spec.name if not getattr(unit, "chained", False) else f"{spec.name}_chained"
     rtl = export_enumerated(unit, name, ports, enumerated.constants, layout, lanes=lanes,
                             chunk=chunk)
-    fifo = Path(folder) / "expected.fifo"
+    fifo = Path(folder).resolve() / "expected.fifo"  # the simulator runs in its build folder
     fifo.unlink(missing_ok=True)
     os.mkfifo(fifo)
     bits = layout.expected_bits
