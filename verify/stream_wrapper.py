@@ -310,7 +310,9 @@ def run_enumerated(spec, vector_set: str, folder, *, first: int = 0, cases=None,
     :class:`~lowbit.verify.runner.SimulationResult` (raises like
     :func:`~lowbit.verify.runner.run_testbench`).
 
-    ``folder``: where the FIFO lives (and ``env["LOWBIT_RESULT"]``, if given, the result JSON);
+    ``folder``: where the FIFO lives; ``env``: more testbench environment (``LOWBIT_RESULT``:
+    an absolute path receiving the result JSON, as :mod:`~lowbit.verify.testbenches.stream_tb`
+    writes it);
     ``unit``: the component to run instead of the set's (a deliberately broken one, tests);
     ``source``: a callable returning the expected stream's chunks as bytes instead of
     golden's (a corrupted or short stream, tests).
