@@ -6,7 +6,9 @@ A word packs one value per field, the first field least significant, each masked
 ``ceil(bits / 8)`` bytes, most significant byte first, as ``$fread`` fills a memory word):
 Verilator's ``$readmemh`` parses text a character at a time through C++ strings and took
 0.29 s of CPU per million IntMac operations (stimulus and expected files), four times the
-model's own evaluation. :func:`write_memory` writes the same words as ``$readmemh`` text. This module imports NumPy only: the fast path's cocotb testbench imports it inside the
+model's own evaluation. :func:`write_memory` writes the same words as ``$readmemh`` text.
+
+This module imports NumPy only: the fast path's cocotb testbench imports it inside the
 simulator process, whose start-up time is part of every run (Amaranth alone costs about 0.5 s
 of CPU there).
 """
