@@ -52,8 +52,8 @@ class PhaseClock:
         name = Path(str(cmd[0])).name
         if name.endswith("_fast"):  # the simulator binary is named after the wrapper module
             return "run"
-        return {"verilator": "verilate", "make": "C++ compile", "cp": "C++ compile"}.get(
-            name, "export + files")
+        copies = {"make": "C++ compile", "cp": "C++ compile", "sh": "C++ compile"}
+        return {"verilator": "verilate", **copies}.get(name, "export + files")
 
     def run(self, cmd, *args, **kwargs):
         wall, cpu = time.perf_counter(), _cpu(resource.RUSAGE_CHILDREN)
