@@ -29,6 +29,11 @@ and the output ports packed into an expected word, in order, least significant f
 (MxDotUnit) use it; GEMM engines (a streaming protocol with ready/valid beats) and the protocol
 tests keep the per-cycle cocotb driver.
 
+Only what the testbench reads is visible through VPI (Verilator ``public_flat_rd``; the
+wrapper builds without cocotb's ``--public-flat-rw``): with every signal public, Verilator
+evaluated the design's whole combinational logic at every time step and kept it from
+optimizing.
+
 The wrapper's memories hold :func:`depth` operations (a power of two, at least 2**16): one
 build serves every vector set up to that size, a larger set builds a deeper wrapper once.
 Verilator runs it with ``--timing`` (the wrapper's clock is a delay loop).
@@ -223,16 +228,19 @@ def wrapper_verilog(dut: str, top: str, layout: Layout, memory_depth: int,
     def every(name, sep=", "):
         return sep.join(f"lane{k}_{name}" for k in reversed(range(lanes)))
 
+    READ = "/*verilator public_flat_rd*/"  # what the testbench reads (module docstring)
+
     return f"""
 // lowbit.verify.checker_wrapper: stimulus, expected values and checker around {lanes} x {dut}.
-module {top} (output reg done);
+module {top} (output reg done {READ});
     reg clk = 1'b0;
     reg rst = 1'b1;
     reg [{sw - 1}:0] stimulus [0:{memory_depth - 1}];
     reg [{ew - 1}:0] expected [0:{memory_depth - 1}];
     reg [63:0] segments [0:{lanes - 1}];  // per lane: {{end, start}} operation indices
     reg [8*1024-1:0] stimulus_path, expected_path, segments_path;
-    reg [31:0] operations = 0, total_cycles = 0, cycles = 0;
+    reg [31:0] operations = 0, total_cycles = 0;
+    reg [31:0] cycles {READ} = 0;
 
     // Read binary memory file `path` (`words` words of `size` bytes, most significant first)
     // into memory `which` (0 stimulus, 1 expected, 2 segments); stop if it is short.
@@ -282,15 +290,15 @@ module {top} (output reg done);
         end
     end
 
-    // What the testbench reads: every lane's counters, lane 0 least significant.
-    wire [{32 * lanes - 1}:0] lane_first = {{{every("first")}}};
-    wire [{32 * lanes - 1}:0] lane_checked = {{{every("checked")}}};
-    wire [{32 * lanes - 1}:0] lane_mismatches = {{{every("mismatches")}}};
-    wire [{32 * lanes - 1}:0] lane_latency = {{{every("latency")}}};
-    wire [{lanes - 1}:0] lane_seen = {{{every("seen")}}};
-    wire [{32 * MAX_FAILS * lanes - 1}:0] fail_index = {{{every("fail_index")}}};
-    wire [{sw * MAX_FAILS * lanes - 1}:0] fail_stimulus = {{{every("fail_stimulus")}}};
-    wire [{ew * MAX_FAILS * lanes - 1}:0] fail_got = {{{every("fail_got")}}};
+    // What the testbench reads (through VPI): every lane's counters, lane 0 least significant.
+    wire [{32 * lanes - 1}:0] lane_first {READ} = {{{every("first")}}};
+    wire [{32 * lanes - 1}:0] lane_checked {READ} = {{{every("checked")}}};
+    wire [{32 * lanes - 1}:0] lane_mismatches {READ} = {{{every("mismatches")}}};
+    wire [{32 * lanes - 1}:0] lane_latency {READ} = {{{every("latency")}}};
+    wire [{lanes - 1}:0] lane_seen {READ} = {{{every("seen")}}};
+    wire [{32 * MAX_FAILS * lanes - 1}:0] fail_index {READ} = {{{every("fail_index")}}};
+    wire [{sw * MAX_FAILS * lanes - 1}:0] fail_stimulus {READ} = {{{every("fail_stimulus")}}};
+    wire [{ew * MAX_FAILS * lanes - 1}:0] fail_got {READ} = {{{every("fail_got")}}};
 endmodule
 """
 
@@ -380,4 +388,5 @@ def run_checked(unit, name: str, layout: Layout, stimulus_columns, expected_colu
     plusargs = prepare(folder, layout, stimulus_columns, expected_columns, unit.latency, lanes)
     rtl = export_wrapped(unit, name, layout, operations, lanes)
     return run_testbench(rtl, TESTBENCH, {**env, **TESTBENCH_ENV, **layout_env(layout, lanes)},
-                         build_args=TIMING, plusargs=plusargs, opt=run_opt(operations))
+                         build_args=TIMING, plusargs=plusargs, opt=run_opt(operations),
+                         public=False)

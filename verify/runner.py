@@ -168,11 +168,24 @@ def reuse_runtime(runner, cache: Path, build: Path):
     if (build / "verilated.o").exists() or not all(f.exists() for f in objects):
         return
 
+    build_command = runner._build_command  # as run_testbench may have changed it
+
     def commands():
-        verilate, *rest = type(runner)._build_command(runner)
+        verilate, *rest = build_command()
         return [verilate, ["cp", *map(str, objects), str(build.resolve())],
                 ["sh", "-c", _COPY_MAIN, "sh", _main_prefix(cache), str(build.resolve())],
                 *rest]
+
+    runner._build_command = commands
+
+
+def private(runner):
+    """Make cocotb's Verilator ``runner`` build without ``--public-flat-rw``."""
+    build_command = runner._build_command
+
+    def commands():
+        verilate, *rest = build_command()
+        return [[a for a in verilate if a != "--public-flat-rw"], *rest]
 
     runner._build_command = commands
 
@@ -228,7 +241,8 @@ def _exit_status(err) -> int | None:
 
 def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
                   gate_level: bool = False, attempts: int = DEFAULT_ATTEMPTS,
-                  build_args=(), plusargs=(), opt: str = DEFAULT_OPT) -> SimulationResult:
+                  build_args=(), plusargs=(), opt: str = DEFAULT_OPT,
+                  public: bool = True) -> SimulationResult:
     """Build ``rtl`` (an :class:`~lowbit.hdl.rtl_export.ExportedRtl`) and run ``test_module``.
 
     ``sim="icarus"`` needs ``iverilog`` on PATH (``apt-get install iverilog``).
@@ -236,7 +250,10 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
     killed by a signal is repeated, ``attempts`` runs at most (module docstring).
     ``build_args``: extra Verilator arguments (``--timing``); ``plusargs``: the simulator's
     ``+name=value`` arguments of this run. ``opt``: the C++ optimization of a Verilator build
-    when ``$LOWBIT_VERILATOR_OPT`` does not set one (:func:`verilator_opt`).
+    when ``$LOWBIT_VERILATOR_OPT`` does not set one (:func:`verilator_opt`). ``public=False``:
+    a Verilator build without cocotb's ``--public-flat-rw`` (only signals the Verilog marks
+    ``public_flat_rd``/``_rw`` and the top ports are visible to the testbench; the model is
+    faster and smaller).
 
     Raises
     ------
@@ -262,6 +279,8 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
         # Variables in MAKEFLAGS override verilated.mk's assignments, as on make's command line.
         make_flags = " ".join(f"{v}={opt}" for v in ("OPT_FAST", "OPT_SLOW", "OPT_GLOBAL"))
         cache = runtime_cache(opt, build_args)
+        if not public:
+            private(runner)
         reuse_runtime(runner, cache, build)
     build_log = build / "build.log"
 
