@@ -149,13 +149,15 @@ def compare_pair(shape: Shape, base, bw, generic: dict, fpga: dict, energy=None)
                                         g0["area_ge"] / g1["area_ge"],
                                         g1["fmax_mhz"] / g0["fmax_mhz"])
     if energy:
-        row |= energy_columns(shape, energy[base.name], energy[bw.name])
+        row |= energy_columns(shape, energy[base.name], energy[bw.name],
+                              (g0["ffs"], g1["ffs"]))
     return row
 
 
-def energy_columns(shape: Shape, base, bw) -> dict:
+def energy_columns(shape: Shape, base, bw, ffs=None) -> dict:
     """The energy columns of one shape's row from the two designs'
-    :class:`~lowbit.reports.power.EnergyReport` (the same operand stream, else an error)."""
+    :class:`~lowbit.reports.power.EnergyReport` (the same operand stream, else an error);
+    ``ffs``: their flip-flop counts (baseline, bit-weight), named in ``energy_why``."""
     if base.stream != bw.stream or base.settings != bw.settings:
         raise designs.DesignError(f"{base.design} and {bw.design} were measured on different "
                                   f"operands ({base.stream} {base.settings} vs {bw.stream} "
@@ -174,19 +176,30 @@ def energy_columns(shape: Shape, base, bw) -> dict:
     parts = {p: (cols[f"{p}_pj_per_mac_baseline"], cols[f"{p}_pj_per_mac_bitweight"])
              for p in PARTS}
     cols["energy_agrees"], cols["energy_why"] = energy_verdict(
-        ratio, shape.paper_energy_efficiency, parts)
+        ratio, shape.paper_energy_efficiency, parts, ffs)
     return cols
 
 
-def energy_verdict(ratio: float, paper: float, parts: dict) -> tuple:
+def energy_verdict(ratio: float, paper: float, parts: dict, ffs=None) -> tuple:
     """``(agrees, why)`` of an energy-efficiency ratio, as :func:`verdict` judges, with the
     parts per MAC (``parts``: part -> (baseline pJ, bit-weight pJ)) saying where it comes
-    from: each part's pJ per MAC, baseline -> bit-weight, largest saving first."""
+    from: each part's pJ per MAC, baseline -> bit-weight, largest saving first, and (with
+    ``ffs``, the two flip-flop counts) the register cost behind the clock and register parts."""
     same_way = (ratio > 1) == (paper > 1)
     close = abs(ratio / paper - 1) <= TOLERANCE
     order = sorted(parts, key=lambda p: parts[p][1] - parts[p][0])
     source = ", ".join(f"{p} {parts[p][0]:.3f} -> {parts[p][1]:.3f}" for p in order)
     source = f"pJ/MAC {source}"
+    if ffs is not None:
+        source += f"; flip-flops {ffs[0]} -> {ffs[1]}"
+        clocked = sum(parts[p][1] - parts[p][0] for p in ("registers", "clock"))
+        datapath = parts["datapath"][1] - parts["datapath"][0]
+        if clocked > 0 > datapath:
+            source += (": compressing the partial products in carry-save form and resolving "
+                       "them once per output saves datapath energy, but the carry-save state "
+                       "(sum and carry rows per output) adds clocked flip-flops")
+        elif clocked < 0 and datapath < 0:
+            source += ": the rewrite saves both datapath and clocked-register energy"
     if same_way and close:
         return True, f"agrees: {ratio:.2f}x against {paper:.2f}x ({source})"
     if not same_way:
