@@ -387,10 +387,14 @@ def _xrnpe_energy_why(mode, adv, multi, base, clock) -> str:
         return (f"{mode.fmt.name}: the shared unit spends {1 / adv:.2f}x the energy per product "
                 f"of a {base.design} ({share}); published 1.61x (38% less power) against a "
                 f"prior multi-format MAC, a different baseline, so the direction is compared")
+    cause = (f"at {clock:.0f} MHz the whole unit leaks (decoders of every format, the shared "
+             f"significand array, the quire) while only this mode's lanes work"
+             if worst == "leakage" else
+             "every product goes through decoders, a significand array and a quire sized for "
+             "all four formats, which switch whatever the mode")
     return (f"{mode.fmt.name}: the shared unit spends {1 / adv:.2f}x the energy per product of "
             f"a {base.design} ({share}); its {worst} costs the most over the single-format "
-            f"MAC: every product goes through decoders, a significand array and a quire sized "
-            f"for all four formats, which toggle whatever the mode")
+            f"MAC: {cause}")
 
 
 def xrnpe_gating(design=XRNPE_DESIGN, stream=ENERGY_STREAM, **measure_options) -> list:
