@@ -397,6 +397,11 @@ def _xrnpe_energy_why(mode, adv, multi, base, clock) -> str:
             f"MAC: {cause}")
 
 
+GATING_STREAMS = 768
+"""Streams of the gating measurements: 3 x 256, so 1, 2, 3 or 4 enabled lanes each get whole
+64-lane words."""
+
+
 def xrnpe_gating(design=XRNPE_DESIGN, stream=ENERGY_STREAM, **measure_options) -> list:
     """What lane gating saves: the multi-format MAC with ``lane_enable``
     (``<design>_gated``) against the same unit without it, on the same operands.
@@ -407,8 +412,10 @@ def xrnpe_gating(design=XRNPE_DESIGN, stream=ENERGY_STREAM, **measure_options) -
     ``pj_per_cycle_ungated`` (the ungated unit in that mode, every lane's operands present:
     the mode's on the enabled lanes, zeros elsewhere), ``saved_pct`` (the share of the
     ungated unit's energy per cycle the gated lanes save), ``pj_per_op_gated``. At the gated
-    unit's Fmax.
+    unit's Fmax; 768 streams by default (a multiple of 64 streams per enabled lane for 1 to 4
+    lanes).
     """
+    measure_options = {"lanes": GATING_STREAMS, **measure_options}
     spec = designs.get(design)
     gated = designs.get(spec.name + "_gated")
     lanes = gated.prototype.lanes
