@@ -22,9 +22,11 @@ from lowbit.paths import write_atomic
 from lowbit.reports import operand_streams, power
 
 #: Designs beyond the standard catalogue the table must hold: NVFP4's dot unit (the formats
-#: sweep), and FP16 / BF16 products into FP32 (the closest FloatMac to an FP32 FMA, for the
-#: calibration against Horowitz's FP32 figures).
-EXTRA_DESIGNS = ("mxdot_nvfp4_fp32", "floatmac_fp16xfp16_fp32", "floatmac_bf16xbf16_fp32")
+#: sweep), FP16 / BF16 products into FP32 (the closest FloatMac to an FP32 FMA, for the
+#: calibration against Horowitz's FP32 figures), and the bit-weight PE the cycle model prices
+#: every int8 bit-weight engine with (``mac_variant = "bitweight"``).
+EXTRA_DESIGNS = ("mxdot_nvfp4_fp32", "floatmac_fp16xfp16_fp32", "floatmac_bf16xbf16_fp32",
+                 "bwmac_int8xint8_int32")
 #: The standard catalogue when the table was last written (designs added since are measured on
 #: demand by :func:`lowbit.reports.power.mac_energy_source` until ``--write`` adds them).
 #: A multi-format MAC's entry is its mode 0 (FP4, four lanes); a MixPE's group-quantized
