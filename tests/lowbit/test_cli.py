@@ -28,7 +28,7 @@ def run(*args):
      "be one of rne, rna, rtz, rup, rdn, rto, stochastic, not 'up'"),
     (["formats", "encode", "int8", "1", "--overflow", "clip"], "lowbit: error: overflow must be"),
     (["frobnicate"], "lowbit: error: command must be one of formats, regress, synth, power, sim, "
-     "faults, sweep, demo, not 'frobnicate'"),
+     "faults, sweep, compare, demo, not 'frobnicate'"),
     (["synth", "Multiplier"], "lowbit: error: unknown design 'Multiplier'; design names start "
                               "with intmac, floatmac"),
     (["synth", "IntMac", "--target", "asic"], "lowbit: error: target must be one of generic, "
