@@ -1,7 +1,12 @@
 """Shared pytest set-up: the ``--full`` flag for long campaigns, Hypothesis profiles, and the
-grouping that lets ``make test`` run on every core (pytest-xdist ``--dist loadgroup``)."""
+grouping and order that keep every core busy under ``make test`` (pytest-xdist ``--dist
+loadgroup``): one group per test module, the longest modules first by the seconds recorded in
+``tests/durations.json`` (``--store-durations`` records a run's)."""
 
+import json
 import os
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -9,6 +14,15 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+#: Seconds per test (setup + call + teardown) of a whole default run, by test id: it sets only
+#: the order in which modules go to workers (longest first, so that no long module starts last
+#: and leaves the other cores idle), never a result. A test it does not know counts
+#: :data:`UNKNOWN_TEST_S`.
+DURATIONS = Path(__file__).with_name("durations.json")
+UNKNOWN_TEST_S = 1.0
+#: This run's seconds per test, kept by the controller under ``--store-durations``.
+_measured = None
 
 
 def pytest_sessionstart(session):
@@ -28,24 +42,69 @@ def pytest_sessionstart(session):
 def pytest_addoption(parser):
     parser.addoption("--full", action="store_true", default=False,
                      help="also run long campaigns marked 'full' (exhaustive sweeps)")
+    parser.addoption("--store-durations", action="store_true", default=False,
+                     help=f"write this run's seconds per test into tests/{DURATIONS.name} "
+                          f"(it orders the modules make test hands to workers)")
 
 
-#: Tests that share build folders keyed by design name (the regression's configurations are
-#: built and simulated by several verify/ modules): under xdist they run one at a time on one
-#: worker. Other RTL tests use names of their own or temporary folders.
-RTL_TESTS = ("tests/verify/",)
+def pytest_configure(config):
+    global _measured
+    if config.getoption("--store-durations") and not hasattr(config, "workerinput"):
+        _measured = {}
+    # xdist would order the groups by their number of tests: with a record, they are ordered
+    # by seconds (pytest_collection_modifyitems) and xdist keeps that order.
+    if hasattr(config.option, "loadscopereorder") and _known_durations():
+        config.option.loadscopereorder = False
+
+
+def test_id(nodeid: str) -> str:
+    """``nodeid`` without the ``@group`` suffix pytest-xdist's loadgroup gives it."""
+    return re.sub(r"@[^\]]*$", "", nodeid)
+
+
+def pytest_runtest_logreport(report):
+    if _measured is not None:
+        key = test_id(report.nodeid)
+        _measured[key] = round(_measured.get(key, 0.0) + report.duration, 2)
+
+
+def pytest_sessionfinish(session):
+    if _measured:
+        DURATIONS.write_text(json.dumps(dict(sorted(_measured.items())), indent=0) + "\n")
+
+
+def _known_durations() -> dict:
+    try:
+        return json.loads(DURATIONS.read_text())
+    except (OSError, ValueError):
+        return {}  # no record: xdist's own order
 
 
 # tryfirst: xdist's worker turns xdist_group marks into node ids in this same hook, and a
 # conftest hook would otherwise run after it (the marks would be ignored).
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    """Each test module is one xdist group: its tests move between workers together, so module
+    fixtures run once (a module's own ``xdist_group`` mark joins this name: still one group
+    per module). Modules that build the same design may run on two workers at once: build and
+    synthesis folders are keyed by the Verilog hash and locked while in use
+    (:func:`lowbit.paths.folder_lock`), so the later process waits and reuses the result.
+
+    Under xdist, modules go to the workers longest first by their recorded seconds (each
+    module's tests keep their order: pytest groups parametrized module fixtures by it)."""
     root = str(config.rootpath)
+    module_of = {item: str(item.path).removeprefix(root).lstrip("/") for item in items}
     for item in items:
-        path = str(item.path).removeprefix(root).lstrip("/")
-        # Other tests move between workers a module at a time, so module fixtures run once.
-        group = "rtl" if path.startswith(RTL_TESTS) else path
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(module_of[item]))
+    known = _known_durations() if hasattr(config, "workerinput") else {}
+    if known:
+        module_seconds = {}
+        for item in items:
+            module = module_of[item]
+            module_seconds[module] = module_seconds.get(module, 0.0) + known.get(
+                item.nodeid, UNKNOWN_TEST_S)
+        # stable: a module's tests stay together and in their order
+        items.sort(key=lambda item: -module_seconds[module_of[item]])
     if config.getoption("--full"):
         return
     skip = pytest.mark.skip(reason="long campaign: run with --full")
