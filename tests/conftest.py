@@ -5,7 +5,6 @@ loadgroup``): one group per test module, the longest modules first by the second
 
 import json
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,13 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-#: Seconds per test (setup + call + teardown) of a whole default run, by test id: it sets only
-#: the order in which modules go to workers (longest first, so that no long module starts last
-#: and leaves the other cores idle), never a result. A test it does not know counts
-#: :data:`UNKNOWN_TEST_S`.
+#: Seconds per test module (its tests' setup + call + teardown) of a whole default run: it sets
+#: only the order in which modules go to workers (longest first, so that no long module starts
+#: last and leaves the other cores idle), never a result. A module it does not know counts
+#: :data:`UNKNOWN_TEST_S` per test.
 DURATIONS = Path(__file__).with_name("durations.json")
 UNKNOWN_TEST_S = 1.0
-#: This run's seconds per test, kept by the controller under ``--store-durations``.
+#: This run's seconds per module, kept by the controller under ``--store-durations``.
 _measured = None
 
 
@@ -43,7 +42,7 @@ def pytest_addoption(parser):
     parser.addoption("--full", action="store_true", default=False,
                      help="also run long campaigns marked 'full' (exhaustive sweeps)")
     parser.addoption("--store-durations", action="store_true", default=False,
-                     help=f"write this run's seconds per test into tests/{DURATIONS.name} "
+                     help=f"write this run's seconds per module into tests/{DURATIONS.name} "
                           f"(it orders the modules make test hands to workers)")
 
 
@@ -57,15 +56,10 @@ def pytest_configure(config):
         config.option.loadscopereorder = False
 
 
-def test_id(nodeid: str) -> str:
-    """``nodeid`` without the ``@group`` suffix pytest-xdist's loadgroup gives it."""
-    return re.sub(r"@[^\]]*$", "", nodeid)
-
-
 def pytest_runtest_logreport(report):
     if _measured is not None:
-        key = test_id(report.nodeid)
-        _measured[key] = round(_measured.get(key, 0.0) + report.duration, 2)
+        module = report.nodeid.split("::", 1)[0]
+        _measured[module] = round(_measured.get(module, 0.0) + report.duration, 2)
 
 
 def pytest_sessionfinish(session):
@@ -98,13 +92,12 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.xdist_group(module_of[item]))
     known = _known_durations() if hasattr(config, "workerinput") else {}
     if known:
-        module_seconds = {}
-        for item in items:
-            module = module_of[item]
-            module_seconds[module] = module_seconds.get(module, 0.0) + known.get(
-                item.nodeid, UNKNOWN_TEST_S)
+        tests = {}
+        for module in module_of.values():
+            tests[module] = tests.get(module, 0) + 1
+        seconds = {m: known.get(m, UNKNOWN_TEST_S * n) for m, n in tests.items()}
         # stable: a module's tests stay together and in their order
-        items.sort(key=lambda item: -module_seconds[module_of[item]])
+        items.sort(key=lambda item: -seconds[module_of[item]])
     if config.getoption("--full"):
         return
     skip = pytest.mark.skip(reason="long campaign: run with --full")
