@@ -22,6 +22,8 @@ DURATIONS = Path(__file__).with_name("durations.json")
 UNKNOWN_TEST_S = 1.0
 #: This run's seconds per module, kept by the controller under ``--store-durations``.
 _measured = None
+#: The build folder of this run (``LOWBIT_BUILD`` or ``build`` in the working directory).
+_SESSION_BUILD = None
 
 
 def pytest_sessionstart(session):
@@ -47,7 +49,10 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    global _measured
+    global _measured, _SESSION_BUILD
+    from lowbit.paths import build_dir
+
+    _SESSION_BUILD = build_dir().resolve()  # before any test sets LOWBIT_BUILD for itself
     if config.getoption("--store-durations") and not hasattr(config, "workerinput"):
         _measured = {}
     # xdist would order the groups by their number of tests: with a record, they are ordered
@@ -65,6 +70,16 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session):
     if _measured:
         DURATIONS.write_text(json.dumps(dict(sorted(_measured.items())), indent=0) + "\n")
+
+
+@pytest.fixture(scope="session")
+def synthesis_cache():
+    """The synthesis cache the test modules share with each other and with the CLI and demo
+    tests (which run ``lowbit`` in the same working directory): ``build/synth``, or under
+    ``LOWBIT_BUILD``. An entry is keyed by the Verilog, the Yosys script and version and is
+    locked while written, so a design is synthesized once per run, by whichever test (on
+    whichever worker) needs it first. Tests of the cache itself use folders of their own."""
+    return _SESSION_BUILD / "synth"
 
 
 def _known_durations() -> dict:
