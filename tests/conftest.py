@@ -3,8 +3,10 @@ grouping and order that keep every core busy under ``make test`` (pytest-xdist `
 loadgroup``): one group per test module, the longest modules first by the seconds recorded in
 ``tests/durations.json`` (``--store-durations`` records a run's)."""
 
+import functools
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -14,13 +16,17 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-#: Seconds per test module (its tests' setup + call + teardown) of a whole default run: it sets
-#: only the order in which modules go to workers (longest first, so that no long module starts
-#: last and leaves the other cores idle), never a result. A module it does not know counts
+#: Per test module of a whole default run: ``seconds`` (its tests' setup + call + teardown) and
+#: ``tail_seconds`` (its last two tests). It sets only the order in which modules go to
+#: workers, never a result (:class:`LongestFirst`). A module it does not know counts
 #: :data:`UNKNOWN_TEST_S` per test.
 DURATIONS = Path(__file__).with_name("durations.json")
 UNKNOWN_TEST_S = 1.0
-#: This run's seconds per module, kept by the controller under ``--store-durations``.
+#: A module whose last two tests take this long would hold up the module xdist hands its
+#: worker next (:class:`LongestFirst`).
+LONG_TAIL_S = 20.0
+#: This run's seconds per test, by module in the order they ran, kept by the controller under
+#: ``--store-durations``.
 _measured = None
 #: The build folder of this run (``LOWBIT_BUILD`` or ``build`` in the working directory).
 _SESSION_BUILD = None
@@ -63,13 +69,22 @@ def pytest_configure(config):
 
 def pytest_runtest_logreport(report):
     if _measured is not None:
-        module = report.nodeid.split("::", 1)[0]
-        _measured[module] = round(_measured.get(module, 0.0) + report.duration, 2)
+        tests = _measured.setdefault(report.nodeid.split("::", 1)[0], {})
+        tests[report.nodeid] = tests.get(report.nodeid, 0.0) + report.duration
 
 
 def pytest_sessionfinish(session):
     if _measured:
-        DURATIONS.write_text(json.dumps(dict(sorted(_measured.items())), indent=0) + "\n")
+        record = {module: {"seconds": round(sum(t.values()), 2),
+                           "tail_seconds": round(sum(list(t.values())[-2:]), 2)}
+                  for module, t in sorted(_measured.items())}
+        DURATIONS.write_text(json.dumps(record, indent=1) + "\n")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "loadgroup" and _known_durations():
+        return LongestFirst(config, log)
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -82,11 +97,47 @@ def synthesis_cache():
     return _SESSION_BUILD / "synth"
 
 
+@functools.lru_cache(maxsize=1)
 def _known_durations() -> dict:
     try:
         return json.loads(DURATIONS.read_text())
     except (OSError, ValueError):
         return {}  # no record: xdist's own order
+
+
+def _module_of(group: str) -> str | None:
+    """The test module in an xdist group name (module path, maybe joined with mark names)."""
+    m = re.search(r"tests/[\w/]+\.py", group)
+    return m[0] if m else None
+
+
+try:
+    from xdist.scheduler import LoadGroupScheduling
+except ImportError:  # pytest-xdist absent: no scheduler to refine
+    LoadGroupScheduling = object
+
+
+class LongestFirst(LoadGroupScheduling):
+    """``--dist loadgroup`` that hands out groups in the items' order (longest module first,
+    pytest_collection_modifyitems), except to a worker left with the long last tests of a
+    module (recorded ``tail_seconds`` >= :data:`LONG_TAIL_S`, a single long test is one):
+    xdist gives a worker its next group when two of its tests remain, and that group would
+    wait behind them, so such a worker gets the shortest group of three or more tests."""
+
+    def _assign_work_unit(self, node):
+        known = _known_durations()
+        running = [scope for scope, unit in self.assigned_work.get(node, {}).items()
+                   if not all(unit.values())]
+        if any(known.get(_module_of(s), {}).get("tail_seconds", 0.0) >= LONG_TAIL_S
+               for s in running):
+            fillers = [s for s, unit in self.workqueue.items() if len(unit) >= 3]
+            if fillers:
+                def seconds(scope):
+                    return known.get(_module_of(scope), {}).get(
+                        "seconds", UNKNOWN_TEST_S * len(self.workqueue[scope]))
+
+                self.workqueue.move_to_end(min(fillers, key=seconds), last=False)
+        super()._assign_work_unit(node)
 
 
 # tryfirst: xdist's worker turns xdist_group marks into node ids in this same hook, and a
@@ -110,7 +161,8 @@ def pytest_collection_modifyitems(config, items):
         tests = {}
         for module in module_of.values():
             tests[module] = tests.get(module, 0) + 1
-        seconds = {m: known.get(m, UNKNOWN_TEST_S * n) for m, n in tests.items()}
+        seconds = {m: known.get(m, {}).get("seconds", UNKNOWN_TEST_S * n)
+                   for m, n in tests.items()}
         # stable: a module's tests stay together and in their order
         items.sort(key=lambda item: -seconds[module_of[item]])
     if config.getoption("--full"):
