@@ -28,6 +28,7 @@ once per Verilator install, optimization level and build arguments into
 between Verilator and ``make``, which then compiles only the design (:func:`reuse_runtime`).
 """
 
+import functools
 import hashlib
 import os
 import re
@@ -180,6 +181,19 @@ def _exit_status(err) -> int | None:
     return int(m[1]) if m else None
 
 
+def one_run_per_folder(run):
+    """Make ``run(rtl, ...)`` hold the lock of ``rtl.folder`` while it builds and simulates:
+    tests and regression jobs in other processes build and run the same exported design (its
+    folder is keyed by the Verilog hash), one at a time; the later ones reuse the build."""
+    @functools.wraps(run)
+    def locked(rtl, *args, **kwargs):
+        with folder_lock(rtl.folder):
+            return run(rtl, *args, **kwargs)
+
+    return locked
+
+
+@one_run_per_folder
 def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
                   gate_level: bool = False, attempts: int = DEFAULT_ATTEMPTS,
                   build_args=(), plusargs=()) -> SimulationResult:
@@ -198,16 +212,6 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
     SimulatorCrashed
         The build or the simulation was killed by a signal on every attempt.
     """
-    # Tests and regression jobs in other processes build and run the same exported design
-    # (its folder is keyed by the Verilog hash): one at a time, the later ones reuse the build.
-    with folder_lock(rtl.folder):
-        return _build_and_run(rtl, test_module, env, sim, gate_level, attempts, build_args,
-                              plusargs)
-
-
-def _build_and_run(rtl, test_module, env, sim, gate_level, attempts, build_args,
-                   plusargs) -> SimulationResult:
-    """:func:`run_testbench` under the lock of ``rtl.folder``."""
     if sim not in SIMULATORS:
         raise SimulationFailed(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     build = rtl.folder / f"sim_{sim}"
