@@ -78,7 +78,8 @@ def pytest_sessionfinish(session):
         record = {module: {"seconds": round(sum(t.values()), 2),
                            "tail_seconds": round(sum(list(t.values())[-2:]), 2)}
                   for module, t in sorted(_measured.items())}
-        DURATIONS.write_text(json.dumps(record, indent=1) + "\n")
+        lines = (f"{json.dumps(m)}: {json.dumps(r)}" for m, r in record.items())
+        DURATIONS.write_text("{\n" + ",\n".join(lines) + "\n}\n")  # a module a line
 
 
 def pytest_xdist_make_scheduler(config, log):
