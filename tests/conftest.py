@@ -4,23 +4,21 @@ loadgroup``): one group per test module, the longest modules first by the second
 ``tests/durations.json`` (``--store-durations`` records a run's)."""
 
 import functools
-import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from tests.durations import read_durations, record_of, write_durations
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-#: Per test module of a whole default run: ``seconds`` (its tests' setup + call + teardown) and
-#: ``tail_seconds`` (its last two tests). It sets only the order in which modules go to
-#: workers, never a result (:class:`LongestFirst`). A module it does not know counts
+#: tests/durations.json (tests/durations.py) sets only the order in which modules go to workers,
+#: never a result (:class:`LongestFirst`). A module it does not know counts
 #: :data:`UNKNOWN_TEST_S` per test.
-DURATIONS = Path(__file__).with_name("durations.json")
 UNKNOWN_TEST_S = 1.0
 #: A module whose last two tests take this long would hold up the module xdist hands its
 #: worker next (:class:`LongestFirst`).
@@ -50,8 +48,8 @@ def pytest_addoption(parser):
     parser.addoption("--full", action="store_true", default=False,
                      help="also run long campaigns marked 'full' (exhaustive sweeps)")
     parser.addoption("--store-durations", action="store_true", default=False,
-                     help=f"write this run's seconds per module into tests/{DURATIONS.name} "
-                          f"(it orders the modules make test hands to workers)")
+                     help="write this run's seconds per module into tests/durations.json "
+                          "(it orders the modules make test hands to workers)")
 
 
 def pytest_configure(config):
@@ -75,11 +73,7 @@ def pytest_runtest_logreport(report):
 
 def pytest_sessionfinish(session):
     if _measured:
-        record = {module: {"seconds": round(sum(t.values()), 2),
-                           "tail_seconds": round(sum(list(t.values())[-2:]), 2)}
-                  for module, t in sorted(_measured.items())}
-        lines = (f"{json.dumps(m)}: {json.dumps(r)}" for m, r in record.items())
-        DURATIONS.write_text("{\n" + ",\n".join(lines) + "\n}\n")  # a module a line
+        write_durations(record_of({m: list(t.values()) for m, t in _measured.items()}))
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -100,10 +94,7 @@ def synthesis_cache():
 
 @functools.lru_cache(maxsize=1)
 def _known_durations() -> dict:
-    try:
-        return json.loads(DURATIONS.read_text())
-    except (OSError, ValueError):
-        return {}  # no record: xdist's own order
+    return read_durations()  # {} without a record: xdist's own order
 
 
 def _module_of(group: str) -> str | None:
