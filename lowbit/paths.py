@@ -1,5 +1,6 @@
-"""Where lowbit writes generated files, how it writes them (atomically), and the check that an
-output folder can take them, made before any long work starts.
+"""Where lowbit writes generated files, how it writes them (atomically, and under a folder lock
+where processes share a build folder), and the check that an output folder can take them, made
+before any long work starts.
 
 Every command calls :func:`ensure_writable_dir` (or :func:`ensure_writable_file`,
 :func:`ensure_build_dir`) on each place it will write before it starts work, so a file in the
@@ -9,8 +10,10 @@ hour of work. What can still fail while writing (a disk that fills up) is named 
 """
 
 import errno
+import fcntl
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from lowbit.errors import OutputError
@@ -51,6 +54,30 @@ def write_atomic(path, data) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+#: The lock file :func:`folder_lock` creates in a folder.
+LOCK_NAME = ".lowbit.lock"
+
+
+@contextmanager
+def folder_lock(folder):
+    """Hold an exclusive lock on ``folder`` (created if missing) while the block runs.
+
+    Processes (and threads) that build into or run from one shared folder, such as a
+    Verilator build or a Yosys work folder keyed by a Verilog hash, take turns: each waits
+    for the one before it, then finds its finished work. The lock is ``fcntl.flock`` on
+    ``folder/.lowbit.lock``: the system releases it when its holder exits or dies, so a
+    crashed run never leaves a folder locked. Yields ``folder`` as a Path.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_NAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield folder
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def ensure_writable_dir(path, field: str = "--out", create: bool = True) -> Path:

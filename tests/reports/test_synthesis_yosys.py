@@ -21,9 +21,10 @@ FPGA = ("intmac_int8xint8_int32", "floatmac_fp8_e4m3xfp8_e4m3_fp32",
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """One synthesis cache for the module: designs shared between tests synthesize once."""
-    return tmp_path_factory.mktemp("synth_cache")
+def cache(synthesis_cache):
+    """The run's shared synthesis cache (tests/conftest.py): designs this module shares with
+    other modules and the demo synthesize once."""
+    return synthesis_cache
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ import numpy as np
 
 from lowbit.errors import LowbitError
 from lowbit.hdl.yosys import run_yosys, yowasp_version
-from lowbit.paths import write_atomic
+from lowbit.paths import folder_lock, write_atomic
 from lowbit.state_files import read_json_state
 
 MODELS = ("const0", "const1", "upset")
@@ -188,13 +188,18 @@ class InstrumentedNetlist:
 def _synthesized(rtl, say) -> Path:
     folder = rtl.folder / "faults_synth"
     if not (folder / "synth.json").exists():
-        work = Path(tempfile.mkdtemp(prefix=".faults_synth.", dir=rtl.folder))
-        try:
-            if say:
-                say(f"{rtl.name}: synthesizing to gates for fault injection")
-            synthesize(work, rtl.verilog_path, rtl.name)
-            shutil.rmtree(folder, ignore_errors=True)
-            work.rename(folder)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        # Another process may be synthesizing it too: one at a time, so neither removes the
+        # folder the other has just put in place.
+        with folder_lock(rtl.folder):
+            if (folder / "synth.json").exists():
+                return folder
+            work = Path(tempfile.mkdtemp(prefix=".faults_synth.", dir=rtl.folder))
+            try:
+                if say:
+                    say(f"{rtl.name}: synthesizing to gates for fault injection")
+                synthesize(work, rtl.verilog_path, rtl.name)
+                shutil.rmtree(folder, ignore_errors=True)
+                work.rename(folder)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
     return folder
