@@ -142,6 +142,8 @@ def stream_formats(spec, mode: int = 0) -> tuple:
 
     if isinstance(spec, designs.LutCoreSpec):
         return spec.act, F.get(f"int{spec.weight_bits}")
+    if isinstance(spec, designs.MixPESpec):  # weight values, group-quantized by the protocol
+        return spec.a_fmt, spec.b_fmt.fmt
     if isinstance(spec, designs.SimdMacSpec):
         modes = spec.prototype.modes
         if not 0 <= mode < len(modes):

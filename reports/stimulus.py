@@ -16,6 +16,13 @@ SimdMac
     ``mode`` held at the chosen mode (default 0); each cycle packs the mode's lanes (lane ``k``
     takes the operands of lane ``k`` of a group of streams: the unit's 1, 2 or 4 products per
     cycle come from independent dot products). Operations: products.
+MixPE
+    ``valid`` every cycle, one beat of ``k_step`` products per cycle: lane ``s``'s dot product
+    (one output) in groups of ``group`` along K, the weights group-quantized
+    (:meth:`~lowbit.golden.mpgemm.GroupScheme.quantize` of the stream's weight values: codes,
+    fp16 scales, zero points for unsigned weights), the beats and their ``start``/``end``/
+    ``first``/``last`` flags those a one-PE :class:`~lowbit.hdl.mixpe_array.MixPEArray` is
+    fed; then ``latency`` idle cycles so the last result lands. Operations: products.
 GEMM engines (systolic arrays, adder trees, LUT cores, matrix and cube engines)
     Each lane streams one GEMM through the engine's handshake: ``engine.input_beats(A, B)``
     presented with ``in_valid`` until ``in_ready`` takes them; partial sums the host feeds back
@@ -186,11 +193,14 @@ def stimulus_for(spec, operands, *, mode: int = 0) -> Protocol:
         return _block_dot(spec, operands)
     if isinstance(spec, designs.SimdMacSpec):
         return _simd(spec, operands, mode)
+    if isinstance(spec, designs.MixPESpec):
+        return _mixpe(spec, operands)
     if isinstance(spec, (designs.IntMacSpec, designs.FloatMacSpec, designs.PositMacSpec,
                          designs.BitWeightMacSpec)):
         return _scalar(spec, operands)
     raise StimulusError(f"no stimulus protocol drives {spec.name} ({spec.unit}); activity "
-                        f"energy covers MAC units, MX dot units, SimdMac and GEMM engines")
+                        f"energy covers MAC units, MX dot units, SimdMac, MixPE and GEMM "
+                        f"engines")
 
 
 def _ops(a, b):
@@ -274,6 +284,46 @@ def _engine(spec, operands) -> Protocol:
     N = operands.b.shape[1]
     stim = EngineStimulus(engine, beats, len(engine.output_map(M, K, N)), M * K * N)
     return Protocol(stim, "MAC", 1)
+
+
+class BeatStimulus(Stimulus):
+    """One beat per cycle from a fixed schedule: ``beats`` ``[{port: (width, W) planes}]``
+    with ``valid`` high while they last, then ``drain`` idle cycles (the last beat held)."""
+
+    def __init__(self, beats: list, drain: int, operations: int):
+        self._beats, self._drain = beats, drain
+        self.words = next(iter(beats[0].values())).shape[-1]
+        self.operations = operations
+        self._one = np.full((1, self.words), ~np.uint64(0))
+        self._zero = np.zeros((1, self.words), np.uint64)
+
+    def cycle(self, t, before):
+        if t >= len(self._beats) + self._drain:
+            return None
+        out = dict(self._beats[min(t, len(self._beats) - 1)])
+        out["valid"] = self._one if t < len(self._beats) else self._zero
+        return out
+
+
+def _mixpe(spec, operands) -> Protocol:
+    from lowbit.hdl.gemm_engine import port_width
+    from lowbit.hdl.mixpe_array import MixPEArray
+
+    pe = spec.prototype
+    host = MixPEArray(1, 1, pe)  # its beats are the PE's: one activation row, one column
+    scheme = pe.scheme
+    a, b = _ops(operands.a, operands.b)       # (S, runs, K): one dot product per run
+    S, runs, K = a.shape
+    lane_beats = []
+    for s in range(S):
+        beats = []
+        for r in range(runs):
+            values = scheme.fmt.to_int(b[s, r]).astype(np.float64)[:, None]  # K x 1
+            beats += host.input_beats(a[s, r][None, :], scheme.quantize(values))
+        lane_beats.append(beats)
+    planned = [{port: int_planes([lb[i][port] for lb in lane_beats], port_width(pe, port))
+                for port in lane_beats[0][i]} for i in range(len(lane_beats[0]))]
+    return Protocol(BeatStimulus(planned, pe.latency + 1, runs * K), "MAC", 1)
 
 
 def _offset_codes(codes, bits):
