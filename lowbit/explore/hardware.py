@@ -129,6 +129,7 @@ def in_point_terms(text: str) -> str:
     ``accumulator``)."""
     for engine_term, axis in (("engine a_fmt", "a_fmt"), ("engine b_fmt", "b_fmt"),
                               ("engine accumulator", "accumulator"),
-                              ("engine pe_stages", "stages")):
+                              ("engine pe_stages", "stages"),
+                              ("engine group_size", "group_size")):
         text = text.replace(engine_term, axis)
     return text
