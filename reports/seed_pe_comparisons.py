@@ -284,9 +284,9 @@ def decode_run(engine: str, ops, mac_energy=None) -> dict:
     the comparison is of the engines, not of the memory system): the workload total
     (``cycles``, ``energy_compute_pj`` ...). ``mac_energy``: the energy source (default the
     committed table; designs not in it have nan energy)."""
-    from lowbit import sim
+    from lowbit.sim.accelerator import run
 
-    return sim.run(decode_arch(engine), ops, ideal_memory=True, mac_energy=mac_energy).total
+    return run(decode_arch(engine), ops, ideal_memory=True, mac_energy=mac_energy).total
 
 
 def engine_cycles(engine, ops) -> int:

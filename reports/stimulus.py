@@ -307,10 +307,10 @@ class BeatStimulus(Stimulus):
 
 def _mixpe(spec, operands) -> Protocol:
     from lowbit.hdl.gemm_engine import port_width
-    from lowbit.hdl.mixpe_array import MixPEArray
 
     pe = spec.prototype
-    host = MixPEArray(1, 1, pe)  # its beats are the PE's: one activation row, one column
+    host = designs.MixPEArraySpec(1, 1, spec).build()  # its beats are the PE's: one row, one
+    #                                                    column
     scheme = pe.scheme
     a, b = _ops(operands.a, operands.b)       # (S, runs, K): one dot product per run
     S, runs, K = a.shape

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from lowbit.explore.axes import AXES
 from lowbit.reports.units import Scale, scale_in
 
-GROUPS = ("design", "quality", "area", "timing", "energy", "cycles", "other")
+GROUPS = ("design", "objectives", "quality", "area", "timing", "energy", "cycles", "other")
+#: Groups a report table always shows; the others start hidden behind a toggle, so the table
+#: fits the page (design axes and objectives are what a reader compares first).
+SHOWN_GROUPS = ("design", "objectives")
 
 
 @dataclass(frozen=True)
@@ -119,12 +122,13 @@ def split_fixed(rows, cols) -> tuple:
     return fixed, varying
 
 
-def grouped(cols, axes=()) -> list:
+def grouped(cols, axes=(), objectives=()) -> list:
     """``[(group, [columns])]`` in :data:`GROUPS` order, each group's columns in the given
-    order; empty groups left out."""
+    order (the ``objectives`` that are not axes in group ``objectives``); empty groups left
+    out."""
     by = {g: [] for g in GROUPS}
     for c in cols:
-        by[column(c, axes).group].append(c)
+        by["objectives" if c in objectives and c not in axes else column(c, axes).group].append(c)
     return [(g, cs) for g, cs in by.items() if cs]
 
 
