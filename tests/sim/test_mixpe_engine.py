@@ -122,3 +122,19 @@ def test_sim_runs_a_mixpe_array_built_in_python():
     assert res.total["cycles"] == engine.cycles(1, 100, 7) == \
         _array_cycles(1, 100, 7, rows=2, cols=3, group=16)
     assert res.arch.engine.kind == "mixpe" and res.arch.engine.group_size == 16
+
+
+def test_the_cli_runs_the_decode_weight_gemvs_on_a_mixpe_array(tmp_path, capsys):
+    """``--weights-only`` leaves out the attention products, which no MixPE array runs."""
+    toml = tmp_path / "mixpe.toml"
+    toml.write_text('name = "mixpe"\n[engine]\nkind = "mixpe"\nrows = 1\ncols = 16\n'
+                    'a_fmt = "int8"\nb_fmt = "int4"\naccumulator = "fp32"\ngroup_size = 8\n')
+    args = ["sim", "--arch", str(toml), "--workload", "llama2-7b-decode", "--ideal-memory",
+            "--out", str(tmp_path / "out")]
+    assert cli.main(args) == 2
+    assert "workload op attn_scores: b_fmt int8 cannot run on this engine" in \
+        capsys.readouterr().err
+    assert cli.main(args + ["--weights-only"]) == 0
+    want = sum(op.repeat * _array_cycles(op.m, op.k, op.n, group=8) for op in
+               sim.workloads.llama2_7b_decode(a_fmt="int8", b_fmt="int4", attention=False))
+    assert f"total: {want:,} cycles" in " ".join(capsys.readouterr().out.split())
