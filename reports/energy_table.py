@@ -22,11 +22,15 @@ from lowbit.paths import write_atomic
 from lowbit.reports import operand_streams, power
 
 #: Designs beyond the standard catalogue the table must hold: NVFP4's dot unit (the formats
-#: sweep), and FP16 / BF16 products into FP32 (the closest FloatMac to an FP32 FMA, for the
-#: calibration against Horowitz's FP32 figures).
-EXTRA_DESIGNS = ("mxdot_nvfp4_fp32", "floatmac_fp16xfp16_fp32", "floatmac_bf16xbf16_fp32")
+#: sweep), FP16 / BF16 products into FP32 (the closest FloatMac to an FP32 FMA, for the
+#: calibration against Horowitz's FP32 figures), and the bit-weight PE the cycle model prices
+#: every int8 bit-weight engine with (``mac_variant = "bitweight"``).
+EXTRA_DESIGNS = ("mxdot_nvfp4_fp32", "floatmac_fp16xfp16_fp32", "floatmac_bf16xbf16_fp32",
+                 "bwmac_int8xint8_int32")
 #: The standard catalogue when the table was last written (designs added since are measured on
 #: demand by :func:`lowbit.reports.power.mac_energy_source` until ``--write`` adds them).
+#: A multi-format MAC's entry is its mode 0 (FP4, four lanes); a MixPE's group-quantized
+#: weights come from the stream's float weights (:mod:`lowbit.reports.operand_streams`).
 MEASURED_CATALOGUE = (
     "intmac_int8xint8_int32", "intmac_int4xint4_int32", "intmac_int16xint16_int48",
     "intmac_int6xint6_int32", "floatmac_fp8_e4m3xfp8_e4m3_fp32",
@@ -38,7 +42,18 @@ MEASURED_CATALOGUE = (
     "mxdot_mxfp4_fp32", "systolic4x4_ws_intmac_int8xint8_int32",
     "systolic2x2_ws_intmac_int8xint8_int32", "systolic8x8_ws_intmac_int8xint8_int32",
     "systolic4x4_os_intmac_int8xint8_int32", "addertree8_intmac_int8xint8_int32",
-    "lutcore_w2_g4_int8_2x16_int32")
+    "lutcore_w2_g4_int8_2x16_int32",
+    # the tensor-engine shapes and their bit-weight twins (issue 25)
+    "systolic4x4_os_bwmac_int8xint8_int32", "cube2x2x4_intmac_int8xint8_int32",
+    "cube2x2x4_bwmac_int8xint8_int32", "addertree16_intmac_int8xint8_int32",
+    "addertree16_bwmac_int8xint8_int32", "matrix4x4_intmac_int8xint8_int32",
+    "matrix4x4_bwmac_int8xint8_int32",
+    # the seed PEs (issue 24): multi-format MAC (mode 0, FP4), single-format posit MACs, MixPE
+    "multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_quire",
+    "multiformat_fp4_e2m1_posit4_1_posit8_0_posit16_1_fp32", "positmac_posit4_1_quire",
+    "positmac_posit16_1_quire", "mixpe_fp16xint4_g128_fp32", "mixpe_fp16xint2_g128_fp32",
+    "mixpe_fp16xternary_g128_fp32", "mixpe_int8xint4_g128_fp32",
+    "mixpearray2x2_mixpe_fp16xint4_g128_fp32")
 TABLE_DESIGNS = MEASURED_CATALOGUE + EXTRA_DESIGNS
 #: Significant digits written: far below the run-to-run spread of any other setting, and
 #: equal on every machine (the measurement is deterministic).

@@ -26,6 +26,12 @@ Streams (:data:`STREAMS`, all seeded):
 
 :func:`from_arrays` makes a stream of a user's own arrays: floats (quantized as ``gaussian``)
 or integer codes of the formats (checked: a code outside the format is an error).
+
+Group-quantized weights (MixPE: ``b_fmt`` a :class:`~lowbit.golden.mpgemm.GroupScheme`): the
+float weights are quantized by :meth:`GroupScheme.quantize <lowbit.golden.mpgemm.GroupScheme.
+quantize>` (a scale, and a zero point for unsigned weights, per group of K and column), the
+stream carries the weight codes, their scale codes and zero points; ``random`` draws uniform
+weight codes (ternary: -1, 0, +1), scales ``2**u`` and uniform zero points.
 """
 
 from dataclasses import dataclass
@@ -53,7 +59,9 @@ class OperandStream:
     """Codes of a GEMM's operands (module docstring): ``x`` ``(rows, K)`` of ``a_fmt``, ``w``
     ``(cols, K)`` of ``b_fmt``; ``x_scale``/``w_scale`` ``(rows, K / block)`` scale codes of
     block formats (None for scalar formats). Block formats are given by their element codes
-    and scales; ``a_fmt``/``b_fmt`` are the block formats themselves."""
+    and scales; ``a_fmt``/``b_fmt`` are the block formats themselves. Group-quantized weights:
+    ``w_scale`` ``(cols, groups)`` scale codes and ``w_zero`` ``(cols, groups)`` zero points
+    (None without)."""
 
     name: str
     a_fmt: object
@@ -63,6 +71,7 @@ class OperandStream:
     x_scale: np.ndarray | None = None
     w_scale: np.ndarray | None = None
     seed: int = 0
+    w_zero: np.ndarray | None = None
 
     @property
     def k(self) -> int:
@@ -77,7 +86,7 @@ class OperandStream:
         cols = (np.arange(lanes)[:, None] * n + np.arange(n)) % self.w.shape[0]
         pick = (lambda a, idx: None if a is None else a[idx])
         return LaneOperands(self, self.x[rows], self.w[cols], pick(self.x_scale, rows),
-                            pick(self.w_scale, cols))
+                            pick(self.w_scale, cols), pick(self.w_zero, cols))
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,15 @@ class LaneOperands:
     b: np.ndarray
     a_scale: np.ndarray | None
     b_scale: np.ndarray | None
+    b_zero: np.ndarray | None = None
+
+    def group_weights(self, lane: int):
+        """Lane ``lane``'s ``B`` as a :class:`~lowbit.golden.mpgemm.GroupWeights` (``K x N``);
+        group-quantized weights only."""
+        from lowbit.golden.mpgemm import GroupWeights
+
+        zeros = None if self.b_zero is None else self.b_zero[lane].T
+        return GroupWeights(self.stream.b_fmt, self.b[lane].T, self.b_scale[lane].T, zeros)
 
     def block_arrays(self, lane: int) -> tuple:
         """Lane ``lane``'s ``(A, B)`` as :class:`~lowbit.golden.formats.BlockArray` objects
@@ -118,9 +136,7 @@ def stream(name: str, a_fmt, b_fmt, *, k: int = DEFAULT_K, rows: int = 512, cols
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise StreamError(f"stream {field} must be a positive integer, not {value!r}")
     fa, fb = _format("a_fmt", a_fmt), _format("b_fmt", b_fmt)
-    if (fa.kind == "block") != (fb.kind == "block"):
-        raise StreamError(f"a_fmt and b_fmt must both be block formats or both scalar, not "
-                          f"{fa.name} and {fb.name}")
+    _check_pair(fa, fb)
     for fmt in (fa, fb):
         if fmt.kind == "block" and k % fmt.block_size:
             raise StreamError(f"stream k must be a multiple of {fmt.name}'s block size "
@@ -153,6 +169,15 @@ def from_arrays(a, b, a_fmt, b_fmt, *, name: str = "arrays", seed: int = 0) -> O
     if a.shape[1] != b.shape[0]:
         raise StreamError(f"stream a is {a.shape[0]} x {a.shape[1]} and b {b.shape[0]} x "
                           f"{b.shape[1]}: a's columns must equal b's rows (K)")
+    _check_pair(fa, fb)
+    if fb.kind == "groupwise":
+        if not np.issubdtype(b.dtype, np.floating):
+            raise StreamError(f"stream b: group-quantized weights ({fb.name}) come as float "
+                              f"values (quantized per group), not {b.dtype} codes")
+        gw = fb.quantize(b.astype(np.float64))
+        zeros = None if gw.zeros is None else np.asarray(gw.zeros, np.int64).T
+        return OperandStream(name, fa, fb, _codes("a", a, fa), np.asarray(gw.codes, np.int64).T,
+                             None, np.asarray(gw.scales, np.int64).T, seed, zeros)
     if fa.kind == "block":
         for fmt in (fa, fb):
             if a.shape[1] % fmt.block_size:
@@ -163,8 +188,20 @@ def from_arrays(a, b, a_fmt, b_fmt, *, name: str = "arrays", seed: int = 0) -> O
     return OperandStream(name, fa, fb, _codes("a", a, fa), _codes("b", b.T, fb), seed=seed)
 
 
+def _check_pair(fa, fb):
+    if fb.kind == "groupwise" and fa.kind in ("block", "groupwise"):
+        raise StreamError(f"a_fmt must be a scalar format beside group-quantized weights "
+                          f"{fb.name}, not {fa.name}")
+    if fa.kind == "groupwise" or (fb.kind != "groupwise" and
+                                  (fa.kind == "block") != (fb.kind == "block")):
+        raise StreamError(f"a_fmt and b_fmt must both be block formats or both scalar, not "
+                          f"{fa.name} and {fb.name}")
+
+
 def _format(field, fmt):
-    if isinstance(fmt, (F.ScalarFormat, F.BlockFormat)):
+    from lowbit.golden.mpgemm import GroupScheme
+
+    if isinstance(fmt, (F.ScalarFormat, F.BlockFormat, GroupScheme)):
         return fmt
     try:
         return F.get(fmt)
@@ -199,6 +236,8 @@ def finite_codes(fmt) -> np.ndarray:
 
 def _random(fa, fb, rows, cols, k, rng, seed) -> OperandStream:
     def draw(fmt, count):
+        if fmt.kind == "groupwise":
+            return _random_groupwise(fmt, count, k, rng)
         element = fmt.element if fmt.kind == "block" else fmt
         codes = rng.choice(finite_codes(element), size=(count, k))
         if fmt.kind != "block":
@@ -208,5 +247,20 @@ def _random(fa, fb, rows, cols, k, rng, seed) -> OperandStream:
         scales = fmt.scale.encode(np.exp2(exponents.astype(np.float64))).astype(np.int64)
         return codes, scales
 
-    (x, xs), (w, ws) = draw(fa, rows), draw(fb, cols)
-    return OperandStream("random", fa, fb, x, w, xs, ws, seed)
+    (x, xs), (w, ws, *wz) = draw(fa, rows), draw(fb, cols)
+    return OperandStream("random", fa, fb, x, w, xs, ws, seed, *wz)
+
+
+def _random_groupwise(scheme, count, k, rng) -> tuple:
+    """``(codes, scales, zeros)`` of ``count`` random group-quantized weight columns."""
+    from lowbit.golden.mpgemm import TERNARY_CODES
+
+    fmt = scheme.fmt
+    choices = np.array(TERNARY_CODES) if scheme.ternary else finite_codes(fmt)
+    codes = rng.choice(choices, size=(count, k))
+    groups = scheme.groups(k)
+    exponents = rng.integers(-_SCALE_SPREAD, _SCALE_SPREAD + 1, (count, groups))
+    scales = scheme.scale.encode(np.exp2(exponents.astype(np.float64))).astype(np.int64)
+    zeros = (rng.integers(fmt.min_int, fmt.max_int + 1, (count, groups))
+             if scheme.zero_point else None)
+    return codes, scales, zeros

@@ -137,13 +137,17 @@ def lane_tile(spec) -> tuple:
 
 def stream_formats(spec, mode: int = 0) -> tuple:
     """The ``(a, b)`` formats a stream for ``spec`` is made of (a LUT core's weights:
-    ``int{b}``; a SimdMac's: those of its mode ``mode``)."""
+    ``int{b}``; a SimdMac's or MultiFormatMac's: those of its mode ``mode``; a MixPE's
+    weights: its :class:`~lowbit.golden.mpgemm.GroupScheme`)."""
     from lowbit.golden import formats as F
 
     if isinstance(spec, designs.LutCoreSpec):
         return spec.act, F.get(f"int{spec.weight_bits}")
-    if isinstance(spec, designs.MixPESpec):  # weight values, group-quantized by the protocol
-        return spec.a_fmt, spec.b_fmt.fmt
+    if isinstance(spec, designs.MultiFormatSpec):
+        modes = spec.modes
+        if not 0 <= mode < len(modes):
+            raise PowerError(f"{spec.name} mode must be 0 to {len(modes) - 1}, not {mode}")
+        return modes[mode].fmt, modes[mode].fmt
     if isinstance(spec, designs.SimdMacSpec):
         modes = spec.prototype.modes
         if not 0 <= mode < len(modes):
@@ -154,7 +158,8 @@ def stream_formats(spec, mode: int = 0) -> tuple:
 
 def measure(design, stream: str = "gaussian", *, clock_mhz="fmax", liberty=None,
             arrays=None, lanes: int | None = None, k: int | None = None, seed: int = 0,
-            mode: int = 0, cache: bool = True, cache_dir=None) -> EnergyReport:
+            mode: int = 0, lane_enable: int | None = None, cache: bool = True,
+            cache_dir=None) -> EnergyReport:
     """Energy of ``design`` (a catalogue name or spec) on ``stream`` (a name of
     :data:`~lowbit.reports.operand_streams.STREAMS`, or ``"arrays"`` with ``arrays = (a, b)``:
     a user's GEMM operands, see :func:`~lowbit.reports.operand_streams.from_arrays`).
@@ -162,7 +167,8 @@ def measure(design, stream: str = "gaussian", *, clock_mhz="fmax", liberty=None,
     ``clock_mhz``: ``"fmax"`` or a frequency in MHz; ``liberty``: a .lib path to synthesize
     onto and price with (else the generic gates and the NanGate FreePDK45 cell data);
     ``lanes``/``k``: independent streams and elements along K (defaults :data:`DEFAULTS`);
-    ``mode``: a SimdMac's mode."""
+    ``mode``: a SimdMac's or MultiFormatMac's mode; ``lane_enable``: a gated MultiFormatMac's
+    enabled lanes (a bit mask, default the mode's lanes)."""
     from lowbit.reports import synthesis, timing
 
     spec = designs.get(design) if isinstance(design, str) else design
@@ -187,6 +193,8 @@ def measure(design, stream: str = "gaussian", *, clock_mhz="fmax", liberty=None,
     freq = fmax if clock == "fmax" else clock
     settings = {"lanes": lanes, "k": source.k, "m": m, "n": n, "seed": seed, "mode": mode,
                 "stream_sha256_12": _digest(source)}
+    if lane_enable is not None:
+        settings["lane_enable"] = lane_enable
     netlist_path = folder / "netlist.json"
     key = hashlib.sha256()
     for part in (netlist_path.read_bytes(), str(ENERGY_VERSION).encode(),
@@ -198,7 +206,7 @@ def measure(design, stream: str = "gaussian", *, clock_mhz="fmax", liberty=None,
     start = time.perf_counter()
     stored = _read(path) if cache else None
     if stored is None:
-        stored = _simulate(spec, folder, lib_copy, source, lanes, m, n, mode)
+        stored = _simulate(spec, folder, lib_copy, source, lanes, m, n, mode, lane_enable)
         stored["seconds"] = round(time.perf_counter() - start, 3)
         if cache:
             write_atomic(path, json.dumps(stored, indent=1) + "\n")
@@ -270,6 +278,8 @@ def _digest(source) -> str:
         if arr is not None:
             h.update(np.ascontiguousarray(arr, np.int64).tobytes())
         h.update(b"\0")
+    if source.w_zero is not None:  # zero points: hashed only when present (older digests stay)
+        h.update(np.ascontiguousarray(source.w_zero, np.int64).tobytes())
     return h.hexdigest()[:12]
 
 
@@ -290,10 +300,11 @@ def _read(path):
         return None  # missing or damaged: measured again
 
 
-def _simulate(spec, folder, liberty, source, lanes, m, n, mode) -> dict:
+def _simulate(spec, folder, liberty, source, lanes, m, n, mode, lane_enable) -> dict:
     """One simulation: the stored form of its :class:`DynamicEnergy` and labels."""
     program, prices = _prepared(folder, liberty)
-    protocol = stimulus.stimulus_for(spec, source.lanes(lanes, m, n), mode=mode)
+    protocol = stimulus.stimulus_for(spec, source.lanes(lanes, m, n), mode=mode,
+                                     lane_enable=lane_enable)
     act = activity.simulate(program, protocol.stimulus)
     energy = switching_energy.dynamic_energy(act, prices)
     nets = act.netlist.n_nets

@@ -30,12 +30,21 @@ Every comparison row names the published figure (:data:`PUBLISHED`), lowbit's ``
 cycles, seed PE over baseline for Fmax), and ``agrees``: whether lowbit's numbers point the
 published way by more than :data:`MARGIN` (a seed PE within 5% of its baseline is a tie, not an
 agreement), with ``why`` in words.
+
+Energy (:func:`xrnpe_energy`, :func:`xrnpe_gating`, :func:`mixpe_energy`) is measured on the
+generic netlists by :func:`lowbit.reports.power.measure` (zero-delay switching activity priced
+with the NanGate FreePDK45 cell data at 1.1 V), on the ``gaussian`` stream (the same operand
+data for a design and its baseline), at one clock for both (the lower of the two Fmax values:
+iso-frequency; only leakage depends on it). pJ/op is pJ per product (one multiply-accumulate).
 """
 
 import math
 from collections import Counter
 
+import numpy as np
+
 from lowbit.hdl import designs
+from lowbit.reports import power
 from lowbit.reports.area_split import block_areas
 from lowbit.reports.catalogue import design_of
 from lowbit.reports.synthesis import synth
@@ -72,6 +81,8 @@ PUBLISHED = {
         "fmax_mhz": ("1.72 GHz at 28 nm (absolute)", None),
         "luts": ("1.4x fewer LUTs (FPGA co-processor)", 1.4),
         "dsp_blocks": ("shared significand multipliers (RMMEC): fewer multipliers", None),
+        "pj_per_op": ("38% less power than the best prior MAC (28 nm; 14 pJ absolute)",
+                      round(1 / (1 - 0.38), 3)),
         "source": _XRNPE_SOURCE,
     },
     "mixpe": {
@@ -79,6 +90,7 @@ PUBLISHED = {
                             None),
         "decode_cycles": ("2.6x speedup", 2.6),
         "decode_energy_uj": ("1.4x less energy", 1.4),
+        "pj_per_mac": ("1.4x less energy", 1.4),
         "source": _MIXPE_SOURCE,
     },
 }
@@ -299,8 +311,8 @@ def mixpe_decode_cycles(weights=("int4",), engines=DECODE_ENGINES, mac_energy=No
     FloatMac engines of the same peak MACs per cycle (:data:`DECODE_ENGINES`), from
     :mod:`lowbit.sim` (:func:`decode_run`).
 
-    Rows: ``comparison``, ``metric`` (``decode_cycles``, and ``decode_energy_uj`` where both
-    engines' MAC energy is known: ``mac_energy``, e.g.
+    Rows: ``comparison``, ``metric`` (``decode_cycles``, and ``decode_energy_uj`` with a
+    ``mac_energy`` source that knows both engines' MAC energy, e.g.
     :func:`lowbit.reports.power.mac_energy_source`), ``design`` (the MixPE array), ``value``,
     ``baseline`` (an engine), ``baseline_value``, ``advantage`` (baseline over MixPE),
     ``peak_macs_per_cycle``, ``macs``, ``utilization`` (MixPE), ``published``,
@@ -339,7 +351,7 @@ def mixpe_decode_cycles(weights=("int4",), engines=DECODE_ENGINES, mac_energy=No
                                 f"which this iso-throughput count does not charge: MixPE's "
                                 f"saving would show as area or energy per MAC, not cycles")})
             mine, base_e = ours["energy_compute_pj"] / 1e6, theirs["energy_compute_pj"] / 1e6
-            if math.isnan(mine) or math.isnan(base_e):
+            if mac_energy is None or math.isnan(mine) or math.isnan(base_e):
                 continue
             e_adv = _advantage(mine, base_e)
             out.append({**common, "metric": "decode_energy_uj", "value": round(mine, 3),
@@ -354,6 +366,200 @@ def mixpe_decode_cycles(weights=("int4",), engines=DECODE_ENGINES, mac_energy=No
     return out
 
 
+ENERGY_STREAM = "gaussian"
+"""Operand stream of the energy comparisons (:data:`lowbit.reports.operand_streams.STREAMS`)."""
+
+
+def _common_clock(*reports) -> float:
+    """The clock every design of ``reports`` can run at: the lowest Fmax (MHz)."""
+    return min(r.fmax_mhz for r in reports)
+
+
+def _pj_per_mac(report, clock_mhz) -> float:
+    """pJ per MAC of ``report`` with leakage charged at ``clock_mhz``."""
+    parts = report.energy.per_operation_pj(clock_mhz)
+    return sum(parts.values()) / report.macs_per_operation
+
+
+def xrnpe_energy(design=XRNPE_DESIGN, stream=ENERGY_STREAM, **measure_options) -> list:
+    """pJ per product of the multi-format MAC in each mode against the single-format MAC of
+    that mode (:func:`single_format_units`), iso-throughput and iso-frequency.
+
+    The multi-format unit in mode ``m`` does ``lanes`` products per cycle; the separate MACs
+    doing the same work are ``lanes`` copies of the mode's single-format MAC, each one product
+    per cycle, so their energy per product is that MAC's. The separate MACs of the other modes
+    are idle then and counted as free (fully power-gated), which favours the baseline. Both on
+    the same operand data, both at the lower of their two Fmax values.
+
+    Rows: ``comparison``, ``mode``, ``metric`` (``pj_per_op``), ``design``, ``value`` (pJ per
+    product), ``baseline`` (``lanes x mac``), ``baseline_value``, ``clock_mhz``,
+    ``advantage`` (baseline over the unit), ``parts`` (datapath / registers / clock / leakage
+    pJ per product, unit and baseline), ``published``, ``published_advantage``, ``agrees``,
+    ``why``. ``measure_options`` go to :func:`~lowbit.reports.power.measure` (``cache_dir``,
+    ``lanes``, ``k``, ``seed``).
+    """
+    spec = designs.get(design)
+    text, published_adv = PUBLISHED["xrnpe"]["pj_per_op"]
+    out = []
+    for index, ((unit, count), mode) in enumerate(zip(single_format_units(design),
+                                                      spec.modes)):
+        multi = power.measure(spec, stream, mode=index, **measure_options)
+        base = power.measure(unit, stream, **measure_options)
+        clock = _common_clock(multi, base)
+        value, base_value = _pj_per_mac(multi, clock), _pj_per_mac(base, clock)
+        adv = _advantage(value, base_value)
+        out.append({"comparison": "xrnpe", "target": "generic", "mode": mode.fmt.name,
+                    "metric": "pj_per_op", "design": spec.name, "value": round(value, 4),
+                    "baseline": f"{count} x {unit}", "baseline_value": round(base_value, 4),
+                    "clock_mhz": round(clock, 1), "advantage": adv,
+                    "parts": _parts_text(multi, base, clock),
+                    "published": text, "published_advantage": published_adv,
+                    "agrees": _verdict(adv),
+                    "why": _xrnpe_energy_why(mode, adv, multi, base, clock)})
+    return out
+
+
+def _parts_text(seed, base, clock) -> str:
+    """``part seed / baseline`` pJ per MAC, every part."""
+    a = seed.energy.per_operation_pj(clock)
+    b = base.energy.per_operation_pj(clock)
+    return ", ".join(f"{p} {a[p] / seed.macs_per_operation:.3f} / "
+                     f"{b[p] / base.macs_per_operation:.3f}" for p in a)
+
+
+def _xrnpe_energy_why(mode, adv, multi, base, clock) -> str:
+    a = multi.energy.per_operation_pj(clock)
+    b = base.energy.per_operation_pj(clock)
+    worst = max(a, key=lambda p: a[p] / multi.macs_per_operation - b[p] / base.macs_per_operation)
+    share = f"{mode.lanes} of {multi.peak_macs_per_cycle:g} lanes busy"
+    if adv > MARGIN:
+        return (f"{mode.fmt.name}: the shared unit spends {1 / adv:.2f}x the energy per product "
+                f"of a {base.design} ({share}); published 1.61x (38% less power) against a "
+                f"prior multi-format MAC, a different baseline, so the direction is compared")
+    cause = (f"at {clock:.0f} MHz the whole unit leaks (decoders of every format, the shared "
+             f"significand array, the quire) while only this mode's lanes work"
+             if worst == "leakage" else
+             "every product goes through decoders, a significand array and a quire sized for "
+             "all four formats, which switch whatever the mode")
+    return (f"{mode.fmt.name}: the shared unit spends {1 / adv:.2f}x the energy per product of "
+            f"a {base.design} ({share}); its {worst} costs the most over the single-format "
+            f"MAC: {cause}")
+
+
+GATING_STREAMS = 768
+"""Streams of the gating measurements: 3 x 256, so 1, 2, 3 or 4 enabled lanes each get whole
+64-lane words."""
+
+
+def xrnpe_gating(design=XRNPE_DESIGN, stream=ENERGY_STREAM, **measure_options) -> list:
+    """What lane gating saves: the multi-format MAC with ``lane_enable``
+    (``<design>_gated``) against the same unit without it, on the same operands.
+
+    Rows, one per mode (the gated unit enables the mode's lanes; the others hold) and per
+    partial enable of mode 0's lanes (lanes 0..j-1 of 4): ``mode``, ``lane_enable``,
+    ``lanes_on``, ``lanes_off`` (lanes of the unit that hold), ``pj_per_cycle_gated``,
+    ``pj_per_cycle_ungated`` (the ungated unit in that mode, every lane's operands present:
+    the mode's on the enabled lanes, zeros elsewhere), ``saved_pct`` (the share of the
+    ungated unit's energy per cycle the gated lanes save), ``pj_per_op_gated``. At the gated
+    unit's Fmax; 768 streams by default (a multiple of 64 streams per enabled lane for 1 to 4
+    lanes).
+    """
+    measure_options = {"lanes": GATING_STREAMS, **measure_options}
+    spec = designs.get(design)
+    gated = designs.get(spec.name + "_gated")
+    lanes = gated.prototype.lanes
+    cases = [(i, (1 << m.lanes) - 1) for i, m in enumerate(spec.modes)]
+    cases += [(0, (1 << j) - 1) for j in range(1, spec.modes[0].lanes)]
+    out = []
+    for index, enable in cases:
+        mode = spec.modes[index]
+        g = power.measure(gated, stream, mode=index, lane_enable=enable, **measure_options)
+        clock = g.fmax_mhz
+        on = bin(enable).count("1")
+        if enable == (1 << mode.lanes) - 1:
+            u = power.measure(spec, stream, mode=index, **measure_options)
+        else:  # the ungated unit doing the same products: the held lanes' operands are zero
+            u = None
+        per_cycle_g = _pj_per_cycle(g, clock)
+        row = {"comparison": "xrnpe_gating", "mode": mode.fmt.name, "lane_enable": enable,
+               "lanes_on": on, "lanes_off": lanes - on, "clock_mhz": round(clock, 1),
+               "pj_per_cycle_gated": round(per_cycle_g, 4),
+               "pj_per_op_gated": round(_pj_per_mac(g, clock), 4)}
+        if u is not None:
+            per_cycle_u = _pj_per_cycle(u, clock)
+            row |= {"pj_per_cycle_ungated": round(per_cycle_u, 4),
+                    "saved_pct": round(100 * (1 - per_cycle_g / per_cycle_u), 1)}
+        out.append(row)
+    full = out[0]["pj_per_cycle_gated"]
+    for row in out[len(spec.modes):]:
+        row["saved_vs_all_lanes_pct"] = round(100 * (1 - row["pj_per_cycle_gated"] / full), 1)
+    return out
+
+
+def _pj_per_cycle(report, clock_mhz) -> float:
+    """pJ per cycle per simulated lane of ``report`` at ``clock_mhz`` (every part)."""
+    e = report.energy
+    parts = e.per_operation_pj(clock_mhz)
+    return sum(parts.values()) * e.operations / e.cycles
+
+
+def mixpe_energy(weights=MIXPE_WEIGHTS, stream=ENERGY_STREAM, **measure_options) -> list:
+    """MixPE energy per MAC against the dequantize-then-multiply FloatMac (FP16 activations
+    times FP16 dequantized weights into FP32), iso-frequency, on the same data.
+
+    The stream's float activations and weights (``gaussian``: N(0, 1) activations with outlier
+    channels, N(0, 1/K) weights) are quantized once: activations to FP16, weights group-wise
+    (:meth:`~lowbit.golden.mpgemm.GroupScheme.quantize`, group 128, FP16 scales). The MixPE is
+    fed those codes; the FloatMac is fed the same activation codes and the weights dequantized
+    to FP16 (:func:`~lowbit.golden.mpgemm.dequantized_weights`: the values MixPE multiplies;
+    the dequantizer itself is not counted, which favours the baseline).
+
+    Rows: ``comparison``, ``metric`` (``pj_per_mac``), ``design``, ``value``, ``baseline``,
+    ``baseline_value``, ``clock_mhz``, ``advantage`` (baseline over MixPE), ``parts``,
+    ``published``, ``published_advantage``, ``agrees``, ``why``.
+    """
+    from lowbit.golden.mpgemm import GroupWeights, dequantized_weights
+    from lowbit.reports import operand_streams
+
+    text, published_adv = PUBLISHED["mixpe"]["pj_per_mac"]
+    out = []
+    for name in mixpe_designs(weights):
+        spec = designs.get(name)
+        seed_report = power.measure(spec, stream, **measure_options)
+        lanes = seed_report.settings["lanes"]
+        k = seed_report.settings["k"]
+        src = operand_streams.stream(stream, spec.a_fmt, spec.b_fmt, k=k, rows=lanes,
+                                     cols=lanes, seed=seed_report.settings["seed"])
+        gw = GroupWeights(spec.b_fmt, src.w.T, src.w_scale.T,
+                          None if src.w_zero is None else src.w_zero.T)
+        deq = dequantized_weights(gw, MIXPE_ACT)  # K x lanes FP16 codes
+        base = power.measure(MIXPE_BASELINE, "arrays",
+                             arrays=(src.x.astype(np.int64), np.asarray(deq, np.int64)),
+                             **measure_options)
+        clock = _common_clock(seed_report, base)
+        value, base_value = _pj_per_mac(seed_report, clock), _pj_per_mac(base, clock)
+        adv = _advantage(value, base_value)
+        out.append({"comparison": "mixpe", "target": "generic", "metric": "pj_per_mac",
+                    "design": name, "value": round(value, 4), "baseline": MIXPE_BASELINE,
+                    "baseline_value": round(base_value, 4), "clock_mhz": round(clock, 1),
+                    "advantage": adv, "parts": _parts_text(seed_report, base, clock),
+                    "published": text, "published_advantage": published_adv,
+                    "agrees": _verdict(adv),
+                    "why": _mixpe_energy_why(spec, adv)})
+    return out
+
+
+def _mixpe_energy_why(spec, adv) -> str:
+    if adv > MARGIN:
+        return (f"{spec.k_step} shift-add products per cycle share one group register, one "
+                f"dequantization per group of {spec.group} and one FP32 adder: {adv:.2f}x less "
+                f"energy per MAC than a FloatMac rounding every FP16 x FP16 product into FP32 "
+                f"(published 1.4x against prior quantization accelerators)")
+    return (f"{1 / adv:.2f}x the energy per MAC of a FloatMac fed FP16 weights: the shift-adds "
+            f"on the FP16 activations' fixed-point grid are as wide as its exact group sum, "
+            f"and they toggle more than the FloatMac's small significand multiplier")
+
+
 def _synth_by_name(names, targets, options) -> dict:
     """``{(design, target): row}`` of the catalogue designs ``names`` (each built once)."""
     built = [design_of(designs.get(n)) for n in dict.fromkeys(names)]
@@ -363,12 +569,19 @@ def _synth_by_name(names, targets, options) -> dict:
 
 COMPARISON_COLUMNS = ("target", "dsp", "metric", "design", "value", "baseline", "baseline_value",
                       "advantage", "published", "agrees", "why")
-CYCLE_COLUMNS = ("metric", "design", "value", "baseline", "baseline_value", "advantage", "utilization",
-                 "published", "agrees", "why")
+CYCLE_COLUMNS = ("metric", "design", "value", "baseline", "baseline_value", "advantage",
+                 "utilization", "published", "agrees", "why")
+ENERGY_COLUMNS = ("mode", "design", "value", "baseline", "baseline_value", "clock_mhz",
+                  "advantage", "parts", "published", "agrees", "why")
+GATING_COLUMNS = ("mode", "lane_enable", "lanes_on", "lanes_off", "pj_per_cycle_gated",
+                  "pj_per_cycle_ungated", "saved_pct", "saved_vs_all_lanes_pct",
+                  "pj_per_op_gated")
 
 
-def markdown(xrnpe, cells, split, mixpe, cycles) -> str:
-    """The five tables as one Markdown document (rows of the functions above)."""
+def markdown(xrnpe, cells, split, mixpe, cycles, energy=(), gating=(),
+             mixpe_energy=()) -> str:
+    """The tables as one Markdown document (rows of the functions above; the energy tables
+    only when given)."""
     from lowbit.reports.tables import markdown_table
 
     sections = [
@@ -381,18 +594,25 @@ def markdown(xrnpe, cells, split, mixpe, cycles) -> str:
         ("MixPE vs dequantize-then-multiply: LLaMA-2-7B decode GEMV cycles and compute energy "
          "(lowbit.sim), iso-throughput",
          cycles, CYCLE_COLUMNS),
+        ("XR-NPE: pJ per product per mode vs the single-format MACs (activity energy)",
+         energy, ENERGY_COLUMNS),
+        ("XR-NPE: lane gating (activity energy per cycle)", gating, GATING_COLUMNS),
+        ("MixPE vs dequantize-then-multiply: energy per MAC (activity energy)", mixpe_energy,
+         ENERGY_COLUMNS[1:]),
     ]
     text = "# Seed PE comparisons (lowbit generators, Yosys, closed-form cycles)\n"
     for title, rows, columns in sections:
-        text += f"\n## {title}\n\n" + markdown_table(rows, columns)
-    verdicts = [r["agrees"] for r in (*xrnpe, *mixpe, *cycles)]
+        if rows:
+            text += f"\n## {title}\n\n" + markdown_table(rows, columns)
+    verdicts = [r["agrees"] for r in (*xrnpe, *mixpe, *cycles, *energy, *mixpe_energy)]
     return text + (f"\nlowbit agrees with the published figure in {sum(verdicts)} of "
                    f"{len(verdicts)} rows.\n")
 
 
 def write_report(out, **options) -> dict:
-    """Run every comparison (``options`` to :func:`~lowbit.reports.synthesis.synth`) and write
-    ``seed_pe_comparisons.json`` and ``.md`` into the folder ``out``; return their paths."""
+    """Run every comparison (``options`` to :func:`~lowbit.reports.synthesis.synth`; the
+    energy ones get its ``cache_dir``) and write ``seed_pe_comparisons.json`` and ``.md`` into
+    the folder ``out``; return their paths."""
     from pathlib import Path
 
     from lowbit.paths import write_atomic
@@ -407,5 +627,8 @@ def write_report(out, **options) -> dict:
                "split": xrnpe_area_split(cache_dir=options.get("cache_dir")),
                "mixpe": mixpe_area(targets=("generic", "ecp5", "gowin"), **options),
                "cycles": mixpe_decode_cycles(MIXPE_WEIGHTS, mac_energy=mac_energy_source())}
+    cache = {"cache_dir": options.get("cache_dir")}
+    results |= {"energy": xrnpe_energy(**cache), "gating": xrnpe_gating(**cache),
+                "mixpe_energy": mixpe_energy(**cache)}
     return {"json": write_json(results, out / "seed_pe_comparisons.json"),
             "markdown": write_atomic(out / "seed_pe_comparisons.md", markdown(**results))}

@@ -16,14 +16,17 @@ SimdMac
     ``mode`` held at the chosen mode (default 0); each cycle packs the mode's lanes (lane ``k``
     takes the operands of lane ``k`` of a group of streams: the unit's 1, 2 or 4 products per
     cycle come from independent dot products). Operations: products.
+MultiFormatMac
+    ``mode`` held at the chosen mode; each cycle packs the mode's lanes like SimdMac. With
+    lane gating (``_gated`` designs), ``lane_enable`` held at the chosen lanes (default: the
+    mode's lanes); only enabled lanes get operands and count operations. Operations: products.
 MixPE
-    ``valid`` every cycle, one beat of ``k_step`` products per cycle: lane ``s``'s dot product
-    (one output) in groups of ``group`` along K, the weights group-quantized
-    (:meth:`~lowbit.golden.mpgemm.GroupScheme.quantize` of the stream's weight values: codes,
-    fp16 scales, zero points for unsigned weights), the beats and their ``start``/``end``/
-    ``first``/``last`` flags those a one-PE :class:`~lowbit.hdl.mixpe_array.MixPEArray` is
-    fed; then ``latency`` idle cycles so the last result lands. Operations: products.
-GEMM engines (systolic arrays, adder trees, LUT cores, matrix and cube engines)
+    Each lane streams one dot product (one output) through the PE's beats, ``k_step`` products
+    per beat, exactly as :meth:`MixPEArray.input_beats
+    <lowbit.hdl.mixpe_array.MixPEArray.input_beats>` of a 1 x 1 array makes them (group flags,
+    the group's scale code and zero point), ``valid`` every cycle, then ``latency`` idle
+    cycles. Operations: products.
+GEMM engines (systolic arrays, adder trees, LUT cores, matrix and cube engines, MixPE arrays)
     Each lane streams one GEMM through the engine's handshake: ``engine.input_beats(A, B)``
     presented with ``in_valid`` until ``in_ready`` takes them; partial sums the host feeds back
     (``Feedback``) are the ``c`` of the output beats already out; the run ends with the last
@@ -179,9 +182,11 @@ class EngineStimulus(Stimulus):
         return out
 
 
-def stimulus_for(spec, operands, *, mode: int = 0) -> Protocol:
+def stimulus_for(spec, operands, *, mode: int = 0, lane_enable: int | None = None) -> Protocol:
     """The :class:`Protocol` that drives design ``spec`` (a spec or a name) with ``operands``
-    (:class:`~lowbit.reports.operand_streams.LaneOperands`; its lanes a multiple of 64)."""
+    (:class:`~lowbit.reports.operand_streams.LaneOperands`; its lanes a multiple of 64);
+    ``mode``: a SimdMac's or MultiFormatMac's mode; ``lane_enable``: a gated MultiFormatMac's
+    enabled lanes (a bit mask; default the mode's lanes)."""
     spec = designs.get(spec) if isinstance(spec, str) else spec
     lanes, m, k = operands.a.shape[:3]
     n = operands.b.shape[1]
@@ -191,16 +196,21 @@ def stimulus_for(spec, operands, *, mode: int = 0) -> Protocol:
         return _engine(spec, operands)
     if isinstance(spec, designs.MxDotSpec):
         return _block_dot(spec, operands)
+    if lane_enable is not None and not (isinstance(spec, designs.MultiFormatSpec) and
+                                        spec.gating):
+        raise StimulusError(f"{spec.name} has no lane_enable: only gated multi-format MACs "
+                            f"(multiformat_..._gated) take one")
     if isinstance(spec, designs.SimdMacSpec):
         return _simd(spec, operands, mode)
+    if isinstance(spec, designs.MultiFormatSpec):
+        return _multiformat(spec, operands, mode, lane_enable)
     if isinstance(spec, designs.MixPESpec):
         return _mixpe(spec, operands)
     if isinstance(spec, (designs.IntMacSpec, designs.FloatMacSpec, designs.PositMacSpec,
                          designs.BitWeightMacSpec)):
         return _scalar(spec, operands)
     raise StimulusError(f"no stimulus protocol drives {spec.name} ({spec.unit}); activity "
-                        f"energy covers MAC units, MX dot units, SimdMac, MixPE and GEMM "
-                        f"engines")
+                        f"energy covers MAC units, MX dot units, SimdMac and GEMM engines")
 
 
 def _ops(a, b):
@@ -270,13 +280,115 @@ def _simd(spec, operands, mode) -> Protocol:
     return Protocol(stim, "MAC", 1)
 
 
+def _pack_lanes(values, fields) -> np.ndarray:
+    """``values`` ``(T, S', L)`` codes -> ``(T, S')`` words, lane ``j`` of ``fields`` (a list
+    of ``(lo, bits)``) in bits ``[lo, lo + bits)``."""
+    word = np.zeros(values.shape[:2], np.int64)
+    for j, (lo, bits) in enumerate(fields):
+        word |= (values[:, :, j] & ((1 << bits) - 1)) << lo
+    return word
+
+
+def _multiformat(spec, operands, mode, lane_enable) -> Protocol:
+    from lowbit.hdl.gemm_engine import port_width
+    from lowbit.hdl.multiformat_mac import WORD_BITS
+
+    modes = spec.modes
+    if not 0 <= mode < len(modes):
+        raise StimulusError(f"{spec.name} mode must be 0 to {len(modes) - 1}, not {mode}")
+    fm = modes[mode]
+    unit_lanes = spec.prototype.lanes
+    if lane_enable is None:
+        lane_enable = (1 << fm.lanes) - 1
+    if isinstance(lane_enable, bool) or not isinstance(lane_enable, int) or \
+            not 0 < lane_enable < (1 << unit_lanes):
+        raise StimulusError(f"{spec.name} lane_enable must be a bit mask from 1 to "
+                            f"{(1 << unit_lanes) - 1}, not {lane_enable!r}")
+    enabled = [k for k in range(fm.lanes) if lane_enable >> k & 1]
+    if not enabled:
+        raise StimulusError(f"{spec.name} lane_enable {lane_enable:#x} enables none of mode "
+                            f"{mode}'s {fm.lanes} lanes ({fm.fmt.name})")
+    L = len(enabled)
+    a, b = _ops(operands.a, operands.b)
+    S, runs, K = a.shape
+    if S % (L * WORD):
+        raise StimulusError(f"{spec.name} mode {mode} packs {L} streams per lane: lanes must "
+                            f"be a multiple of {L * WORD}, not {S}")
+    a = a.reshape(L, S // L, runs * K).transpose(2, 1, 0)  # (T, S/L, L)
+    b = b.reshape(L, S // L, runs * K).transpose(2, 1, 0)
+    fields = [fm.lane_field(k) for k in enabled]
+    constants = {"mode": (mode, port_width(spec.prototype, "mode"))}
+    if spec.gating:
+        constants["lane_enable"] = (lane_enable, unit_lanes)
+    data = {"a": planes(_pack_lanes(a, fields), WORD_BITS),
+            "b": planes(_pack_lanes(b, fields), WORD_BITS)}
+    stim = OperationStimulus(data, K, spec.latency + 1, constants=constants,
+                             operations=runs * K * L)
+    return Protocol(stim, "MAC", 1)
+
+
+class BeatStimulus(Stimulus):
+    """One beat per cycle on a fixed schedule: ``data`` ``{port: (T, width, W)}`` with
+    ``valid`` high for ``T`` cycles, then ``drain`` idle cycles (data held)."""
+
+    def __init__(self, data: dict, drain: int, operations: int):
+        first = next(iter(data.values()))
+        self.cycles, self.words = first.shape[0], first.shape[-1]
+        self.data, self.drain, self.operations = data, drain, operations
+        self._one = np.full((1, self.words), ~np.uint64(0))
+        self._zero = np.zeros((1, self.words), np.uint64)
+
+    def cycle(self, t, before):
+        if t >= self.cycles + self.drain:
+            return None
+        i = min(t, self.cycles - 1)
+        out = {p: v[i] for p, v in self.data.items()}
+        out["valid"] = self._one if t < self.cycles else self._zero
+        return out
+
+
+def _mixpe(spec, operands) -> Protocol:
+    from lowbit.hdl.gemm_engine import port_width
+    from lowbit.hdl.mixpe_array import MixPEArray
+
+    pe = spec.prototype
+    template = MixPEArray(1, 1, pe)
+    S, M, K = operands.a.shape[:3]
+    N = operands.b.shape[1]
+    lane_beats = []
+    for s in range(S):
+        A, W = operands.a[s], operands.group_weights(s)
+        beats = []
+        for m in range(M):  # one output at a time: M x N runs of K
+            for n in range(N):
+                beats += template.input_beats(A[m:m + 1], _column(W, n))
+        lane_beats.append(beats)
+    ports = list(lane_beats[0][0])
+    data = {p: np.stack([int_planes([lb[t][p] for lb in lane_beats], port_width(pe, p))
+                         for t in range(len(lane_beats[0]))]) for p in ports}
+    stim = BeatStimulus(data, pe.latency + 1, M * N * K)
+    return Protocol(stim, "MAC", 1)
+
+
+def _column(W, n):
+    """Column ``n`` of group weights ``W`` as a ``K x 1`` GroupWeights."""
+    from lowbit.golden.mpgemm import GroupWeights
+
+    zeros = None if W.zeros is None else np.asarray(W.zeros)[:, n:n + 1]
+    return GroupWeights(W.scheme, np.asarray(W.codes)[:, n:n + 1],
+                        np.asarray(W.scales)[:, n:n + 1], zeros)
+
+
 def _engine(spec, operands) -> Protocol:
     engine = spec.build()
     lanes = operands.a.shape[0]
     blocky = operands.a_scale is not None
     beats = []
     for s in range(lanes):
-        A, B = operands.block_arrays(s) if blocky else operands.matrices(s)
+        if isinstance(spec, designs.MixPEArraySpec):
+            A, B = operands.a[s], operands.group_weights(s)
+        else:
+            A, B = operands.block_arrays(s) if blocky else operands.matrices(s)
         if isinstance(spec, designs.LutCoreSpec):
             B = _offset_codes(B, spec.weight_bits)
         beats.append(engine.input_beats(A, B))
@@ -284,46 +396,6 @@ def _engine(spec, operands) -> Protocol:
     N = operands.b.shape[1]
     stim = EngineStimulus(engine, beats, len(engine.output_map(M, K, N)), M * K * N)
     return Protocol(stim, "MAC", 1)
-
-
-class BeatStimulus(Stimulus):
-    """One beat per cycle from a fixed schedule: ``beats`` ``[{port: (width, W) planes}]``
-    with ``valid`` high while they last, then ``drain`` idle cycles (the last beat held)."""
-
-    def __init__(self, beats: list, drain: int, operations: int):
-        self._beats, self._drain = beats, drain
-        self.words = next(iter(beats[0].values())).shape[-1]
-        self.operations = operations
-        self._one = np.full((1, self.words), ~np.uint64(0))
-        self._zero = np.zeros((1, self.words), np.uint64)
-
-    def cycle(self, t, before):
-        if t >= len(self._beats) + self._drain:
-            return None
-        out = dict(self._beats[min(t, len(self._beats) - 1)])
-        out["valid"] = self._one if t < len(self._beats) else self._zero
-        return out
-
-
-def _mixpe(spec, operands) -> Protocol:
-    from lowbit.hdl.gemm_engine import port_width
-
-    pe = spec.prototype
-    host = designs.MixPEArraySpec(1, 1, spec).build()  # its beats are the PE's: one row, one
-    #                                                    column
-    scheme = pe.scheme
-    a, b = _ops(operands.a, operands.b)       # (S, runs, K): one dot product per run
-    S, runs, K = a.shape
-    lane_beats = []
-    for s in range(S):
-        beats = []
-        for r in range(runs):
-            values = scheme.fmt.to_int(b[s, r]).astype(np.float64)[:, None]  # K x 1
-            beats += host.input_beats(a[s, r][None, :], scheme.quantize(values))
-        lane_beats.append(beats)
-    planned = [{port: int_planes([lb[i][port] for lb in lane_beats], port_width(pe, port))
-                for port in lane_beats[0][i]} for i in range(len(lane_beats[0]))]
-    return Protocol(BeatStimulus(planned, pe.latency + 1, runs * K), "MAC", 1)
 
 
 def _offset_codes(codes, bits):

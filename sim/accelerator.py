@@ -121,9 +121,11 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
     if not isinstance(energy_stream, str) or not energy_stream:
         raise HardwareError(f"energy_stream must be a stream name such as gaussian, not "
                             f"{energy_stream!r}")
-    measured = ME.looked_up(mac_energy or ME.table_source(), model.mac_energy_key(),
-                            energy_stream)
-    prices, notes = _prices(arch, model, data, dram_energy, measured, energy_stream)
+    source = mac_energy or ME.table_source()
+    source_name = getattr(source, "describe", "a caller's energy source")
+    measured = ME.looked_up(source, model.mac_energy_key(), energy_stream)
+    prices, notes = _prices(arch, model, data, dram_energy, measured, energy_stream,
+                            None if mac_energy is None else source_name)
     shapes = list(dict.fromkeys((op.m, op.k, op.n) for op in ops))
     one = {}
     for i, shape in enumerate(shapes):
@@ -141,8 +143,7 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
                    {"ideal_memory": ideal_memory, "cycle_convention": cycle_convention,
                     "dram_energy": dram_energy, "energy_file": str(data.path),
                     "energy_stream": energy_stream,
-                    "mac_energy": getattr(mac_energy or ME.table_source(), "describe",
-                                          "a caller's energy source"),
+                    "mac_energy": source_name,
                     **workload_params}, notes)
 
 
@@ -157,10 +158,11 @@ def as_arch(hardware) -> ArchConfig:
 
 
 def _prices(arch, model: EngineModel, data: EnergyData, dram_energy: str, measured,
-            stream: str) -> tuple:
+            stream: str, custom_source: str | None = None) -> tuple:
     """Dynamic pJ per MAC, the engines' leakage (nW), pJ per 64 SRAM bits and per 64 DRAM
-    bits, and the data file keys used; and the notes (a design without measured energy, a
-    clock above the design's Fmax)."""
+    bits, and the data file keys used; and the notes (a design without measured energy, named
+    with the source asked: ``custom_source``, a caller's source's description, or the
+    committed table; a clock above the design's Fmax)."""
     dram_key = f"dram_access_64b_{dram_energy}_pj"
     keys = ["sram_read_64b_8kib_pj", dram_key]
     key, notes = model.mac_energy_key(), []
@@ -173,6 +175,10 @@ def _prices(arch, model: EngineModel, data: EnergyData, dram_energy: str, measur
             notes.append(f"clock_mhz {arch.clock_mhz:g} is above {key}'s Fmax "
                          f"{measured.fmax_mhz:.0f} MHz (static timing of its netlist): the "
                          f"design needs pipelining for this clock")
+    elif custom_source is not None:
+        mac = leak = math.nan
+        notes.append(f"no measured MAC energy for {key!r} on stream {stream!r} from the "
+                     f"mac_energy source ({custom_source}): compute energy is nan")
     else:
         mac = leak = math.nan
         notes.append(f"no measured MAC energy for {key!r} on stream {stream!r} in "

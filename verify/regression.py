@@ -20,7 +20,7 @@ import numpy as np
 
 from lowbit.errors import LowbitError, did_you_mean
 from lowbit.hdl import designs, export
-from lowbit.verify import checker_wrapper
+from lowbit.verify import checker_wrapper, enumerated_sets, stream_wrapper
 from lowbit.paths import write_atomic
 from lowbit.verify.block_vectors import block_vectors
 from lowbit.verify.gemm_vectors import GemmCase, GemmVectors, gemm_vectors, stream
@@ -92,7 +92,7 @@ def _engine_env(engine):
 
 def _mac_fast(unit, vectors):
     """The fast path's view of a MAC: ``clear``, ``a``, ``b`` in, ``acc`` checked."""
-    layout = checker_wrapper.Layout.of(unit, ("clear", "a", "b"), ("acc",))
+    layout = checker_wrapper.Layout.of(unit, ("clear", "a", "b"), ("acc",), restart="clear")
     return layout, [vectors.clear, vectors.a, vectors.b], [vectors.expected]
 
 
@@ -100,7 +100,7 @@ def _mxdot_fast(unit, vectors):
     """The fast path's view of a block dot unit: ``clear``, the blocks (element ``i`` at bits
     ``[i * w, (i + 1) * w)``) and their scales in, ``acc`` checked."""
     layout = checker_wrapper.Layout.of(unit, ("clear", "a", "b", "a_scale", "b_scale"),
-                                       ("acc",))
+                                       ("acc",), restart="clear")
     bits = unit.block_fmt.element.bits
 
     def blocks(codes):
@@ -162,6 +162,9 @@ class Entry:
     full regression too. ``full_only``: the entry runs in the full regression only.
     ``deep_sets``: sets of millions of operations (:data:`~lowbit.verify.vectors.DEEP_SETS`),
     too long for a testbench, run by adequacy campaigns on the C++ mutant driver only.
+    ``enumerated_sets``: sets of every case of the input space
+    (:mod:`~lowbit.verify.enumerated_sets`, 2**32 cases), run in the full regression through
+    the enumerated fast path (:mod:`~lowbit.verify.stream_wrapper`).
     """
 
     design: object
@@ -169,6 +172,7 @@ class Entry:
     full_sets: tuple = None
     full_only: bool = False
     deep_sets: tuple = ()
+    enumerated_sets: tuple = ()
     bench: Bench = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -178,6 +182,8 @@ class Entry:
         object.__setattr__(self, "bench", bench)
         if self.vector_sets is None:
             object.__setattr__(self, "vector_sets", bench.sets)
+        for name in self.enumerated_sets:
+            enumerated_sets.get(name).check(spec)
         full = bench.full_sets if self.full_sets is None else tuple(self.full_sets)
         if bench is MAC and "directed" not in full and directed_path(spec.name).exists():
             full += ("directed",)
@@ -202,8 +208,9 @@ class Entry:
         return self.bench.vectors(self.design, unit, kind)
 
     def sets(self, full: bool) -> tuple:
-        """Vector sets to run: ``vector_sets``, plus ``full_sets`` in the full regression."""
-        return self.vector_sets + (self.full_sets if full else ())
+        """Vector sets to run: ``vector_sets``, plus ``full_sets`` and ``enumerated_sets`` in
+        the full regression."""
+        return self.vector_sets + (self.full_sets + self.enumerated_sets if full else ())
 
 
 def _full(design, vector_sets=None, **options) -> Entry:
@@ -255,7 +262,8 @@ MATRIX = (
     _full("intmac_int16xint16_int40", NO_EXHAUSTIVE),
     _full("intmac_int2xuint2_int6_sat", ALL_SETS),
     _full("positmac_posit8_2_quire", ALL_SETS),
-    _full("floatmac_fp8_e5m2xfp8_e5m2_fp16", ALL_SETS),
+    # Every (fp16 register state, a, b): the accumulation path exhaustively (2**32), streamed.
+    _full("floatmac_fp8_e5m2xfp8_e5m2_fp16", ALL_SETS, enumerated_sets=("every_state",)),
     _full("floatmac_fp8_e5m2xfp8_e4m3_bf16", ALL_SETS),
     _full("floatmac_fp6_e3m2xfp6_e3m2_fp32", ALL_SETS),
     _full("floatmac_fp6_e2m3xfp6_e2m3_fp32", ALL_SETS),
@@ -264,7 +272,8 @@ MATRIX = (
     _full("floatmac_fp4_e2m1xfp4_e2m1_exact_bf16", ALL_SETS),
     # A custom minifloat: E3M1, bias 3, no Inf or NaN codes.
     _full("floatmac_fp_e3m1_b3_finitexfp4_e2m1_fp16_rna", ALL_SETS),
-    _full("positmac_posit16_1_quire", NO_EXHAUSTIVE),
+    # Every posit16_1 operand pair (2**32, SoftPosit's exhaustive anchor), streamed.
+    _full("positmac_posit16_1_quire", NO_EXHAUSTIVE, enumerated_sets=("every_pair",)),
     *(_full(f"mxdot_{block}_fp32")
       for block in ("mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "mxint8")),
     _full("mxdot_mxfp8_e4m3_exact_fp32"),
@@ -391,6 +400,8 @@ def driver_for(bench: Bench, sim: str, driver=None) -> str:
 
 def run_entry(entry, vector_set, sim="verilator", driver=None) -> dict:
     """Run one vector set on one entry's design; return its result row."""
+    if vector_set in entry.enumerated_sets:
+        return run_enumerated_entry(entry, vector_set, sim)
     unit = entry.build()
     start = time.perf_counter()
     vectors = entry.vectors(unit, vector_set)
@@ -398,15 +409,14 @@ def run_entry(entry, vector_set, sim="verilator", driver=None) -> dict:
 
 
 def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=None,
-                driver=None) -> dict:
+                driver=None, lanes=None) -> dict:
     """Run ``vectors`` (set ``vector_set``) on ``unit`` exported as ``name``, checked by
     ``bench`` through ``driver`` (:func:`driver_for`); return the result row (``design`` is
-    ``name``)."""
+    ``name``). ``lanes``: the fast path's lanes (when None,
+    :func:`~lowbit.verify.checker_wrapper.lanes_for` the set's size)."""
     start = time.perf_counter() if start is None else start
     driver = driver_for(bench, sim, driver)
-    row = {"design": name, "unit": type(unit).__name__, "vector_set": vector_set, "sim": sim,
-           "driver": driver, "vectors": 0, "mismatches": None, "cycles": 0, "latency": None,
-           "latency_expected": getattr(unit, "latency", None), "status": "error", "error": ""}
+    row = _new_row(name, unit, vector_set, sim, driver)
     with tempfile.TemporaryDirectory() as tmp:
         suffix = getattr(vectors, "suffix", ".npz")
         stim, result = Path(tmp) / f"vectors{suffix}", Path(tmp) / "result.json"
@@ -418,7 +428,7 @@ def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=N
                 layout, inputs, outputs = bench.fast(unit, vectors)
                 ran = checker_wrapper.run_checked(
                     unit, name, layout, inputs, outputs,
-                    {**env, "LOWBIT_DESCRIBE": bench.testbench}, tmp)
+                    {**env, "LOWBIT_DESCRIBE": bench.testbench}, tmp, lanes)
             else:
                 ran = run_testbench(export(unit, name=name), bench.testbench, env, sim=sim)
             row["build_seconds"] = ran.build_seconds
@@ -427,9 +437,45 @@ def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=N
             row["status"], row["error"] = "fail", str(err)
         if result.exists():
             row.update(json.loads(result.read_text()))
+    return _timed(row, start)
+
+
+def _new_row(name, unit, vector_set, sim, driver) -> dict:
+    """A result row before its run: nothing checked, status ``error``."""
+    return {"design": name, "unit": type(unit).__name__, "vector_set": vector_set, "sim": sim,
+            "driver": driver, "vectors": 0, "mismatches": None, "cycles": 0, "latency": None,
+            "latency_expected": getattr(unit, "latency", None), "status": "error", "error": ""}
+
+
+def _timed(row, start) -> dict:
+    """``row`` with its ``seconds`` since ``start`` and ``vectors_per_s``."""
     row["seconds"] = round(time.perf_counter() - start, 3)
     row["vectors_per_s"] = round(row["vectors"] / row["seconds"]) if row["seconds"] else None
     return row
+
+
+def run_enumerated_entry(entry, vector_set, sim="verilator") -> dict:
+    """Run enumerated set ``vector_set`` of ``entry`` through the enumerated fast path
+    (driver ``stream``, Verilator only); return its result row."""
+    start = time.perf_counter()
+    unit = enumerated_sets.get(vector_set).build(entry.design)
+    row = _new_row(entry.name, unit, vector_set, sim, "stream")
+    if sim != "verilator":
+        row["status"], row["error"] = "fail", (f"enumerated set {vector_set} runs on "
+                                               f"verilator only, not on {sim}")
+        return _timed(row, start)
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        try:
+            ran = stream_wrapper.run_enumerated(entry.design, vector_set, tmp, unit=unit,
+                                                env={"LOWBIT_RESULT": result})
+            row["build_seconds"] = ran.build_seconds
+            row["status"] = "pass"
+        except SimulationFailed as err:
+            row["status"], row["error"] = "fail", str(err)
+        if result.exists():
+            row.update(json.loads(result.read_text()))
+    return _timed(row, start)
 
 
 def run_engine_gemm(design, A, B, sim="verilator") -> dict:

@@ -37,7 +37,10 @@ def run(console, args) -> int:
     if args.list:
         for e in selected:
             driver = regression.driver_for(e.bench, args.sim)
-            console.print(f"{e.name}: {', '.join(e.sets(args.full))} ({driver})",
+            sets = [s for s in e.sets(args.full) if s not in e.enumerated_sets]
+            streamed = [s for s in e.sets(args.full) if s in e.enumerated_sets]
+            console.print(f"{e.name}: {', '.join(sets)} ({driver})"
+                          + (f"; {', '.join(streamed)} (stream)" if streamed else ""),
                           highlight=False, soft_wrap=True)
         return 0
     return cmd_regress(console, args.full, args.sim, args.json, args.junit, selected)

@@ -90,6 +90,9 @@ def test_regress_list_selects_by_name_and_names_the_driver(capsys):
                      "--sim", "icarus"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "systolic4x4_ws_intmac_int8xint8_int24: gemm_quick, gemm_full (cycle)"]
+    assert cli.main(["regress", "--full", "-k", "positmac_posit16_1_quire", "--list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "positmac_posit16_1_quire: corners, random, sequences (fast); every_pair (stream)"]
 
 
 def test_encode_prints_codes(capsys):

@@ -411,7 +411,7 @@ UNITS = "IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, AdderTre
         "--rounding must be one of rne, rna, rtz, rup, rdn, rto, stochastic, not 'rnee'; did "
         "you mean 'rne'?")),
     (["synht"], lambda: (
-        "command must be one of formats, regress, synth, power, sim, faults, sweep, demo, not "
+        "command must be one of formats, regress, synth, power, sim, faults, sweep, compare, demo, not "
         "'synht'; did you mean 'synth'?")),
     (["formats", "shw", "int8"], lambda: (
         "formats command must be one of list, show, encode, decode, not 'shw'; did you mean "
@@ -452,7 +452,7 @@ UNITS = "IntMac, FloatMac, PositMac, SimdMac, MxDotUnit, SystolicArray, AdderTre
         "--mode must be one of adequacy, mutation, resilience, not 'resilient'; did you mean "
         "'resilience'?")),
     (["frobnicate"], lambda: (
-        "command must be one of formats, regress, synth, power, sim, faults, sweep, demo, not "
+        "command must be one of formats, regress, synth, power, sim, faults, sweep, compare, demo, not "
         "'frobnicate'")),
 ])
 def test_a_bad_name_is_one_line_with_the_closest_names(args, message, build, capsys):

@@ -316,8 +316,11 @@ def test_missing_energy_is_na_with_the_reason_and_left_out_of_the_front(tmp_path
 
     def without_nvfp4():
         table = table_source()
-        return lambda design, stream: None if design == "mxdot_nvfp4_fp32" else table(
-            design, stream)
+
+        def lookup(design, stream):
+            return None if design == "mxdot_nvfp4_fp32" else table(design, stream)
+        lookup.describe = "the table without NVFP4"
+        return lookup
     monkeypatch.setattr(power, "mac_energy_source", without_nvfp4)
     sweep = Sweep("energy", Space({"a_fmt": ["int8", "nvfp4"], "k": 64, "tokens": 4, "n": 4,
                                    "attention": False}), ("gemm", "sim"),
@@ -325,10 +328,10 @@ def test_missing_energy_is_na_with_the_reason_and_left_out_of_the_front(tmp_path
                   plots=[("energy_per_token_uj", "sqnr_db", "a_fmt")])
     run = run_sweep(sweep, out=tmp_path, workers=2, progress=False)
     rows = {r["a_fmt"]: r for r in run.rows}
+    # the note names the source the sweep asked (its own), not the default table
     reason = ("energy_pj, energy_per_token_uj, tops_per_w n/a: no measured MAC energy for "
-              "'mxdot_nvfp4_fp32' on stream 'gaussian' in mac_energy_nangate45.toml: compute "
-              "energy is nan (pass mac_energy=lowbit.reports.power.mac_energy_source() to "
-              "measure it; lowbit sim, the sweeps and the demo do)")
+              "'mxdot_nvfp4_fp32' on stream 'gaussian' from the mac_energy source (the table "
+              "without NVFP4): compute energy is nan")
     assert rows["nvfp4"]["status"] == "ok" and rows["nvfp4"]["notes"] == reason
     assert rows["nvfp4"]["energy_per_token_uj"] is None and rows["nvfp4"]["cycles"] > 0
     assert "notes" not in rows["int8"] and rows["int8"]["energy_per_token_uj"] > 0

@@ -10,8 +10,8 @@ import math
 import pytest
 
 from lowbit.hdl import designs
+from lowbit.reports import power, synthesis
 from lowbit.reports import seed_pe_comparisons as S
-from lowbit.reports import synthesis
 from lowbit.reports.catalogue import build_design
 
 SMALL = "multiformat_posit4_1_quire"  # one mode, four posit4_1 lanes: a seconds-long synthesis
@@ -97,6 +97,33 @@ def test_decode_gemv_cycles_follow_the_schedules():
     assert rows[0]["utilization"] > 0.99 and rows[0]["agrees"] is False
 
 
+def _pj_per_product(report, clock_mhz):
+    """pJ per product from a measurement's raw totals (fJ over every lane and cycle, leakage
+    power over the run's time at ``clock_mhz``) and its product count."""
+    e = report.energy
+    fj = e.datapath_fj + e.registers_fj + e.clock_fj + \
+        e.leakage_nw * e.lanes * e.cycles / clock_mhz  # nW x (cycles / MHz = us) = fJ
+    return fj / 1e3 / (e.lanes * e.operations)
+
+
+def test_xrnpe_energy_compares_pj_per_product_at_one_clock(cache, reference):
+    (row,) = S.xrnpe_energy(SMALL, cache_dir=cache, k=16)
+    multi = power.measure(SMALL, "gaussian", k=16, cache_dir=cache)
+    single = power.measure("positmac_posit4_1_quire", "gaussian", k=16, cache_dir=cache)
+    # the same products: 512 dot products of 16, four per cycle against one per cycle
+    assert multi.energy.lanes * multi.energy.operations == \
+        single.energy.lanes * single.energy.operations == 512 * 16
+    assert multi.settings["stream_sha256_12"] == single.settings["stream_sha256_12"]
+    clock = min(multi.fmax_mhz, single.fmax_mhz)
+    assert row["clock_mhz"] == round(clock, 1)
+    assert row["value"] == pytest.approx(_pj_per_product(multi, clock), abs=1e-4)
+    assert row["baseline_value"] == pytest.approx(_pj_per_product(single, clock), abs=1e-4)
+    assert row["baseline"] == "4 x positmac_posit4_1_quire" and row["mode"] == "posit4_1"
+    assert row["advantage"] == pytest.approx(row["baseline_value"] / row["value"], rel=1e-3)
+    assert row["agrees"] == (row["advantage"] > 1.05)
+    assert row["published_advantage"] == pytest.approx(1 / 0.62, abs=1e-3)
+
+
 def test_decode_engines_must_be_iso_throughput():
     engines = ("mixpearray1x8_{pe}", "addertree64_floatmac_fp16xfp16_fp32")
     with pytest.raises(ValueError, match="addertree64_floatmac_fp16xfp16_fp32 does 64 MACs per "
@@ -140,3 +167,20 @@ def test_markdown_has_every_table_and_counts_the_verdicts():
     assert text.count("\n## ") == 5
     assert "| $_AND_ | 3 | 5 |" in text
     assert text.endswith("lowbit agrees with the published figure in 2 of 3 rows.\n")
+
+
+@pytest.mark.full
+def test_energy_of_the_published_configurations():
+    rows = S.xrnpe_energy()
+    assert [r["mode"] for r in rows] == ["fp4_e2m1", "posit4_1", "posit8_0", "posit16_1"]
+    gating = S.xrnpe_gating()
+    # one row per mode (its lanes on) and mode 0 with 1, 2 and 3 of its 4 lanes on
+    assert [(r["mode"], r["lanes_on"]) for r in gating] == [
+        ("fp4_e2m1", 4), ("posit4_1", 4), ("posit8_0", 2), ("posit16_1", 1),
+        ("fp4_e2m1", 1), ("fp4_e2m1", 2), ("fp4_e2m1", 3)]
+    on = [r["pj_per_cycle_gated"] for r in gating[4:]] + [gating[0]["pj_per_cycle_gated"]]
+    assert on == sorted(on)  # more lanes on, more energy per cycle
+    mixpe = S.mixpe_energy()
+    assert [r["design"] for r in mixpe] == S.mixpe_designs()
+    for r in (*rows, *mixpe):
+        assert r["advantage"] == pytest.approx(r["baseline_value"] / r["value"], rel=1e-3)

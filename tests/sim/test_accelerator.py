@@ -150,6 +150,18 @@ def test_a_design_without_measured_energy_gives_nan_and_a_note():
                                    "stream 'gaussian' in mac_energy_nangate45.toml")
 
 
+def test_a_custom_source_without_the_design_is_named_in_the_note():
+    def source(design, stream):
+        return None
+    source.describe = "my measurements"
+    res = sim.run(_arch(), [sim.GemmOp("g", 8, 8, 8)], mac_energy=source)
+    assert math.isnan(res.total["energy_pj"])
+    assert res.notes == ["no measured MAC energy for 'intmac_int8xint8_int32' on stream "
+                         "'gaussian' from the mac_energy source (my measurements): compute "
+                         "energy is nan"]
+    assert res.options["mac_energy"] == "my measurements"
+
+
 def test_an_energy_source_prices_designs_outside_the_table():
     table = load_table()
     seen = []
