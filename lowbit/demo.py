@@ -187,9 +187,11 @@ def area_comparisons(out, console) -> dict:
 
 
 def area_plots(out, int_fp, minifloat, accumulate) -> dict:
-    """The area comparisons as PNGs: the MXINT8 and MXFP8 dot units stacked by sub-block
-    (hierarchical synthesis, :mod:`lowbit.reports.area_split`), the published comparisons
-    and the exact-accumulation cost as paired bars."""
+    """The area comparisons as PNGs: stacked by sub-block (hierarchical synthesis,
+    :mod:`lowbit.reports.area_split`) the MXINT8 and MXFP8 dot units, XR-NPE's multi-format
+    MAC against its single-format MACs (:func:`area_split_rows`) and a 4 x 4 matrix engine
+    of multipliers against its bit-weight twin; the published comparisons and the
+    exact-accumulation cost as paired bars."""
     from lowbit.hdl import designs
     from lowbit.reports.area_split import KINDS, area_by_kind, block_areas
     from lowbit.reports.comparisons import INT_VS_FP
@@ -204,7 +206,23 @@ def area_plots(out, int_fp, minifloat, accumulate) -> dict:
                         "value_cheaper": r["float_acc"],
                         "other": f"{r['format']}, exact acc", "value_other": r["exact_acc"]}
                        for r in accumulate]
+    from lowbit.reports.seed_pe_comparisons import XRNPE_DESIGN, single_format_units
+
+    xrnpe = area_split_rows([(XRNPE_DESIGN, 1, "multi-format MAC (XR-NPE)")] + [
+        (unit, n, f"{n} x {unit}") for unit, n in single_format_units(XRNPE_DESIGN)],
+        total="sum of the single-format MACs")
+    engines = area_split_rows([(name, 1, name) for name in TENSOR_ENGINE_PAIR])
     return {
+        "area_xrnpe_blocks_png": stacked_bars(
+            xrnpe, [_kinds(xrnpe)], ["area by sub-block"], out / "area_xrnpe_blocks.png",
+            "XR-NPE multi-format MAC (fp4, posit4_1, posit8_0, posit16_1, exact accumulation) "
+            "vs\nits single-format MACs at the same lanes per cycle; hierarchical generic "
+            "synthesis", label_key="design", units=["GE"]),
+        "area_engine_blocks_png": stacked_bars(
+            engines, [_kinds(engines)], ["area by sub-block"], out / "area_engine_blocks.png",
+            "4 x 4 matrix engine, int8: multiplier PEs vs bit-weight (carry-save) PEs\n"
+            "hierarchical generic synthesis; registers and glue: operand broadcast and output "
+            "registers", label_key="design", units=["GE"]),
         "area_blocks_png": stacked_bars(
             blocks, [kinds], ["area by sub-block"], out / "area_mxdot_blocks.png",
             "MXINT8 vs MXFP8 dot unit by sub-block (32 elements, fp32 accumulator)\n"
@@ -219,6 +237,38 @@ def area_plots(out, int_fp, minifloat, accumulate) -> dict:
             "FloatMac area: FP32 accumulator vs exact (Kulisch) accumulation",
             names=("fp32 accumulator", "exact accumulator")),
     }
+
+
+#: The tensor-engine pair whose area the demo splits by sub-block: multipliers vs bit-weight.
+TENSOR_ENGINE_PAIR = ("matrix4x4_intmac_int8xint8_int32", "matrix4x4_bwmac_int8xint8_int32")
+
+
+def area_split_rows(units, total=None) -> list:
+    """One row per ``(design name, count, label)``: the design's generic area by sub-block
+    kind (:func:`lowbit.reports.area_split.area_by_kind`, depth 3) times ``count``, labelled
+    ``design``; with ``total`` a last row, so labelled, summing every row but the first."""
+    from lowbit.hdl import designs
+    from lowbit.reports.area_split import area_by_kind, block_areas
+
+    rows = []
+    for name, count, label in units:
+        kinds = area_by_kind(block_areas(designs.get(name).build(), name, depth=3))
+        rows.append({"design": label, **{k: count * v for k, v in kinds.items()}})
+    if total:
+        summed = {}
+        for row in rows[1:]:
+            for k, v in row.items():
+                if k != "design":
+                    summed[k] = summed.get(k, 0.0) + v
+        rows.append({"design": total, **summed})
+    return rows
+
+
+def _kinds(rows) -> list:
+    """The sub-block kinds some row has, in :data:`lowbit.reports.area_split.KINDS` order."""
+    from lowbit.reports.area_split import KINDS
+
+    return [k for k in KINDS if any(k in r for r in rows)]
 
 
 def timing_studies(out, console) -> dict:

@@ -83,13 +83,17 @@ def block_areas(component, name: str, depth: int = 1, cache_dir=None) -> dict:
 # word wins): lowbit's generators name their submodules after their job (a*_decoder,
 # multiply<i>, add.align, encode.rounder ...). "term" is a dot unit's product-sum stage: its
 # own logic holds what is not a submodule there (the integer multipliers of an MXINT8 term).
+# XR-NPE's "rmmec" (its shared significand multiplier array and the product exponents) is the
+# multiplier, its "quire" the accumulator; "out_<r>_<c>" is a tensor engine's processing
+# element when the PE has no submodules of its own (an IntMac: multiply and add in one module).
 BLOCK_KINDS = (
     ("decode", ("decode", "decoder")),
-    ("multiply", ("multiply", "mul")),
+    ("multiply", ("multiply", "mul", "rmmec")),
     ("align", ("align",)),
     ("normalize / round", ("encode", "norm", "round", "rounder", "lzc", "down")),
-    ("accumulate", ("add", "accumulate", "acc")),
+    ("accumulate", ("add", "accumulate", "acc", "quire")),
     ("dot term logic", ("term", "tree", "sum")),
+    ("multiply-accumulate (whole PE)", ("out",)),
 )
 
 

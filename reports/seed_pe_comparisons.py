@@ -21,8 +21,9 @@
     counted, which favours the baseline). :func:`mixpe_area` compares gate equivalents per MAC
     (a MixPE does ``k_step`` products per cycle); :func:`mixpe_decode_cycles` the compute
     cycles of one LLaMA-2-7B decode token (batch 1, the weight GEMVs, group 128) on engines of
-    the same peak rate (iso-throughput, iso-frequency: cycles), from each engine design's closed
-    form, the count :mod:`lowbit.sim`'s cycle model uses and the RTL tests check.
+    the same peak rate (iso-throughput, iso-frequency), from :mod:`lowbit.sim` (memory ideal:
+    the engines' closed forms, the counts the RTL tests check) with its compute energy where
+    both PEs' measured activity energy is known.
 
 Every comparison row names the published figure (:data:`PUBLISHED`), lowbit's ``advantage``
 (how many times better the seed PE is: baseline over seed PE for area, LUTs, flip-flops and
@@ -88,6 +89,7 @@ PUBLISHED = {
         "area_ge_per_mac": ("shift-and-add instead of a multiplier (no area figure quoted)",
                             None),
         "decode_cycles": ("2.6x speedup", 2.6),
+        "decode_energy_uj": ("1.4x less energy", 1.4),
         "pj_per_mac": ("1.4x less energy", 1.4),
         "source": _MIXPE_SOURCE,
     },
@@ -262,31 +264,62 @@ def _mixpe_area_why(adv, macs, dsps) -> str:
             f"published savings are energy and speed, not PE area{dsp}")
 
 
-def decode_gemv_ops(weight="int4", act=MIXPE_ACT) -> list:
+def decode_gemv_ops(weight="int4", act=MIXPE_ACT, dequantized=False) -> list:
     """The weight GEMVs of one LLaMA-2-7B decode token, batch 1 (:mod:`lowbit.sim.workloads`;
-    attention products left out: they have no quantized weights)."""
+    attention products left out: they have no quantized weights); ``dequantized``: the
+    weights as the baseline multiplies them, in the activations' format."""
     from lowbit.sim.workloads import llama2_7b_decode
 
-    return llama2_7b_decode(batch=1, a_fmt=act, b_fmt="int2" if weight == "ternary" else weight,
-                            attention=False)
+    b_fmt = act if dequantized else "int2" if weight == "ternary" else weight
+    return llama2_7b_decode(batch=1, a_fmt=act, b_fmt=b_fmt, attention=False)
+
+
+DECODE_CLOCK_MHZ = 80.0
+"""The clock of the decode comparison (iso-frequency), for the leakage the cycle model charges:
+below both PEs' Fmax (static timing of their generic netlists, NanGate45 cell data:
+mixpe_fp16xint4_g128_fp32 88.5 MHz, floatmac_fp16xfp16_fp32 146.7 MHz)."""
+
+
+def decode_arch(engine: str):
+    """The cycle model's accelerator of the engine design ``engine`` at
+    :data:`DECODE_CLOCK_MHZ` (its config from the built engine:
+    :func:`lowbit.sim.from_hdl.engine_config`, which checks the cycle counts agree)."""
+    from lowbit.sim.from_hdl import engine_config
+    from lowbit.sim.hardware import ArchConfig
+
+    return ArchConfig(name=engine, clock_mhz=DECODE_CLOCK_MHZ,
+                      engine=engine_config(designs.get(engine).build()))
+
+
+def decode_run(engine: str, ops, mac_energy=None) -> dict:
+    """``lowbit.sim`` on ``ops`` on the engine design ``engine``, memory ideal (compute only:
+    the comparison is of the engines, not of the memory system): the workload total
+    (``cycles``, ``energy_compute_pj`` ...). ``mac_energy``: the energy source (default the
+    committed table; designs not in it have nan energy)."""
+    from lowbit.sim.accelerator import run
+
+    return run(decode_arch(engine), ops, ideal_memory=True, mac_energy=mac_energy).total
 
 
 def engine_cycles(engine, ops) -> int:
-    """Compute cycles of ``ops`` on the engine design ``engine`` (its closed form per op)."""
-    spec = designs.get(engine)
-    return sum(op.repeat * spec.cycles(op.m, op.k, op.n) for op in ops)
+    """Compute cycles of ``ops`` on the engine design ``engine``: :func:`decode_run`'s."""
+    return int(decode_run(engine, ops)["cycles"])
 
 
-def mixpe_decode_cycles(weights=("int4",), engines=DECODE_ENGINES) -> list:
-    """Cycles of one LLaMA-2-7B decode token on a MixPE array and on FloatMac engines of the
-    same peak MACs per cycle (:data:`DECODE_ENGINES`).
+def mixpe_decode_cycles(weights=("int4",), engines=DECODE_ENGINES, mac_energy=None) -> list:
+    """Cycles (and compute energy) of one LLaMA-2-7B decode token on a MixPE array and on
+    FloatMac engines of the same peak MACs per cycle (:data:`DECODE_ENGINES`), from
+    :mod:`lowbit.sim` (:func:`decode_run`).
 
-    Rows: ``comparison``, ``metric`` (``decode_cycles``), ``design`` (the MixPE array),
-    ``value`` (its cycles), ``baseline`` (an engine), ``baseline_value``, ``advantage``
-    (baseline cycles over MixPE cycles), ``peak_macs_per_cycle``, ``macs``,
-    ``utilization`` (MixPE), ``published``, ``published_advantage``, ``agrees``, ``why``.
+    Rows: ``comparison``, ``metric`` (``decode_cycles``, and ``decode_energy_uj`` with a
+    ``mac_energy`` source that knows both engines' MAC energy, e.g.
+    :func:`lowbit.reports.power.mac_energy_source`), ``design`` (the MixPE array), ``value``,
+    ``baseline`` (an engine), ``baseline_value``, ``advantage`` (baseline over MixPE),
+    ``peak_macs_per_cycle``, ``macs``, ``utilization`` (MixPE), ``published``,
+    ``published_advantage``, ``agrees``, ``why``.
     """
     text, published_adv = PUBLISHED["mixpe"]["decode_cycles"]
+    e_text, e_published = PUBLISHED["mixpe"]["decode_energy_uj"]
     out = []
     for weight in weights:
         ops = decode_gemv_ops(weight)
@@ -298,15 +331,18 @@ def mixpe_decode_cycles(weights=("int4",), engines=DECODE_ENGINES) -> list:
             if designs.get(base).peak_macs_per_cycle != rate:
                 raise ValueError(f"{base} does {designs.get(base).peak_macs_per_cycle} MACs per "
                                  f"cycle, {seed} {rate}: not iso-throughput")
-        cycles = engine_cycles(seed, ops)
+        ours = decode_run(seed, ops, mac_energy)
+        cycles = int(ours["cycles"])
         for base in bases:
-            base_cycles = engine_cycles(base, ops)
+            theirs = decode_run(base, decode_gemv_ops(weight, act=MIXPE_ACT, dequantized=True),
+                                mac_energy)
+            base_cycles = int(theirs["cycles"])
             adv = _advantage(cycles, base_cycles)
-            out.append({"comparison": "mixpe", "target": "cycle model", "metric": "decode_cycles",
-                        "design": seed, "value": cycles, "baseline": base,
+            common = {"comparison": "mixpe", "target": "cycle model", "design": seed,
+                      "baseline": base, "peak_macs_per_cycle": rate, "macs": macs,
+                      "utilization": round(macs / (cycles * rate), 4)}
+            out.append({**common, "metric": "decode_cycles", "value": cycles,
                         "baseline_value": base_cycles, "advantage": adv,
-                        "peak_macs_per_cycle": rate, "macs": macs,
-                        "utilization": round(macs / (cycles * rate), 4),
                         "published": text, "published_advantage": published_adv,
                         "agrees": _verdict(adv),
                         "why": (f"both engines do {rate} MACs a cycle and keep them busy on a "
@@ -314,6 +350,19 @@ def mixpe_decode_cycles(weights=("int4",), engines=DECODE_ENGINES) -> list:
                                 f"accelerators that pay for dequantization in the inner loop, "
                                 f"which this iso-throughput count does not charge: MixPE's "
                                 f"saving would show as area or energy per MAC, not cycles")})
+            mine, base_e = ours["energy_compute_pj"] / 1e6, theirs["energy_compute_pj"] / 1e6
+            if mac_energy is None or math.isnan(mine) or math.isnan(base_e):
+                continue
+            e_adv = _advantage(mine, base_e)
+            out.append({**common, "metric": "decode_energy_uj", "value": round(mine, 3),
+                        "baseline_value": round(base_e, 3), "advantage": e_adv,
+                        "published": e_text, "published_advantage": e_published,
+                        "agrees": _verdict(e_adv),
+                        "why": (f"compute energy of the token's {macs / 1e9:.2f} G MACs, each "
+                                f"PE's measured activity energy (gaussian stream) plus leakage "
+                                f"at {DECODE_CLOCK_MHZ:g} MHz: {e_adv:.2f}x "
+                                f"{'less' if e_adv >= 1 else 'more'} for MixPE; the baseline's "
+                                f"dequantizer is not counted (it favours the baseline)")})
     return out
 
 
@@ -520,8 +569,8 @@ def _synth_by_name(names, targets, options) -> dict:
 
 COMPARISON_COLUMNS = ("target", "dsp", "metric", "design", "value", "baseline", "baseline_value",
                       "advantage", "published", "agrees", "why")
-CYCLE_COLUMNS = ("design", "value", "baseline", "baseline_value", "advantage", "utilization",
-                 "published", "agrees", "why")
+CYCLE_COLUMNS = ("metric", "design", "value", "baseline", "baseline_value", "advantage",
+                 "utilization", "published", "agrees", "why")
 ENERGY_COLUMNS = ("mode", "design", "value", "baseline", "baseline_value", "clock_mhz",
                   "advantage", "parts", "published", "agrees", "why")
 GATING_COLUMNS = ("mode", "lane_enable", "lanes_on", "lanes_off", "pj_per_cycle_gated",
@@ -542,7 +591,8 @@ def markdown(xrnpe, cells, split, mixpe, cycles, energy=(), gating=(),
         ("XR-NPE: area by block (hierarchical generic synthesis)", split,
          ("block", "area_ge", "ffs", "share_pct")),
         ("MixPE vs dequantize-then-multiply: area per MAC", mixpe, COMPARISON_COLUMNS),
-        ("MixPE vs dequantize-then-multiply: LLaMA-2-7B decode GEMV cycles, iso-throughput",
+        ("MixPE vs dequantize-then-multiply: LLaMA-2-7B decode GEMV cycles and compute energy "
+         "(lowbit.sim), iso-throughput",
          cycles, CYCLE_COLUMNS),
         ("XR-NPE: pJ per product per mode vs the single-format MACs (activity energy)",
          energy, ENERGY_COLUMNS),
@@ -566,6 +616,7 @@ def write_report(out, **options) -> dict:
     from pathlib import Path
 
     from lowbit.paths import write_atomic
+    from lowbit.reports.power import mac_energy_source
     from lowbit.reports.tables import write_json
 
     out = Path(out)
@@ -575,7 +626,7 @@ def write_report(out, **options) -> dict:
                "cells": xrnpe_cells(**options),
                "split": xrnpe_area_split(cache_dir=options.get("cache_dir")),
                "mixpe": mixpe_area(targets=("generic", "ecp5", "gowin"), **options),
-               "cycles": mixpe_decode_cycles(MIXPE_WEIGHTS)}
+               "cycles": mixpe_decode_cycles(MIXPE_WEIGHTS, mac_energy=mac_energy_source())}
     cache = {"cache_dir": options.get("cache_dir")}
     results |= {"energy": xrnpe_energy(**cache), "gating": xrnpe_gating(**cache),
                 "mixpe_energy": mixpe_energy(**cache)}

@@ -114,7 +114,7 @@ def run(arch, workload, *, ideal_memory: bool = False, cycle_convention: str = "
                             f"{dram_energy!r}")
     model = engine_model(arch.engine, cycle_convention)
     data = energy if isinstance(energy, EnergyData) else load_energy(energy)
-    params = {"a_fmt": arch.engine.a_fmt, "b_fmt": arch.engine.b_fmt, **workload_params}
+    params = {**model.op_formats, **workload_params}
     name, ops = resolve_workload(workload, **params)
     for op in ops:
         model.check_op(op)

@@ -9,7 +9,10 @@ one the RTL tests check cycle-exactly. Systolic arrays may be larger than the la
 (64 x 64) and may use the model-only ``is`` dataflow: the spec knows their cycles without RTL.
 
 Matrix and cube engines are :func:`shape_spec`'s; ``mac_variant="bitweight"`` gives any
-engine but the LUT core bit-weight PEs (:func:`pe_spec`).
+engine but the LUT core and the MixPE array bit-weight PEs (:func:`pe_spec`). A ``mixpe``
+engine is a :class:`~lowbit.hdl.designs.MixPEArraySpec` (:func:`mixpe_spec`): its weights
+are a group-quantization scheme (:class:`~lowbit.golden.mpgemm.GroupScheme`) whose scales
+(and zero points) memory holds beside the codes (:func:`element_bits`).
 
 With ``cycle_convention="scalesim"`` a systolic engine counts cycles as SCALE-Sim does
 (:mod:`lowbit.sim.scalesim_cycles`) instead.
@@ -19,6 +22,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from lowbit.errors import LowbitError
+from lowbit.golden import accumulators
 from lowbit.golden import formats as F
 from lowbit.golden.lut_gemm import LutGemmConfig, op_counts
 from lowbit.hdl import designs
@@ -39,6 +43,8 @@ def engine_spec(cfg: EngineConfig) -> designs.EngineSpec:
     """The catalogue design of the engine ``cfg`` describes (its PE from the operand formats
     and accumulator, :func:`pe_spec`, with ``pe_stages`` stages)."""
     check_mac_variant(cfg)
+    if cfg.kind == "mixpe":
+        return mixpe_spec(cfg)
     if cfg.kind == "lut":
         weight = F.get(cfg.b_fmt)
         if not isinstance(weight, F.IntFormat) or weight.bits != cfg.weight_bits:
@@ -63,9 +69,9 @@ def check_mac_variant(cfg: EngineConfig) -> None:
     """Raise unless ``cfg``'s ``mac_variant`` and ``k_group`` suit its kind (the design
     catalogue checks the formats and sizes)."""
     bitweight = cfg.mac_variant == "bitweight"
-    if cfg.kind == "lut" and bitweight:
-        raise HardwareError("engine mac_variant 'bitweight' applies to systolic, adder_tree, "
-                            "matrix and cube engines, not kind 'lut'")
+    if cfg.kind in ("lut", "mixpe") and bitweight:
+        raise HardwareError(f"engine mac_variant 'bitweight' applies to systolic, adder_tree, "
+                            f"matrix and cube engines, not kind {cfg.kind!r}")
     if cfg.k_group and not bitweight:
         raise HardwareError(f"engine k_group {cfg.k_group} applies to mac_variant "
                             f"'bitweight' only (products per carry-propagate adder); use 0")
@@ -88,6 +94,37 @@ def pe_spec(cfg: EngineConfig) -> designs.MacSpec:
     return pe
 
 
+#: Weights a MixPE shift-adds: integer codes of 1 to 4 bits, or ternary (int2 codes).
+MIXPE_WEIGHTS = ("int1", "int2", "int3", "int4", "uint1", "uint2", "uint3", "uint4", "ternary")
+
+
+def mixpe_spec(cfg: EngineConfig) -> designs.MixPEArraySpec:
+    """The catalogue design of a ``mixpe`` engine: ``rows x cols`` MixPEs of ``a_fmt``
+    activations and ``b_fmt`` weights in groups of ``group_size``, ``k_step`` products per
+    cycle, into ``accumulator`` (the design checks every value and the combination)."""
+    if cfg.pe_stages != 1:
+        raise HardwareError(f"engine pe_stages applies to MAC pipelines; a MixPE has fixed "
+                            f"stages (align, shift-add, dequantize): leave it 1, not "
+                            f"{cfg.pe_stages!r}")
+    if cfg.dataflow != "os":
+        raise HardwareError(f"engine dataflow of a MixPE array is 'os' (output tiles, one "
+                            f"dequantization per group), not {cfg.dataflow!r}")
+    if cfg.b_fmt not in MIXPE_WEIGHTS:
+        raise HardwareError(f"engine b_fmt of a MixPE array must be one of "
+                            f"{', '.join(MIXPE_WEIGHTS)} (one shifted copy of the activation "
+                            f"per weight bit), not {cfg.b_fmt!r}")
+    if cfg.group_size % cfg.k_step:
+        raise HardwareError(f"engine group_size {cfg.group_size} is not a multiple of k_step "
+                            f"{cfg.k_step}: a quantization group must end on a beat boundary")
+    acc = accumulators.get(cfg.accumulator)
+    if acc.kind != "float" or acc.order != "sequential":
+        raise HardwareError(f"engine accumulator of a MixPE array must be a float accumulator "
+                            f"such as fp32, fp16 or bf16 (the dequantized group terms are "
+                            f"rounded into it), not {cfg.accumulator!r}")
+    pe = designs.MixPESpec(cfg.a_fmt, cfg.b_fmt, cfg.group_size, cfg.accumulator, cfg.k_step)
+    return designs.MixPEArraySpec(cfg.rows, cfg.cols, pe)
+
+
 def shape_spec(cfg: EngineConfig, pe: designs.MacSpec) -> designs.EngineSpec:
     """The catalogue design of a matrix or cube engine of ``pe``."""
     if cfg.kind == "matrix":
@@ -97,7 +134,12 @@ def shape_spec(cfg: EngineConfig, pe: designs.MacSpec) -> designs.EngineSpec:
 
 def element_bits(fmt, k: int) -> float:
     """Storage bits of ``k`` elements along K (one row of A or column of B) in ``fmt``: block
-    formats add one scale per started block (MXFP4: ``4 k + 8 ceil(k / 32)``)."""
+    formats add one scale per started block (MXFP4: ``4 k + 8 ceil(k / 32)``), a MixPE's
+    group scheme one scale (and zero point) per started group (int4, groups of 128, fp16
+    scales: ``4 k + 16 ceil(k / 128)``)."""
+    if getattr(fmt, "kind", None) == "groupwise":
+        per_group = fmt.scale.bits + (fmt.bits if fmt.zero_point else 0)
+        return fmt.bits * k + per_group * fmt.groups(k)
     if isinstance(fmt, F.BlockFormat):
         return fmt.element.bits * k + fmt.scale_storage_bits * tiles(k, fmt.block_size)
     return fmt.bits * k
@@ -117,7 +159,16 @@ class EngineModel:
 
     @property
     def b_fmt(self):
+        """The weights' format (a MixPE array's: its group scheme)."""
+        if self.config.kind == "mixpe":
+            return self.spec.pe.b_fmt
         return F.get(self.config.b_fmt)
+
+    @property
+    def op_formats(self) -> dict:
+        """``{"a_fmt": ..., "b_fmt": ...}``: the format names of the ops this engine runs
+        (ternary weights are int2 codes)."""
+        return {f: self.config.storage_fmt(f) for f in ("a_fmt", "b_fmt")}
 
     @property
     def pe(self):
@@ -178,7 +229,8 @@ class EngineModel:
         (``A`` read ``ceil(N/C)`` times, ``B`` ``ceil(M/R)`` times); ``ws``: weights read
         once, ``A`` once per column tile, partial sums read and written once per K tile
         (``ceil(K/R)`` writes, one read fewer); ``is``: ``ws`` with ``A`` and ``B`` exchanged.
-        Matrix and cube engines (output tiles of ``rows x cols``): as ``os``.
+        Matrix, cube and MixPE engines (output tiles of ``rows x cols``): as ``os`` (a MixPE
+        array's weights with their group scales and zero points).
         Adder tree: both operands once per output. LUT core: ``A`` once (table builds), each
         weight plane once per row tile. Results (``c_write``) are written once.
         """
@@ -191,7 +243,7 @@ class EngineModel:
             tm = cfg.lut_tile[0]
             out["a_read"] = M * element_bits(a, K)
             out["b_read"] = tiles(M, tm) * N * K * cfg.weight_bits
-        elif cfg.kind in SHAPE_KINDS or cfg.dataflow == "os":  # matrix, cube: as os
+        elif cfg.kind in (*SHAPE_KINDS, "mixpe") or cfg.dataflow == "os":  # output tiles
             out["a_read"] = tiles(N, cfg.cols) * M * element_bits(a, K)
             out["b_read"] = tiles(M, cfg.rows) * N * element_bits(b, K)
         else:
@@ -208,11 +260,11 @@ class EngineModel:
 
     def check_op(self, op) -> None:
         """Raise unless this engine runs ``op``'s operand formats (named by field)."""
-        for field in ("a_fmt", "b_fmt"):
-            if getattr(op, field) != getattr(self.config, field):
+        for field, want in self.op_formats.items():
+            if getattr(op, field) != want:
                 raise HardwareError(
                     f"workload op {op.name}: {field} {getattr(op, field)} cannot run on this "
-                    f"engine, whose {field} is {getattr(self.config, field)}; give the workload "
+                    f"engine, whose {field} is {want}; give the workload "
                     f"the engine's formats or an engine for {op.a_fmt} x {op.b_fmt}")
 
 

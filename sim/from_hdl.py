@@ -1,8 +1,9 @@
 """Engines built in Python with :mod:`lowbit.hdl`, as the cycle model's configs.
 
 :func:`engine_config` turns a :class:`~lowbit.hdl.systolic_array.SystolicArray`, an
-:class:`~lowbit.hdl.adder_tree_engine.AdderTreeEngine` or a
-:class:`~lowbit.hdl.lut_tensor_core.LutTensorCore` into the
+:class:`~lowbit.hdl.adder_tree_engine.AdderTreeEngine`, a
+:class:`~lowbit.hdl.lut_tensor_core.LutTensorCore` or a
+:class:`~lowbit.hdl.mixpe_array.MixPEArray` into the
 :class:`~lowbit.sim.hardware.EngineConfig` that describes it, so ``sim.run(my_array, ...)``
 simulates the engine the user just built. The config is exact or refused: its design's
 closed-form cycles must equal the engine's own ``cycles(M, K, N)``; a pipelined PE's stages
@@ -17,7 +18,7 @@ from lowbit.sim.hardware import EngineConfig, HardwareError
 #: K far beyond the array).
 _CHECK_SHAPES = ((1, 1, 1), (7, 33, 5), (64, 300, 48))
 
-ENGINE_CLASSES = ("SystolicArray", "AdderTreeEngine", "LutTensorCore")
+ENGINE_CLASSES = ("SystolicArray", "AdderTreeEngine", "LutTensorCore", "MixPEArray")
 
 
 def engine_config(engine) -> EngineConfig:
@@ -51,6 +52,8 @@ def _config(kind: str, engine) -> EngineConfig:
         return EngineConfig(kind="lut", weight_bits=lut.weight_bits, lut_group=lut.group,
                             lut_tile=engine.tile, a_fmt=engine.a_fmt.name,
                             b_fmt=engine.b_fmt.name, accumulator=f"int{engine.acc_bits}")
+    if kind == "MixPEArray":
+        return _mixpe_config(engine)
     pe = engine.pe
     for name in ("a_fmt", "b_fmt", "accumulator"):
         if not hasattr(pe, name):
@@ -62,6 +65,19 @@ def _config(kind: str, engine) -> EngineConfig:
         return EngineConfig(kind="adder_tree", lanes=engine.lanes, **common)
     return EngineConfig(kind="systolic", rows=engine.rows, cols=engine.cols,
                         dataflow=engine.dataflow, **common)
+
+
+def _mixpe_config(engine) -> EngineConfig:
+    """A MixPE array's config: the catalogue's MixPEs have fp16 scales and the weight kind's
+    default zero points (unsigned weights have them)."""
+    pe, scheme = engine.pe, engine.pe.scheme
+    if scheme.scale.name != "fp16" or scheme.zero_point != scheme.weight.startswith("uint"):
+        raise HardwareError(f"the cycle model's MixPEs have fp16 scales and zero points for "
+                            f"unsigned weights only, not scheme {scheme.name}")
+    rows, cols = engine.tile
+    return EngineConfig(kind="mixpe", rows=rows, cols=cols, a_fmt=pe.act_fmt.name,
+                        b_fmt=scheme.weight, accumulator=accumulators.name_of(pe.accumulator),
+                        group_size=scheme.group, k_step=pe.k_step)
 
 
 def _check_cycles(kind: str, engine, cfg: EngineConfig):

@@ -8,8 +8,12 @@ cycle), both of processing elements pipelined with ``pe_stages`` register stages
 (:mod:`lowbit.hdl.pipeline`; 1: the one-cycle MAC), or a LUT tensor core (``weight_bits``-bit
 weights, groups of ``lut_group`` activations, a ``lut_tile`` of TM x TN outputs, tables built
 by a precompute unit doing ``lut_adds_per_cycle`` adds per cycle), a 2D matrix (``rows`` x
-``cols`` outer-product array) or a 3D cube (``rows`` x ``cols`` outputs summing ``cube_k``
-products each per cycle), with its operand formats and accumulator. ``mac_variant =
+``cols`` outer-product array), a 3D cube (``rows`` x ``cols`` outputs summing ``cube_k``
+products each per cycle) or a MixPE array (``rows`` x ``cols`` shift-add MixPEs, each doing
+``k_step`` products of ``b_fmt`` weights (int1..int4, uint1..uint4 with zero points, or
+``ternary``) and ``a_fmt`` activations per cycle, one dequantization per quantization group
+of ``group_size`` rows of K, fp16 scales, the group terms into a float ``accumulator``;
+:mod:`lowbit.hdl.mixpe_array`), with its operand formats and accumulator. ``mac_variant =
 "bitweight"`` gives the systolic (``os``), adder-tree, matrix and cube engines bit-weight
 (carry-save) MACs instead of multipliers (integer operands, a wrapping ``int{B}`` accumulator;
 ``k_group`` products per carry-propagate adder, 0 for one per output).
@@ -61,7 +65,9 @@ class HardwareError(LowbitError, ValueError):
     """An impossible or malformed hardware configuration."""
 
 
-ENGINE_KINDS = ("systolic", "adder_tree", "lut", "matrix", "cube")
+ENGINE_KINDS = ("systolic", "adder_tree", "lut", "matrix", "cube", "mixpe")
+#: ``b_fmt`` of a MixPE array that is no lowbit format: weights -1, 0, +1 stored as int2 codes.
+TERNARY = "ternary"
 #: Above any MAC kind's most stages (1 + its cut points); the PE's own rule says exactly.
 MAX_PE_STAGES = 8
 DATAFLOWS = ("ws", "os", "is")
@@ -101,6 +107,9 @@ class EngineConfig:
     cube_k: int = 4
     mac_variant: str = "standard"
     k_group: int = 0
+    # MixPE arrays (issue 24): rows of K per quantization group, products per PE and cycle
+    group_size: int = 128
+    k_step: int = 4
 
     def __post_init__(self):
         check_choice("engine kind", self.kind, ENGINE_KINDS, HardwareError)
@@ -108,13 +117,17 @@ class EngineConfig:
         check_int("engine cols", self.cols, 1, 4096, HardwareError)
         check_choice("engine dataflow", self.dataflow, DATAFLOWS, HardwareError)
         check_int("engine lanes", self.lanes, 1, 4096, HardwareError)
+        if self.b_fmt == TERNARY and self.kind != "mixpe":
+            raise HardwareError(f"engine b_fmt {TERNARY!r} applies to kind 'mixpe' (shift-add "
+                                f"weights), not kind {self.kind!r}; give a format name")
         for name in ("a_fmt", "b_fmt"):
             try:
-                F.get(getattr(self, name))
+                F.get(self.storage_fmt(name))
             except LowbitError as err:
                 raise HardwareError(f"engine {name}: {err}") from None
         try:
-            accumulators.get(self.accumulator, (F.get(self.a_fmt), F.get(self.b_fmt)))
+            accumulators.get(self.accumulator, (F.get(self.a_fmt),
+                                                F.get(self.storage_fmt("b_fmt"))))
         except LowbitError as err:
             raise HardwareError(f"engine accumulator: {err}") from None
         check_int("engine pe_stages", self.pe_stages, 1, MAX_PE_STAGES, HardwareError)
@@ -136,6 +149,15 @@ class EngineConfig:
         check_int("engine cube_k", self.cube_k, 1, 64, HardwareError)
         check_choice("engine mac_variant", self.mac_variant, MAC_VARIANTS, HardwareError)
         check_int("engine k_group", self.k_group, 0, 64, HardwareError)
+        # the MixPE design checks the combination (a group that is a multiple of k_step ...)
+        check_int("engine group_size", self.group_size, 1, 1 << 16, HardwareError)
+        check_int("engine k_step", self.k_step, 1, 64, HardwareError)
+
+    def storage_fmt(self, field: str) -> str:
+        """The format name of operand ``field``'s codes as memory holds them (``ternary``
+        weights: ``int2``): the name a workload op carries."""
+        value = getattr(self, field)
+        return "int2" if value == TERNARY else value
 
 
 @dataclass(frozen=True)

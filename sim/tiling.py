@@ -62,6 +62,8 @@ def _granules(model: EngineModel) -> tuple:
         return cfg.lut_tile[0], cfg.lut_group, cfg.lut_tile[1]
     if cfg.kind == "adder_tree":
         return 1, 1, 1
+    if cfg.kind == "mixpe":  # output tiles of the array
+        return cfg.rows, gk, cfg.cols
     if cfg.kind in ("matrix", "cube"):  # output tiles; a cube takes cube_k of K per beat
         return cfg.rows, cfg.cube_k if cfg.kind == "cube" else gk, cfg.cols
     return {"os": (cfg.rows, gk, cfg.cols), "ws": (1, gk, cfg.cols),

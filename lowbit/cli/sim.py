@@ -24,6 +24,9 @@ def add_arguments(parser):
     parser.add_argument("--batch", type=int, default=None, help="workload batch size")
     parser.add_argument("--seq-len", type=int, default=None, help="prefill sequence length")
     parser.add_argument("--context", type=int, default=None, help="decode: cached tokens")
+    parser.add_argument("--weights-only", action="store_true",
+                        help="llama2 presets: leave out the attention products (activation x "
+                             "activation), for engines that run weight GEMMs only (lut, mixpe)")
     parser.add_argument("--a-fmt", default=None, help="activation format (default: the engine's)")
     parser.add_argument("--b-fmt", default=None, help="weight format (default: the engine's)")
     parser.add_argument("--clock-mhz", default=None, metavar="F|fmax",
@@ -91,6 +94,8 @@ def cmd_sim(console, args) -> int:
     for key in ("a_fmt", "b_fmt"):
         if getattr(args, key):
             params[key] = getattr(args, key)
+    if args.weights_only:
+        params["attention"] = False
     output_folder(args.out, builds=False)  # the default folder is named after the run
     arch = args.arch if args.clock_mhz is None else _clocked(console, args.arch, args.clock_mhz)
     with Progress(console=console, transient=True) as progress:

@@ -23,6 +23,10 @@ from lowbit.errors import LowbitError, check_int, did_you_mean
 LUT_FORMAT = "lut2"
 """2-bit offset weights through the LUT GEMM: a ``b_fmt`` value, not a lowbit format."""
 
+TERNARY = "ternary"
+"""Weights -1, 0, +1 of a MixPE array (engine ``mixpe``): a ``b_fmt`` value, not a lowbit
+format."""
+
 FMAX = "fmax"
 """A ``clock_mhz`` value: the point's MAC design's Fmax (static timing of its generic
 netlist, :func:`lowbit.reports.pipelining.fmax_mhz`)."""
@@ -141,7 +145,8 @@ AXES = {a.name: a for a in (
     Axis("tokens", 32, "GEMM rows (tokens) of the quality stage"),
     Axis("n", 32, "GEMM columns of the quality stage"),
     Axis("seed", 0, "seed of the quality stage's tensors"),
-    Axis("engine", "systolic", "accelerator engine: systolic, adder_tree, lut, matrix or cube"),
+    Axis("engine", "systolic", "accelerator engine: systolic, adder_tree, lut, matrix, cube or "
+                               "mixpe"),
     Axis("rows", 16, "array rows (systolic, matrix; cube output rows)"),
     Axis("cols", 16, "array columns (systolic, matrix; cube output columns)"),
     Axis("dataflow", "os", "systolic dataflow"),
@@ -150,6 +155,8 @@ AXES = {a.name: a for a in (
     Axis("cube_k", 4, "products per output per cycle of a cube engine"),
     Axis("mac_variant", "standard", "MACs of the engine: standard (multipliers) or bitweight "
                                     "(carry-save partial products, integer operands)"),
+    Axis("group_size", 128, "rows of K per weight quantization group (engine mixpe)"),
+    Axis("k_step", 4, "products per MixPE per cycle (engine mixpe)"),
     Axis("stages", 1, "register stages of the MAC design (each PE of an engine)"),
     Axis("clock_mhz", 1000, f"engine clock (MHz), or {FMAX!r}: the MAC design's Fmax from its "
                             f"timed netlist"),
@@ -164,7 +171,7 @@ AXES = {a.name: a for a in (
 
 _RULES = {
     "a_fmt": _format,
-    "b_fmt": lambda v: _format(v, allow_lut=True),
+    "b_fmt": lambda v: None if v == TERNARY else _format(v, allow_lut=True),
     "accumulator": _accumulator,
     # Quality-stage tensor sizes: bounded so a point stays seconds, not hours, of golden GEMM.
     "k": _int(1, 1 << 16),
@@ -179,6 +186,8 @@ _RULES = {
     "lut_group": lambda v: _engine("lut_group", lut_group=v),
     "cube_k": lambda v: _engine("cube_k", cube_k=v),
     "mac_variant": lambda v: _engine("mac_variant", mac_variant=v),
+    "group_size": lambda v: _engine("group_size", group_size=v),
+    "k_step": lambda v: _engine("k_step", k_step=v),
     "stages": _stages,
     "clock_mhz": lambda v: None if v == FMAX else _clock(v),
     "dram_gbps": lambda v: _engine("dram_gbps", dram_gbps=v),

@@ -4,7 +4,9 @@ Stages (:data:`STAGES`), each the existing layer that knows the answer, each dec
 metrics it produces and the axes (:mod:`lowbit.explore.axes`) it reads:
 
 * ``gemm``: SQNR (dB) and max absolute error of a quantized GEMM on outlier-channel tensors,
-  from golden (:func:`lowbit.explore.quality.gemm_quality`; axes ``k``, ``tokens``, ``n``).
+  from golden (:func:`lowbit.explore.quality.gemm_quality`; axes ``k``, ``tokens``, ``n``;
+  engine ``mixpe``: weights group-quantized in groups of ``group_size``, golden's group-wise
+  GEMM as the MixPE array computes it).
 * ``mlp``: accuracy of the digits MLP with quantized weights and activations, from golden.
 * ``area``: the point's MAC design synthesized by Yosys (:func:`lowbit.reports.synthesis.synth`,
   cached under ``build/synth``): ``mac_area_ge`` (generic gate equivalents),
@@ -67,18 +69,27 @@ class Stage:
     axes: tuple
 
 
+def _weight_group(point: dict):
+    """Rows of K per weight quantization group of a ``mixpe`` point, else None."""
+    if hardware.setting(point, "engine") == "mixpe":
+        return hardware.setting(point, "group_size")
+    return None
+
+
 def gemm_stage(point: dict) -> dict:
     a, b, acc = hardware.formats_of(point)
     return quality.gemm_quality(a, b, acc, k=hardware.setting(point, "k"),
                                 tokens=hardware.setting(point, "tokens"),
                                 n=hardware.setting(point, "n"),
                                 seed=hardware.setting(point, "seed"),
-                                lut_group=hardware.setting(point, "lut_group"))
+                                lut_group=hardware.setting(point, "lut_group"),
+                                group=_weight_group(point))
 
 
 def mlp_stage(point: dict) -> dict:
     a, b, acc = hardware.formats_of(point)
-    return quality.mlp_accuracy(a, b, acc, lut_group=hardware.setting(point, "lut_group"))
+    return quality.mlp_accuracy(a, b, acc, lut_group=hardware.setting(point, "lut_group"),
+                                group=_weight_group(point))
 
 
 def area_stage(point: dict) -> dict:
@@ -161,11 +172,13 @@ def rtl_stage(point: dict) -> dict:
     return {"rtl_check": "pass", "rtl_operations": len(vectors)}
 
 
-_ENGINE = ("engine", "rows", "cols", "lanes", "lut_group", "stages", "cube_k", "mac_variant")
+_ENGINE = ("engine", "rows", "cols", "lanes", "lut_group", "stages", "cube_k", "mac_variant",
+           "group_size", "k_step")
 STAGES = {s.name: s for s in (
     Stage("gemm", gemm_stage, ("sqnr_db", "max_abs_error"),
-          _FORMATS + ("k", "tokens", "n", "seed", "lut_group")),
-    Stage("mlp", mlp_stage, ("mlp_accuracy", "mlp_accuracy_fp64"), _FORMATS + ("lut_group",)),
+          _FORMATS + ("k", "tokens", "n", "seed", "lut_group", "engine", "group_size")),
+    Stage("mlp", mlp_stage, ("mlp_accuracy", "mlp_accuracy_fp64"),
+          _FORMATS + ("lut_group", "engine", "group_size")),
     Stage("area", area_stage, ("mac_design", "mac_area_ge", "area_per_mac_ge",
                                "array_area_ge", "delay_ps", "fmax_mhz", "latency"),
           _FORMATS + _ENGINE),

@@ -6,7 +6,9 @@ Point axes read here (defaults in :data:`lowbit.explore.axes.AXES`): ``a_fmt`` (
 :data:`lowbit.golden.accumulators.GRAMMAR`; default ``int32`` when both element formats are
 integers, or for ``lut2`` weights; else ``fp32``), ``engine`` (``systolic``, ``adder_tree``,
 ``lut``, ``matrix`` or ``cube``), ``rows`` x ``cols``, ``dataflow`` (``os``/``ws``/``is``),
-``lanes`` (adder tree), ``cube_k`` (cube), ``mac_variant`` (``standard`` or ``bitweight``, every
+``lanes`` (adder tree), ``cube_k`` (cube), ``group_size`` and ``k_step`` (``mixpe``: a
+MixPE array, :mod:`lowbit.hdl.mixpe_array`; ``b_fmt`` int1..int4, uint1..uint4 or
+``ternary``, the accumulator a float one, default ``fp32``), ``mac_variant`` (``standard`` or ``bitweight``, every
 engine but the LUT core), ``stages`` (register stages of each PE's MAC), ``lut_group``,
 ``clock_mhz`` (MHz, or ``"fmax"``: the MAC design's Fmax, :func:`clock_mhz`) and
 ``dram_gbps``.
@@ -14,7 +16,7 @@ engine but the LUT core), ``stages`` (register stages of each PE's MAC), ``lut_g
 
 from lowbit.errors import LowbitError
 from lowbit.explore import axes
-from lowbit.explore.axes import LUT_FORMAT
+from lowbit.explore.axes import LUT_FORMAT, TERNARY
 from lowbit.golden import formats
 
 
@@ -28,7 +30,10 @@ def formats_of(point: dict) -> tuple:
     b = point.get("b_fmt", a)
     if "accumulator" in point:
         return a, b, point["accumulator"]
-    integer = all(n != LUT_FORMAT and formats.get(n).kind in ("int", "fixed") for n in (a, b))
+    if setting(point, "engine") == "mixpe":  # dequantized group terms go into a float register
+        return a, b, "fp32"
+    integer = all(n != LUT_FORMAT and (n == TERNARY or formats.get(n).kind in ("int", "fixed"))
+                  for n in (a, b))
     return a, b, "int32" if integer or b == LUT_FORMAT else "fp32"
 
 
@@ -56,6 +61,10 @@ def engine_dict(point: dict) -> dict:
               "mac_variant": setting(point, "mac_variant")}
     if engine == "adder_tree":
         return {"kind": "adder_tree", "lanes": setting(point, "lanes"), **common}
+    if engine == "mixpe":
+        return {"kind": "mixpe", "rows": setting(point, "rows"), "cols": setting(point, "cols"),
+                "group_size": setting(point, "group_size"), "k_step": setting(point, "k_step"),
+                **common}
     if engine == "cube":
         return {"kind": "cube", "rows": setting(point, "rows"), "cols": setting(point, "cols"),
                 "cube_k": setting(point, "cube_k"), **common}
@@ -120,6 +129,7 @@ def in_point_terms(text: str) -> str:
     ``accumulator``)."""
     for engine_term, axis in (("engine a_fmt", "a_fmt"), ("engine b_fmt", "b_fmt"),
                               ("engine accumulator", "accumulator"),
-                              ("engine pe_stages", "stages")):
+                              ("engine pe_stages", "stages"),
+                              ("engine group_size", "group_size")):
         text = text.replace(engine_term, axis)
     return text

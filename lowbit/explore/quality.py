@@ -14,7 +14,10 @@ Two measurements, both on codes through :mod:`lowbit.golden` (never float emulat
 
 Element formats are lowbit format names (``int8``, ``fp8_e4m3``, ``mxfp4``, ``nvfp4``, ...) or
 ``lut2``: 2-bit offset weights through the LUT GEMM (``golden.lut_gemm``, groups of
-``lut_group``) with int8 activations. Scalar formats take one absmax (posits: rms) scale per
+``lut_group``) with int8 activations. With a weight ``group`` (a MixPE array's), the weights
+(int1..int4, uint1..uint4 or ``ternary``) are group-quantized along K
+(:meth:`lowbit.golden.mpgemm.GroupScheme.quantize`, fp16 scales) and multiplied by golden's
+group-wise GEMM (:func:`lowbit.golden.mpgemm.groupwise_gemm`) into a float accumulator. Scalar formats take one absmax (posits: rms) scale per
 tensor; block formats carry their own scales (blocked along K).
 """
 
@@ -87,7 +90,7 @@ def headroom_targets(a_fmt, b_fmt, acc, k: int, scaled=(True, True)) -> tuple:
     return t_a, t_w
 
 
-def quantized_matmul(x, w, a_name, b_name, acc_name, lut_group=4) -> np.ndarray:
+def quantized_matmul(x, w, a_name, b_name, acc_name, lut_group=4, group=None) -> np.ndarray:
     """``x @ w`` (float64 arrays, (M, K) and (K, N)) with ``x`` quantized to ``a_name``,
     ``w`` to ``b_name`` and the products summed by golden's accumulator ``acc_name``;
     returns the float64 result. Scalar formats scale by absmax (posits: rms) with the
@@ -95,6 +98,12 @@ def quantized_matmul(x, w, a_name, b_name, acc_name, lut_group=4) -> np.ndarray:
     A result the accumulator cannot hold (an infinity or NaN) raises :class:`QualityError`."""
     if b_name == LUT_FORMAT:
         out = _lut_matmul(x, w, a_name, acc_name, lut_group)
+    elif group is not None:
+        try:
+            out = _group_matmul(x, w, a_name, b_name, acc_name, group)
+        except LowbitError as err:
+            raise QualityError(f"a_fmt {a_name} x b_fmt {b_name} in groups of {group} into "
+                               f"accumulator {acc_name}: {err}") from None
     else:
         try:
             out = _format_matmul(x, w, a_name, b_name, acc_name)
@@ -131,6 +140,20 @@ def _format_matmul(x, w, a_name, b_name, acc_name) -> np.ndarray:
     return acc.out_fmt.decode(codes).astype(np.float64) * (sa * sw)
 
 
+def _group_matmul(x, w, a_name, b_name, acc_name, group) -> np.ndarray:
+    """Activations absmax-scaled (posits: rms) into ``a_name``, weights group-quantized;
+    golden's group-wise GEMM, rescaled by the activation scale."""
+    from lowbit.golden.mpgemm import GroupScheme, groupwise_gemm
+
+    a_fmt = element_format(a_name)
+    acc = accumulators.get(acc_name)
+    sa = tensor_scale(x, a_fmt, default_scaling(a_fmt))
+    ca = a_fmt.encode(x / sa, overflow="saturate", on_nan="zero")
+    weights = GroupScheme(b_name, group).quantize(w)
+    codes = groupwise_gemm(ca, weights, a_fmt, acc)
+    return acc.out_fmt.decode(codes).astype(np.float64) * sa
+
+
 def _absmax(v) -> float:
     m = float(np.max(np.abs(v))) if v.size else 0.0
     return m if m > 0 else 1.0
@@ -161,26 +184,26 @@ def _lut_matmul(x, w, a_name, acc_name, group):
 
 
 def gemm_quality(a_fmt, b_fmt, accumulator="fp32", k=512, tokens=32, n=32, seed=0,
-                 lut_group=4) -> dict:
+                 lut_group=4, group=None) -> dict:
     """``sqnr_db`` and ``max_abs_error`` of a quantized (tokens x k) @ (k x n) GEMM on
-    outlier-channel activations (module docstring). ``sqnr_db`` is n/a when the result is
-    exact (no noise: the ratio is infinite)."""
+    outlier-channel activations (module docstring; ``group``: group-quantized weights).
+    ``sqnr_db`` is n/a when the result is exact (no noise: the ratio is infinite)."""
     x = tensors.synthetic("outlier_channels", (tokens, k), seed).astype(np.float64)
     w = np.random.default_rng([seed, 7]).standard_normal((k, n)) / np.sqrt(k)
     ref = x @ w
-    got = quantized_matmul(x, w, a_fmt, b_fmt, accumulator, lut_group)
+    got = quantized_matmul(x, w, a_fmt, b_fmt, accumulator, lut_group, group)
     sqnr = metrics.sqnr_db(ref, got)
     return {"sqnr_db": round(sqnr, 4) if np.isfinite(sqnr) else
             na("the quantized GEMM equals the float64 product exactly: no noise to measure"),
             "max_abs_error": float(metrics.max_abs_error(ref, got))}
 
 
-def mlp_accuracy(a_fmt, b_fmt, accumulator="fp32", lut_group=4) -> dict:
+def mlp_accuracy(a_fmt, b_fmt, accumulator="fp32", lut_group=4, group=None) -> dict:
     """Test accuracy of the digits MLP with both layers quantized (``mlp_accuracy``), and the
     float64 model's (``mlp_accuracy_fp64``) for reference."""
     x, y, w1, w2 = digits_mlp.trained()
     reference = float(np.mean(np.argmax(np.maximum(x @ w1, 0) @ w2, 1) == y))
-    h = np.maximum(quantized_matmul(x, w1, a_fmt, b_fmt, accumulator, lut_group), 0)
-    logits = quantized_matmul(h, w2, a_fmt, b_fmt, accumulator, lut_group)
+    h = np.maximum(quantized_matmul(x, w1, a_fmt, b_fmt, accumulator, lut_group, group), 0)
+    logits = quantized_matmul(h, w2, a_fmt, b_fmt, accumulator, lut_group, group)
     return {"mlp_accuracy": round(float(np.mean(np.argmax(logits, 1) == y)), 4),
             "mlp_accuracy_fp64": round(reference, 4)}

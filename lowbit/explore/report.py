@@ -18,8 +18,8 @@ from pathlib import Path
 import lowbit
 from lowbit.explore.axes import default as axis_default
 from lowbit.explore.pareto import left_out, pareto_front
-from lowbit.explore.report_columns import column, grouped, human, scale_for, split_fixed, \
-    with_unit
+from lowbit.explore.report_columns import GROUPS, SHOWN_GROUPS, column, grouped, human, \
+    scale_for, split_fixed, with_unit
 from lowbit.explore.report_figures import Plot, Styles, plotly_figure, png
 from lowbit.paths import build_dir, write_atomic
 
@@ -173,9 +173,16 @@ td.note{max-width:26em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis
 color:#555;font-size:12px}table#left-out-table td.note{white-space:normal;max-width:60em}
 td.error{color:#b00}td.na{color:#888}tr.front td:first-child{border-left:4px solid #000}
 a{color:#1f5fa8}
-"""
+.toggles{font-size:13px;margin:.6em 0 0;color:#444}.toggles label{margin-right:1em;
+white-space:nowrap;cursor:pointer}
+""" + "".join(f"table .g-{g}{{display:none}}table.show-{g} .g-{g}{{display:table-cell}}"
+              for g in GROUPS if g not in SHOWN_GROUPS)
 
 _SORT = """
+document.querySelectorAll('.toggles input').forEach(function(box){
+  box.addEventListener('change',function(){
+    document.getElementById(box.dataset.table).classList.toggle('show-'+box.dataset.group,
+                                                                box.checked);});});
 window.addEventListener('load', function(){  // plots drawn while the page was laid out
   document.querySelectorAll('.js-plotly-plot').forEach(function(p){Plotly.Plots.resize(p);});});
 document.querySelectorAll('table.sortable').forEach(function(t){
@@ -232,7 +239,7 @@ def _page(sweep, rows, ok, failed, front, cols, fixed, varying, axes, figures, p
     if sweep.objectives:
         goal = ", ".join(f"{m} ({s})" for m, s in sweep.objectives.items())
         parts.append(_table(front, table_cols + notes, axes, f"Pareto front over {goal}",
-                            set(), "pareto-table"))
+                            set(), "pareto-table", objectives=sweep.objectives))
         outside = [{"point": _point_label(r, axes), "reason": why}
                    for r, why in left_out(ok, sweep.objectives)]
         outside += [{"point": _point_label(r, axes), "reason": f"failed: {r.get('error')}"}
@@ -244,7 +251,7 @@ def _page(sweep, rows, ok, failed, front, cols, fixed, varying, axes, figures, p
     parts.append(_table(rows, table_cols + [c for c in ("status",) if c in varying] + notes,
                         axes, "All design points" + (" (Pareto front marked at the left edge)"
                                                      if front else ""),
-                        front_ids, "points-table"))
+                        front_ids, "points-table", objectives=sweep.objectives))
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>{html.escape(sweep.name)}: lowbit sweep</title>"
             f"<style>{_STYLE}</style><script>{get_plotlyjs()}</script></head><body>"
@@ -305,20 +312,32 @@ def _metadata(sweep, rows, axes, paths, out) -> str:
         for k, v in meta.items()) + "</dl>"
 
 
-def _table(rows, cols, axes, caption, marked, css_id, grouped_header=True) -> str:
+def _table(rows, cols, axes, caption, marked, css_id, grouped_header=True,
+           objectives=()) -> str:
     """A sortable table; with ``grouped_header``, a first header row names each column
-    group. Numbers are scaled per column to one unit, named in the header."""
+    group, and the groups but :data:`SHOWN_GROUPS` start hidden behind one toggle each.
+    Numbers are scaled per column to one unit, named in the header."""
     cols = [c for c in cols if any(r.get(c, "") != "" for r in rows)]  # no empty columns
-    groups = grouped(cols, axes) if grouped_header else [("", list(cols))]
+    groups = grouped(cols, axes, objectives) if grouped_header else [("", list(cols))]
     order = [c for _, cs in groups for c in cs]
+    group_of = {c: g for g, cs in groups for c in cs}
     info = {c: column(c, axes) for c in order}
     scales = {c: scale_for(info[c], [r.get(c) for r in rows]) for c in order}
-    head = ""
+    head = toggles = ""
+    opened = set()
     if grouped_header:
-        head = "<tr>" + "".join(f"<th class='group' colspan='{len(cs)}'>{g}</th>"
+        head = "<tr>" + "".join(f"<th class='group g-{g}' colspan='{len(cs)}'>{g}</th>"
                                 for g, cs in groups) + "</tr>"
+        hidden = [(g, cs) for g, cs in groups if g not in SHOWN_GROUPS]
+        # without objectives, the first group of results is shown too
+        opened = set() if objectives or not hidden else {hidden[0][0]}
+        if hidden:
+            toggles = ("<div class='toggles'>Show columns: " + "".join(
+                f"<label><input type='checkbox' data-table='{css_id}' data-group='{g}'"
+                f"{' checked' if g in opened else ''}> {g} ({len(cs)})</label>"
+                for g, cs in hidden) + "</div>")
     head += "<tr>" + "".join(
-        f"<th class='sortable' data-col='{i}' title='{html.escape(c)}'>"
+        f"<th class='sortable g-{group_of[c]}' data-col='{i}' title='{html.escape(c)}'>"
         f"{html.escape(info[c].axis_title(scales[c]) if grouped_header else c)}</th>"
         for i, c in enumerate(order)) + "</tr>"
     body = []
@@ -327,10 +346,11 @@ def _table(rows, cols, axes, caption, marked, css_id, grouped_header=True) -> st
         cells = []
         for c in order:
             v = r.get(c, "")
+            g = f" g-{group_of[c]}" if grouped_header else ""
             if _num(v):
                 shown = scales[c](v)
                 text = f"{shown:,.0f}" if abs(shown) >= 1e4 else f"{shown:.4g}"
-                cells.append(f"<td class='num' data-sort='{v!r}'>{text}</td>")
+                cells.append(f"<td class='num{g}' data-sort='{v!r}'>{text}</td>")
                 continue
             text = NA if v is None else str(v)
             cls = "error" if c == "status" and v == "error" else "na" if v is None else \
@@ -340,9 +360,10 @@ def _table(rows, cols, axes, caption, marked, css_id, grouped_header=True) -> st
                 cell = f"<a href='{(synth / v).resolve().as_uri()}'>{cell}</a>"
             key = html.escape(text) if v is not None else ""
             tip = f" title='{key}'" if cls == "note" else ""  # the whole note on hover
-            cells.append(f"<td class='{cls}' data-sort='{key}'{tip}>{cell}</td>")
+            cells.append(f"<td class='{cls}{g}' data-sort='{key}'{tip}>{cell}</td>")
         css = " class='front'" if id(r) in marked else ""
         body.append(f"<tr{css}>" + "".join(cells) + "</tr>")
-    return (f"<div class='scroll'><table class='sortable' id='{css_id}'>"
+    shows = "".join(f" show-{g}" for g in opened) if grouped_header else ""
+    return (f"{toggles}<div class='scroll'><table class='sortable{shows}' id='{css_id}'>"
             f"<caption>{html.escape(caption)}</caption><thead>{head}</thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")

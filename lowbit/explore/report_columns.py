@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from lowbit.explore.axes import AXES
 from lowbit.reports.units import Scale, scale_in
 
-GROUPS = ("design", "quality", "area", "timing", "energy", "cycles", "other")
+GROUPS = ("design", "objectives", "quality", "area", "timing", "energy", "cycles", "other")
+#: Groups a report table always shows; the others start hidden behind a toggle, so the table
+#: fits the page (design axes and objectives are what a reader compares first).
+SHOWN_GROUPS = ("design", "objectives")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,12 @@ _KNOWN = {c.name: c for c in (
     Column("energy_pj", "energy", "pJ", "energy", scalable=True),
     Column("energy_per_token_uj", "energy per token", "µJ", "energy", scalable=True),
     Column("tops_per_w", "efficiency", "TOPS/W", "energy"),
+    Column("mac_pj", "energy per MAC", "pJ", "energy", scalable=True),
+    Column("mac_datapath_pj", "datapath energy per MAC", "pJ", "energy", scalable=True),
+    Column("mac_registers_pj", "register energy per MAC", "pJ", "energy", scalable=True),
+    Column("mac_clock_pj", "clock energy per MAC", "pJ", "energy", scalable=True),
+    Column("mac_leakage_pj", "leakage per MAC", "pJ", "energy", scalable=True),
+    Column("mac_fmax_mhz", "MAC fmax", "MHz", "timing"),
     Column("rtl_check", "RTL check", "", "quality"),
     Column("rtl_operations", "RTL operations", "", "quality"),
     Column("weight_bits", "weight bits", "bits", "design"),
@@ -119,12 +128,13 @@ def split_fixed(rows, cols) -> tuple:
     return fixed, varying
 
 
-def grouped(cols, axes=()) -> list:
+def grouped(cols, axes=(), objectives=()) -> list:
     """``[(group, [columns])]`` in :data:`GROUPS` order, each group's columns in the given
-    order; empty groups left out."""
+    order (the ``objectives`` that are not axes in group ``objectives``); empty groups left
+    out."""
     by = {g: [] for g in GROUPS}
     for c in cols:
-        by[column(c, axes).group].append(c)
+        by["objectives" if c in objectives and c not in axes else column(c, axes).group].append(c)
     return [(g, cs) for g, cs in by.items() if cs]
 
 

@@ -164,7 +164,8 @@ def test_demo_writes_csv_json_png(tmp_path):
     assert "## Energy constants used" in (tmp_path / "decode_energy.md").read_text()
     assert (tmp_path / "sim" / "roofline.png").read_bytes()[:4] == b"\x89PNG"
     # A roofline per simulated engine; the area comparisons as plots too.
-    for png in ("area_mxdot_blocks.png", "area_comparisons.png", "area_accumulator_cost.png",
+    for png in ("area_mxdot_blocks.png", "area_xrnpe_blocks.png", "area_engine_blocks.png",
+                "area_comparisons.png", "area_accumulator_cost.png",
                 *(f"sim/weights_{row['format']}/roofline.png" for row in decode)):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG", png
     # The timing studies: the FP8 MAC at 1 to 3 stages, sequential and interleaved, and INT

@@ -2,7 +2,9 @@
 through /usr/bin/chromedriver (``.ci/run`` installs both). Each example's report (the
 formats example in its small variant) is opened and screenshotted; its Pareto plot must be
 drawn with the front joined, and hovering a point must show a tooltip naming that design
-point and its values with units. The report must load nothing from the network."""
+point and its values with units. The report must load nothing from the network. At 1280 pixels
+its tables fit the page (design axes and objectives shown, other column groups behind
+toggles), and a toggle shows its hidden group."""
 
 import csv
 import os
@@ -142,3 +144,28 @@ def test_example_report_renders_in_chromium(browser, tmp_path, example, tables):
     tip = _hover_text(browser, "plot-pareto_png", 0, 0).splitlines()
     assert tip[1].startswith(f"{label}: ") and tip[1].endswith(f" {unit}"), (title, tip)
     assert "Pareto front" in browser.find_element("tag name", "body").text
+    _check_tables_fit_and_toggle(browser)
+
+
+def _check_tables_fit_and_toggle(browser):
+    """At a 1280-pixel window no table scrolls sideways; ticking a group's toggle shows that
+    group's columns (hidden before) in its table only."""
+    browser.set_window_size(1280, 1000)
+    try:
+        browser.refresh()
+        widths = browser.execute_script(
+            "return Array.from(document.querySelectorAll('div.scroll'))"
+            ".map(d => [d.firstElementChild.id, d.scrollWidth, d.clientWidth])")
+        assert widths and all(scroll <= client for _, scroll, client in widths), widths
+        box = browser.find_element("css selector", "input[data-table='points-table']")
+        group = box.get_attribute("data-group")
+        header = browser.find_element("css selector", f"#points-table th.sortable.g-{group}")
+        assert not header.is_displayed() and not box.is_selected()
+        box.click()
+        assert header.is_displayed()
+        assert "show-" + group in browser.find_element("id", "points-table").get_attribute(
+            "class")
+        other = browser.find_elements("css selector", f"#pareto-table th.sortable.g-{group}")
+        assert not any(th.is_displayed() for th in other)  # each table has its own toggles
+    finally:
+        browser.set_window_size(1400, 1000)

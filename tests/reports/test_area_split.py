@@ -48,6 +48,12 @@ def test_block_kinds_follow_the_generators_submodule_names():
         "accumulate.add.norm_x": "normalize / round", "accumulate.decode": "decode",
         "accumulate.encode.lzc": "normalize / round",
         "accumulate.encode.rounder": "normalize / round", "fifo": "other"}
+    # XR-NPE's blocks and a tensor engine's one-module PEs
+    assert {p: block_kind(p) for p in ("rmmec", "rmmec.exponent0", "rmmec.array", "quire",
+                                       "quire.lzc0", "out_0_0", "out_3_12")} == {
+        "rmmec": "multiply", "rmmec.exponent0": "multiply", "rmmec.array": "multiply",
+        "quire": "accumulate", "quire.lzc0": "normalize / round",
+        "out_0_0": "multiply-accumulate (whole PE)", "out_3_12": "multiply-accumulate (whole PE)"}
     blocks = {"(top)": {"area_ge": 10.0}, "term.multiply0": {"area_ge": 5.5},
               "term.multiply1": {"area_ge": 5.5}, "accumulate.add.align": {"area_ge": 3.0}}
     assert area_by_kind(blocks) == {"multiply": 11.0, "align": 3.0, "registers and glue": 10.0}

@@ -72,10 +72,10 @@ def test_run_takes_paths(tmp_path):
      "weights and full tables, not bipolar weights and symmetric tables"),
     (lambda: MatrixEngine(2, 2, _fp8_mac()),
      "arch must be an ArchConfig, an EngineConfig, a SystolicArray, AdderTreeEngine, "
-     "LutTensorCore, a TOML file or a preset name, not MatrixEngine"),
+     "LutTensorCore, MixPEArray, a TOML file or a preset name, not MatrixEngine"),
     (lambda: 42,
      "arch must be an ArchConfig, an EngineConfig, a SystolicArray, AdderTreeEngine, "
-     "LutTensorCore, a TOML file or a preset name, not int"),
+     "LutTensorCore, MixPEArray, a TOML file or a preset name, not int"),
 ])
 def test_engines_the_model_cannot_represent_are_refused(build, message):
     with pytest.raises(HardwareError) as err:

@@ -13,6 +13,10 @@ matrix and one bit-weight engine (:data:`QUICK_SHAPES`) and checks, for every en
 matrix, that its ``EngineConfig`` names a design whose closed form and peak rate are the
 engine's; the other new engines simulate with ``--full`` (their RTL counts are checked
 against the closed form on Verilator by ``tests/verify/test_engine_shapes.py``).
+
+MixPE arrays (issue 24) are the ``mixpe`` kind: the quick matrix's int4 array simulates in
+``make test`` (groups of 8 = 2 beats, so group boundaries fall inside every tile), the full
+matrix's int2, ternary, uint4 (zero points), fp16 and fp8 arrays with ``--full``.
 """
 
 import numpy as np
@@ -25,13 +29,15 @@ from lowbit.hdl.carry_save_dot import CarrySaveDot
 from lowbit.hdl.cube_engine import CubeEngine
 from lowbit.hdl.lut_tensor_core import LutTensorCore
 from lowbit.hdl.matrix_engine import MatrixEngine
+from lowbit.hdl.mixpe_array import MixPEArray
 from lowbit.hdl.simd_mac import SimdMac
 from lowbit.sim.engine_model import engine_model
 from lowbit.verify.gemm_vectors import gemm_cases, operands
 from lowbit.verify.pysim import simulate_gemm
 from lowbit.verify.regression import MATRIX
 
-ENGINES = ("SystolicArray", "AdderTreeEngine", "LutTensorCore", "MatrixEngine", "CubeEngine")
+ENGINES = ("SystolicArray", "AdderTreeEngine", "LutTensorCore", "MatrixEngine", "CubeEngine",
+           "MixPEArray")
 #: Quick entries of the engine shapes of issue 25 simulated by ``make test``: the matrix kind
 #: and a bit-weight PE; the others' simulations are ``--full`` (module docstring).
 QUICK_SHAPES = ("matrix4x4_intmac_int8xint8_int24", "systolic3x2_os_bwmac_int8xint8_int24")
@@ -55,6 +61,12 @@ def _accumulator_text(acc) -> str:
 
 def engine_config(engine) -> sim.EngineConfig:
     """The cycle model's description of an ``hdl`` engine."""
+    if isinstance(engine, MixPEArray):
+        p = engine.pe
+        return sim.EngineConfig(kind="mixpe", rows=engine.tile[0], cols=engine.tile[1],
+                                a_fmt=p.act_fmt.name, b_fmt=p.scheme.weight,
+                                accumulator=p.accumulator.fmt.name,
+                                group_size=p.scheme.group, k_step=p.k_step)
     if isinstance(engine, LutTensorCore):
         d = engine.describe()
         return sim.EngineConfig(kind="lut", a_fmt="int8", b_fmt=f"int{d['weight_bits']}",
@@ -105,7 +117,7 @@ def test_stall_free_cycles_equal_the_rtl(entry, request):
             A, B = operands(engine, case, rng)
             _, measured = simulate_gemm(engine, A, B)
             op = sim.GemmOp(case.label, case.M, case.K, case.N, arch.engine.a_fmt,
-                            arch.engine.b_fmt)
+                            arch.engine.storage_fmt("b_fmt"))
             res = sim.run(arch, [op], ideal_memory=True)
             assert res.total["cycles"] == measured, (case, res.total["cycles"], measured)
             assert res.total["compute_cycles"] == measured

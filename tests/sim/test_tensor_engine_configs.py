@@ -78,7 +78,7 @@ def test_same_peak_same_cycles_for_both_variants_of_a_broadcast_shape():
 @pytest.mark.parametrize("engine, message", [
     ({"kind": "cube", "cube_k": 0}, "engine cube_k must be an integer from 1 to 64, not 0"),
     ({"kind": "blob"}, "engine kind must be one of 'systolic', 'adder_tree', 'lut', 'matrix', "
-                       "'cube', not 'blob'"),
+                       "'cube', 'mixpe', not 'blob'"),
     ({"mac_variant": "carrysave"}, "engine mac_variant must be one of 'standard', "
                                    "'bitweight', not 'carrysave'"),
     ({"k_group": 65}, "engine k_group must be an integer from 0 to 64, not 65"),
