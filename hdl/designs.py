@@ -274,6 +274,15 @@ class FloatMacSpec(MacSpec):
 
         return FloatMac(self.a, self.b, acc=self.acc, terms=self.terms, stages=self.stages)
 
+    def build_chained(self):
+        """The same unit with an ``acc_in`` port in place of its register's feedback (a
+        systolic array's PE): the adder and rounding are the same generator lines, so feeding
+        ``acc_in`` every state checks the one-cycle MAC's next-state function."""
+        from lowbit.hdl.float_mac import FloatMac
+
+        return FloatMac(self.a, self.b, acc=self.acc, terms=self.terms, stages=self.stages,
+                        chained=True)
+
 
 @dataclass(frozen=True)
 class PositMacSpec(MacSpec):

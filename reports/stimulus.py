@@ -349,10 +349,10 @@ class BeatStimulus(Stimulus):
 
 def _mixpe(spec, operands) -> Protocol:
     from lowbit.hdl.gemm_engine import port_width
-    from lowbit.hdl.mixpe_array import MixPEArray
+    from lowbit.hdl.designs import MixPEArraySpec
 
     pe = spec.prototype
-    template = MixPEArray(1, 1, pe)
+    template = MixPEArraySpec(1, 1, spec).prototype  # one PE's beats, as its array sends them
     S, M, K = operands.a.shape[:3]
     N = operands.b.shape[1]
     lane_beats = []

@@ -153,9 +153,7 @@ def _float_states_apply(spec) -> bool:
 
 
 def _chained_float_mac(spec):
-    from lowbit.hdl.float_mac import FloatMac
-
-    return FloatMac(spec.a_fmt, spec.b_fmt, acc=spec.accumulator, chained=True)
+    return spec.build_chained()
 
 
 EVERY_PAIR = EnumeratedSet(
