@@ -82,6 +82,8 @@ def run(out_dir=None, console=None) -> dict:
     for kind, p in paths.items():
         console.print(f"wrote {kind.upper()}: {p}")
     console.print(f"open the sweep report in a browser: {paths['sweep_html']}")
+    console.print("the seed papers' comparisons (XR-NPE, MixPE, bit-weight tensor engines) "
+                  "synthesize dozens of larger designs: lowbit compare seed-pes tensor-engines")
     return paths
 
 

@@ -19,6 +19,8 @@
                                             a design-space sweep, resumable, with CSV, plots
                                             and an HTML report (see :mod:`lowbit.explore`);
                                             Ctrl-C exits 130 saying how to resume
+``lowbit compare NAME ... [--out DIR]``     published comparisons redone (area, seed-pes,
+                                            tensor-engines; see :mod:`lowbit.cli.compare`)
 ``lowbit demo [--out DIR]``                 the main job (see :mod:`lowbit.demo`)
 ``lowbit --version``                        ``lowbit <version>``
 
@@ -35,7 +37,7 @@ line too (:func:`lowbit.paths.write_failure`). Parallelism is ``--jobs N`` (defa
 import sys
 
 import lowbit
-from lowbit.cli import demo, faults, formats, power, regress, sim, sweep, synth
+from lowbit.cli import compare, demo, faults, formats, power, regress, sim, sweep, synth
 from lowbit.cli.parsing import Parser, outputs
 from lowbit.errors import LowbitError
 from lowbit.terminal import make_console
@@ -43,7 +45,7 @@ from lowbit.terminal import make_console
 EXIT_USAGE = 2
 #: Every command by name, in the order ``lowbit --help`` lists them.
 COMMANDS = {module.NAME: module for module in (formats, regress, synth, power, sim, faults,
-                                                sweep, demo)}
+                                                sweep, compare, demo)}
 
 
 def build_parser() -> Parser:

@@ -68,6 +68,8 @@ COMMANDS = {
     "faults resilience": (["faults", ENGINE, "--mode", "resilience"], "--out",
                           "lowbit.verify.faults.resilience.run_resilience"),
     "demo": (["demo"], "--out", "lowbit.demo.run"),
+    "compare": (["compare", "tensor-engines"], "--out",
+                "lowbit.reports.tpe_comparisons.tpe_comparison"),
     "regress --json": (["regress"], "--json", "lowbit.verify.regression.run_entry"),
     "regress --junit": (["regress"], "--junit", "lowbit.verify.regression.run_entry"),
 }
