@@ -14,8 +14,11 @@ no value crosses into Python per cycle.
 One mechanism serves every unit with the one-operation-per-cycle interface (``valid``, inputs,
 ``out_valid``, outputs): a :class:`Layout` names the input ports packed into a stimulus word
 and the output ports packed into an expected word, in order, least significant first. MACs
-(IntMac, FloatMac, PositMac) and dot units (MxDotUnit) use it; GEMM engines (a streaming
-protocol with ready/valid beats) and the protocol tests keep the per-cycle cocotb driver.
+(IntMac, FloatMac, PositMac), dot units (MxDotUnit), SIMD MACs and the multi-format MAC use
+it. GEMM engines (ready/valid input beats, result beats) use the beat-stream layout
+(:class:`StreamLayout`, :func:`stream_wrapper_verilog`): the same memories, clock and checker
+step, a source obeying ``in_ready`` that feeds received results back where the host contract
+says so, per-GEMM cycle counts. The protocol tests keep the per-cycle cocotb driver.
 
 The wrapper's memories hold :func:`depth` operations (a power of two, at least 2**16): one
 build serves every vector set up to that size, a larger set builds a deeper wrapper once.
@@ -526,6 +529,10 @@ def prepare_stream(folder, layout: StreamLayout, gemms) -> tuple:
         raise FastPathError("the fast path needs at least one result beat, not 0")
     if len(gemms) > MAX_GEMMS:
         raise FastPathError(f"a stream run holds at most {MAX_GEMMS} GEMMs, not {len(gemms)}")
+    results = sum(len(g["expected"]) for g in gemms)
+    if results >= 1 << FEEDBACK_INDEX_BITS:
+        raise FastPathError(f"a stream run holds fewer than 2**{FEEDBACK_INDEX_BITS} result "
+                            f"beats, not {results}")
     fields = layout.fields
     words, expected, masks, table = [], [], [], []
     for gemm in gemms:

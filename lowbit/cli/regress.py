@@ -86,7 +86,8 @@ def cmd_regress(console, full, sim, json_path, junit_path, selected=None, jobs=1
     total = sum(r["vectors"] for r in rows)
     failed = [r for r in rows if r["status"] != "pass"]
     rate = round(total / wall) if wall else None
-    console.print(f"{total:,} vectors checked in {len(rows)} runs of {len(work)} designs, "
+    console.print(f"{total:,} vectors checked in {len(rows)} runs of {len(work)} "
+                  f"design{'s' if len(work) > 1 else ''}, "
                   f"{len(failed)} failed; {wall:.1f} s wall, {cpu:.1f} s CPU, {jobs} "
                   f"job{'s' if jobs > 1 else ''}: {rate:,} vectors/s", highlight=False)
     if json_path:
