@@ -30,6 +30,7 @@ import cocotb_tools.runner
 
 from lowbit.paths import build_dir
 from lowbit.verify import regression
+from lowbit.verify.checker_wrapper import run_opt
 from lowbit.verify.runner import verilator_opt
 
 DESIGNS = ("floatmac_fp8_e4m3xfp8_e4m3_fp32", "positmac_posit8_0_quire")
@@ -96,7 +97,8 @@ def main():
     clock = PhaseClock()
     cocotb_tools.runner.subprocess.run = clock.run  # the same module object: restored below
     try:
-        print(f"C++ optimization {verilator_opt()}; seconds as wall / CPU", flush=True)
+        opt = verilator_opt(run_opt(65536))
+        print(f"C++ optimization {opt}; seconds as wall / CPU", flush=True)
         for name in DESIGNS:
             split = measure(name, clock)
             parts = " + ".join(f"{p} {split.get(p, (0, 0))[0]:.1f}/{split.get(p, (0, 0))[1]:.1f}"

