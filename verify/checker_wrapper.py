@@ -25,12 +25,17 @@ delay-loop clock, the timing scheduler, cocotb's value-change callback) over mor
 One mechanism serves every unit with the one-operation-per-cycle interface (``valid``, inputs,
 ``out_valid``, outputs): a :class:`Layout` names the input ports packed into a stimulus word
 and the output ports packed into an expected word, in order, least significant first
-(:mod:`lowbit.verify.memory_words`). MACs (IntMac, FloatMac, PositMac) and dot units
-(MxDotUnit) use it; GEMM engines (a streaming protocol with ready/valid beats) and the protocol
-tests keep the per-cycle cocotb driver.
+(:mod:`lowbit.verify.memory_words`). MACs (IntMac, FloatMac, PositMac), dot units
+(MxDotUnit), SIMD MACs and the multi-format MAC use it. GEMM engines (ready/valid input beats,
+result beats) use the beat-stream layout (:class:`StreamLayout`,
+:func:`stream_wrapper_verilog`): the same clock and checker step (:func:`_check`), a source
+obeying ``in_ready`` that feeds received results back where the host contract says so,
+per-GEMM cycle counts; its memories (a GEMM set's few thousand beats) are ``$readmemh`` text.
+The protocol tests keep the per-cycle cocotb driver.
 
-Only what the testbench reads is visible through VPI (Verilator ``public_flat_rd``; the
-wrapper builds without cocotb's ``--public-flat-rw``): with every signal public, Verilator
+Only what the testbench reads is visible through VPI in the operation layout (Verilator
+``public_flat_rd``; the wrapper builds without cocotb's ``--public-flat-rw``; the beat-stream
+wrapper, whose runs are short, builds with it): with every signal public, Verilator
 evaluated the design's whole combinational logic at every time step and kept it from
 optimizing.
 
@@ -120,6 +125,20 @@ class Layout:
         column = stimulus_columns[[p for p, _ in self.inputs].index(self.restart)]
         return np.union1d([0], np.flatnonzero(np.asarray(column).astype(bool)))
 
+    def wrapper(self, dut: str, top: str, memory_depth: int, lanes: int = 1) -> str:
+        """The wrapper module ``top`` around module ``dut`` (:func:`wrapper_verilog`)."""
+        return wrapper_verilog(dut, top, self, memory_depth, lanes)
+
+    def to_dict(self) -> dict:
+        """The layout as JSON-ready data (for the testbench)."""
+        return {"inputs": self.inputs, "outputs": self.outputs}
+
+    def run(self, unit, name: str, stimulus_columns, expected_columns, env: dict, folder,
+            lanes=None):
+        """Run one vector set through the wrapper (:func:`run_checked`)."""
+        return run_checked(unit, name, self, stimulus_columns, expected_columns, env, folder,
+                           lanes)
+
 
 def depth(operations: int) -> int:
     """Memory depth of a wrapper holding ``operations``: a power of two, at least
@@ -154,6 +173,29 @@ def segments(restarts, operations: int, lanes: int) -> np.ndarray:
     out = np.full((lanes, 2), operations, dtype=np.int64)
     out[:len(starts), 0], out[:len(starts), 1] = starts, ends
     return out
+
+
+def _check(mismatch: str, ew: int, kept: dict, indent: int = 16, count: str = "",
+           prefix: str = "") -> str:
+    """The checker's step at an edge with a result (Verilog statements, shared by every layout
+    and lane; its registers named ``<prefix>checked`` and so on): when ``mismatch`` holds, keep
+    the first :data:`MAX_FAILS` results' index (``checked``), received word (``got``, ``ew``
+    bits) and the ``kept`` registers (``name -> (width, expression)``), count the mismatch (and
+    in the 32-bit counter ``count`` when given); count the checked result."""
+    p = prefix
+    slot = f"{p}mismatches[{max(1, (MAX_FAILS - 1).bit_length()) - 1}:0]"  # the kept one's slot
+    keep = "".join(f"\n        {p}{name}[{slot} * {w} +: {w}] <= {value};"
+                   for name, (w, value) in kept.items())
+    also = f"\n    {count} <= {count} + 1;" if count else ""
+    text = f"""if ({mismatch}) begin
+    if ({p}mismatches < {MAX_FAILS}) begin
+        {p}fail_index[{slot} * 32 +: 32] <= {p}checked;{keep}
+        {p}fail_got[{slot} * {ew} +: {ew}] <= {p}got;
+    end
+    {p}mismatches <= {p}mismatches + 1;{also}
+end
+{p}checked <= {p}checked + 1;"""
+    return "\n".join(" " * indent + line for line in text.splitlines())
 
 
 def _lane_verilog(dut: str, k: int, layout: Layout, at: int) -> str:
@@ -203,15 +245,8 @@ def _lane_verilog(dut: str, k: int, layout: Layout, at: int) -> str:
                     lane{k}_seen <= 1'b1;
                     lane{k}_latency <= cycles;
                 end
-                if (lane{k}_got !== expected[lane{k}_checked[{at - 1}:0]]) begin
-                    if (lane{k}_mismatches < {fails}) begin
-                        lane{k}_fail_index[{slot} * 32 +: 32] <= lane{k}_checked;
-                        lane{k}_fail_stimulus[{slot} * {sw} +: {sw}] <= lane{k}_checked_word;
-                        lane{k}_fail_got[{slot} * {ew} +: {ew}] <= lane{k}_got;
-                    end
-                    lane{k}_mismatches <= lane{k}_mismatches + 1;
-                end
-                lane{k}_checked <= lane{k}_checked + 1;
+{_check(f"lane{k}_got !== expected[lane{k}_checked[{at - 1}:0]]", ew,
+         {"fail_stimulus": (sw, f"lane{k}_checked_word")}, prefix=f"lane{k}_")}
             end
         end
     end
@@ -303,6 +338,226 @@ endmodule
 """
 
 
+@dataclass(frozen=True)
+class StreamLayout:
+    """The beat-stream layout: a GEMM engine's ports (:mod:`lowbit.hdl.gemm_engine`).
+
+    ``inputs``: the payload ports ``(port, width)`` of one input beat, packed least significant
+    first into a stimulus word; a port in ``feedback`` carries, above its value, a flag bit and
+    an output-beat index (:data:`FEEDBACK_INDEX_BITS`): with the flag set the wrapper feeds the
+    ``c`` of that output beat instead (a :class:`~lowbit.hdl.gemm_engine.Feedback`).
+    ``output``: ``(port, width)`` of the result beat. ``in_valid``/``in_ready`` and
+    ``out_valid`` are the handshake.
+    """
+
+    inputs: tuple
+    output: tuple
+    feedback: tuple = ()
+
+    @property
+    def fields(self) -> tuple:
+        """``(name, width)`` of the stimulus word's fields, least significant first: each port,
+        and after a feedback port its ``<port>.feedback`` flag and ``<port>.beat`` index."""
+        out = []
+        for port, width in self.inputs:
+            out.append((port, width))
+            if port in self.feedback:
+                out += [(f"{port}.feedback", 1), (f"{port}.beat", FEEDBACK_INDEX_BITS)]
+        return tuple(out)
+
+    @property
+    def stimulus_bits(self) -> int:
+        """Width of a stimulus word (bits)."""
+        return sum(w for _, w in self.fields)
+
+    @property
+    def expected_bits(self) -> int:
+        """Width of an expected word and of its mask (bits)."""
+        return self.output[1]
+
+    @classmethod
+    def of(cls, engine, inputs) -> "StreamLayout":
+        """The layout of ``engine`` driving ports ``inputs``; the ports as wide as ``c`` (the
+        partial sums a host streams back) can carry feedback."""
+        c_bits = port_width(engine, "c")
+        ports = tuple((p, port_width(engine, p)) for p in inputs)
+        return cls(ports, ("c", c_bits), tuple(p for p, w in ports if w == c_bits))
+
+    def wrapper(self, dut: str, top: str, memory_depth: int, lanes: int = 1) -> str:
+        """The wrapper module ``top`` around module ``dut`` (one lane: GEMMs run in order)."""
+        if lanes != 1:
+            raise FastPathError(f"a beat-stream wrapper has 1 lane, not {lanes}")
+        return stream_wrapper_verilog(dut, top, self, memory_depth)
+
+    def to_dict(self) -> dict:
+        """The layout as JSON-ready data (for the testbench): ``stream`` is the output port."""
+        return {"stream": self.output, "inputs": self.inputs, "feedback": self.feedback}
+
+    def run(self, engine, name: str, gemms, expected, env: dict, folder, lanes=None):
+        """Run GEMMs through the wrapper (:func:`run_stream`; ``expected`` is unused: the GEMMs
+        carry their expected beats; one lane: ``lanes`` None or 1)."""
+        if lanes not in (None, 1):
+            raise FastPathError(f"a beat-stream wrapper has 1 lane, not {lanes!r}")
+        return run_stream(engine, name, self, gemms, env, folder)
+
+
+#: Bits of a feedback port's output-beat index (a GEMM of up to 2**24 output beats).
+FEEDBACK_INDEX_BITS = 24
+#: GEMMs one stream run holds (their measured cycles are kept, 32 bits each).
+MAX_GEMMS = 32
+#: Edges after a GEMM's last result in which no result may come (as the per-cycle testbench).
+IDLE_EDGES = 3
+
+
+def stream_wrapper_verilog(dut: str, top: str, layout: StreamLayout, memory_depth: int) -> str:
+    """The beat-stream wrapper ``top`` around engine ``dut``.
+
+    GEMM ``g`` of the run: its input beats (stimulus words ``in_begin .. in_end - 1``) are
+    presented with ``in_valid`` high, beat ``i`` until accepted; a feedback field reads the
+    received result it names, and a beat naming a result not yet received stops the run
+    (``stalled``). Every edge with ``out_valid`` high checks the next expected word under its
+    mask; the GEMM's cycles (edges from the one accepting its first beat to the one
+    registering its last result, both included) go to ``gemm_cycles``; then
+    :data:`IDLE_EDGES` edges in which a result counts as ``extra``, and the next GEMM. A GEMM
+    running longer than its table's limit stops the run (``timed_out``).
+    """
+    sw, ew, fails = layout.stimulus_bits, layout.expected_bits, MAX_FAILS
+    at = max(1, (memory_depth - 1).bit_length())
+    gt = max(1, (MAX_GEMMS - 1).bit_length())
+    declarations, connections, blocked, shift = [], [], [], 0
+    for port, width in layout.fields:
+        value = f"word[{shift + width - 1}:{shift}]"
+        if port in layout.feedback:
+            declarations.append(f"    wire [{width - 1}:0] in_{port};")
+            connections.append(f"        .{port}(in_{port}),")
+        elif "." in port:
+            owner, what = port.split(".")
+            declarations.append(f"    wire [{width - 1}:0] {what}_{owner} = {value};")
+        else:
+            connections.append(f"        .{port}({value}),")
+        shift += width
+    for port in layout.feedback:  # after the fields: their wires are declared above
+        width = dict(layout.inputs)[port]
+        declarations.append(f"    assign in_{port} = feedback_{port} ? "
+                            f"received[beat_{port}[{at - 1}:0]] : "
+                            f"word[{_offset(layout, port) + width - 1}:{_offset(layout, port)}];")
+        blocked.append(f"(feedback_{port} && beat_{port} >= checked)")
+    received = f"    reg [{ew - 1}:0] received [0:{memory_depth - 1}];\n" if layout.feedback \
+        else ""
+    store = "\n                        received[checked[{}:0]] <= got;".format(at - 1) \
+        if layout.feedback else ""
+    return f"""
+// lowbit.verify.checker_wrapper: GEMM beat stream, expected results and checker around {dut}.
+module {top} (output reg done);
+    reg clk = 1'b0;
+    reg rst = 1'b1;
+    reg [{sw - 1}:0] stimulus [0:{memory_depth - 1}];
+    reg [{ew - 1}:0] expected [0:{memory_depth - 1}];
+    reg [{ew - 1}:0] mask [0:{memory_depth - 1}];
+    reg [95:0] gemm_table [0:{MAX_GEMMS - 1}];  // {{limit, out_end, in_end}} per GEMM
+{received}    reg [8*1024-1:0] stimulus_path, expected_path, mask_path, gemm_path;
+    reg [31:0] gemms = 0, beats = 0, results = 0;
+    reg [31:0] gemm = 0, in_begin = 0, issued = 0, checked = 0, mismatches = 0;
+    reg [31:0] edges = 0, start = 0, begun = 0, idle = 0, extra = 0;
+    reg draining = 1'b0, stalled = 1'b0, timed_out = 1'b0;
+    reg [{32 * MAX_GEMMS - 1}:0] gemm_cycles = 0, gemm_mismatches = 0;
+    reg [{32 * fails - 1}:0] fail_index = 0;
+    reg [{ew * fails - 1}:0] fail_got = 0;
+    wire [95:0] row = gemm_table[gemm[{gt - 1}:0]];
+    wire [31:0] in_end = row[31:0], out_end = row[63:32], limit = row[95:64];
+    wire [{sw - 1}:0] word = stimulus[issued[{at - 1}:0]];
+{chr(10).join(declarations)}
+    wire blocked = {" || ".join(blocked) or "1'b0"};
+    wire presenting = !rst && !done && !draining && issued < in_end;
+    wire in_valid = presenting && !blocked;
+    wire in_ready, out_valid;
+    wire [{ew - 1}:0] got;
+
+    initial begin
+        done = 1'b0;
+        if (!$value$plusargs("lowbit_stimulus=%s", stimulus_path)
+            || !$value$plusargs("lowbit_expected=%s", expected_path)
+            || !$value$plusargs("lowbit_mask=%s", mask_path)
+            || !$value$plusargs("lowbit_gemm_table=%s", gemm_path)
+            || !$value$plusargs("lowbit_gemms=%d", gemms)
+            || !$value$plusargs("lowbit_beats=%d", beats)
+            || !$value$plusargs("lowbit_results=%d", results)) begin
+            $display("lowbit: missing a +lowbit_ plusarg (memory files and sizes)");
+            $finish;
+        end
+        $readmemh(stimulus_path, stimulus, 0, beats - 1);
+        $readmemh(expected_path, expected, 0, results - 1);
+        $readmemh(mask_path, mask, 0, results - 1);
+        $readmemh(gemm_path, gemm_table, 0, gemms - 1);
+    end
+
+    always #1 clk = ~clk;
+
+    {dut} dut (
+        .clk(clk),
+        .rst(rst),
+        .in_valid(in_valid),
+        .in_ready(in_ready),
+{chr(10).join(connections)}
+        .out_valid(out_valid),
+        .{layout.output[0]}(got)
+    );
+
+    always @(posedge clk) begin
+        if (rst) begin
+            rst <= 1'b0;
+        end else if (!done) begin
+            edges <= edges + 1;
+            if (draining) begin
+                if (out_valid) extra <= extra + 1;
+                if (idle == {IDLE_EDGES - 1}) begin
+                    draining <= 1'b0;
+                    idle <= 0;
+                    gemm <= gemm + 1;
+                    in_begin <= in_end;
+                    begun <= edges + 1;
+                    if (gemm + 1 == gemms) done <= 1'b1;
+                end else idle <= idle + 1;
+            end else begin
+                if (presenting && blocked) begin
+                    stalled <= 1'b1;
+                    done <= 1'b1;
+                end
+                if (in_valid && in_ready) begin
+                    issued <= issued + 1;
+                    if (issued == in_begin) start <= edges;
+                end
+                if (out_valid) begin
+                    if (checked < out_end) begin
+{_check(f"|((got ^ expected[checked[{at - 1}:0]]) & mask[checked[{at - 1}:0]])", ew, {}, 24,
+         f"gemm_mismatches[gemm[{gt - 1}:0] * 32 +: 32]")}{store}
+                        if (checked + 1 == out_end) begin
+                            gemm_cycles[gemm[{gt - 1}:0] * 32 +: 32] <= edges - start;
+                            draining <= 1'b1;
+                        end
+                    end else extra <= extra + 1;
+                end
+                if (edges - begun > limit) begin
+                    timed_out <= 1'b1;
+                    done <= 1'b1;
+                end
+            end
+        end
+    end
+endmodule
+"""
+
+
+def _offset(layout, port) -> int:
+    """Bit offset of field ``port`` in ``layout``'s stimulus word."""
+    shift = 0
+    for name, width in layout.fields:
+        if name == port:
+            return shift
+        shift += width
+    raise KeyError(port)
+
+
 def export_wrapped(unit, name: str, layout: Layout, operations: int,
                    lanes: int = 1) -> ExportedRtl:
     """Export ``unit`` as module ``name`` and its wrapper (module ``<name>_fast``, memories
@@ -312,7 +567,7 @@ def export_wrapped(unit, name: str, layout: Layout, operations: int,
 
     dut = export(unit, name=name)
     top = f"{name}_fast"
-    text = dut.verilog_text + wrapper_verilog(name, top, layout, depth(operations), lanes)
+    text = dut.verilog_text + layout.wrapper(name, top, depth(operations), lanes)
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     folder = dut.folder.parent / f"{top}-{digest}"
     verilog = folder / f"{top}.v"
@@ -367,10 +622,10 @@ def prepare(folder, layout: Layout, stimulus_columns, expected_columns, latency:
             f"+lowbit_cycles={longest + latency}"]
 
 
-def layout_env(layout: Layout, lanes: int = 1) -> dict:
+def layout_env(layout, lanes: int = 1) -> dict:
     """The testbench's view of the layout and the wrapper (``LOWBIT_LAYOUT``, JSON)."""
-    return {"LOWBIT_LAYOUT": json.dumps({"inputs": layout.inputs, "outputs": layout.outputs,
-                                         "lanes": lanes, "max_fails": MAX_FAILS})}
+    return {"LOWBIT_LAYOUT": json.dumps({**layout.to_dict(), "lanes": lanes,
+                                         "max_fails": MAX_FAILS})}
 
 
 def run_checked(unit, name: str, layout: Layout, stimulus_columns, expected_columns, env: dict,
@@ -390,3 +645,55 @@ def run_checked(unit, name: str, layout: Layout, stimulus_columns, expected_colu
     return run_testbench(rtl, TESTBENCH, {**env, **TESTBENCH_ENV, **layout_env(layout, lanes)},
                          build_args=TIMING, plusargs=plusargs, opt=run_opt(operations),
                          public=False)
+
+
+def prepare_stream(folder, layout: StreamLayout, gemms) -> tuple:
+    """Write the memory files of a stream run into ``folder``; return ``(plusargs, depth)``.
+
+    ``gemms``: the GEMMs of a :class:`~lowbit.verify.gemm_vectors.GemmVectors` set (``beats``
+    over the layout's ports, a feedback value as ``{"feedback": beat}``; ``expected`` and
+    ``masks`` as hex strings; the closed-form ``cycles``)."""
+    if not gemms or not any(g["expected"] for g in gemms):
+        raise FastPathError("the fast path needs at least one result beat, not 0")
+    if len(gemms) > MAX_GEMMS:
+        raise FastPathError(f"a stream run holds at most {MAX_GEMMS} GEMMs, not {len(gemms)}")
+    results = sum(len(g["expected"]) for g in gemms)
+    if results >= 1 << FEEDBACK_INDEX_BITS:
+        raise FastPathError(f"a stream run holds fewer than 2**{FEEDBACK_INDEX_BITS} result "
+                            f"beats, not {results}")
+    fields = layout.fields
+    words, expected, masks, table = [], [], [], []
+    for gemm in gemms:
+        base = len(expected)  # a feedback beat index counts from the GEMM's first result
+        for beat in gemm["beats"]:
+            values = {}
+            for port, v in zip(gemm["ports"], beat):
+                if isinstance(v, dict):
+                    values.update({port: 0, f"{port}.feedback": 1,
+                                   f"{port}.beat": base + v["feedback"]})
+                else:
+                    values[port] = v
+            words.append(pack([[values.get(name, 0)] for name, _ in fields],
+                              [w for _, w in fields])[0])
+        expected += [int(x, 16) for x in gemm["expected"]]
+        masks += [int(x, 16) for x in gemm["masks"]]
+        table.append((2 * gemm["cycles"] + 1000) << 64 | len(expected) << 32 | len(words))
+    folder, ew = Path(folder), layout.expected_bits
+    files = {"stimulus": write_memory(folder / "stimulus.hex", words, layout.stimulus_bits),
+             "expected": write_memory(folder / "expected.hex", expected, ew),
+             "mask": write_memory(folder / "mask.hex", masks, ew),
+             "gemm_table": write_memory(folder / "gemm_table.hex", table, 96)}
+    plusargs = [f"+lowbit_{k}={v}" for k, v in files.items()]
+    plusargs += [f"+lowbit_gemms={len(gemms)}", f"+lowbit_beats={len(words)}",
+                 f"+lowbit_results={len(expected)}"]
+    return plusargs, max(len(words), len(expected))
+
+
+def run_stream(engine, name: str, layout: StreamLayout, gemms, env: dict, folder):
+    """Run ``gemms`` through the beat-stream wrapper of ``engine`` (exported as ``name``) on
+    Verilator, like :func:`run_checked` (``env`` needs ``LOWBIT_VECTORS``, the set's JSON, and
+    ``LOWBIT_DESCRIBE``)."""
+    plusargs, size = prepare_stream(folder, layout, gemms)
+    rtl = export_wrapped(engine, name, layout, size)
+    return run_testbench(rtl, TESTBENCH, {**env, **TESTBENCH_ENV, **layout_env(layout)},
+                         build_args=TIMING, plusargs=plusargs)

@@ -110,12 +110,32 @@ def _mxdot_fast(unit, vectors):
                     vectors.b_scale], [vectors.expected]
 
 
+def _lanes_fast(unit, vectors):
+    """The fast path's view of a lane MAC (SimdMac, MultiFormatMac): ``mode``, ``clear``,
+    ``a``, ``b`` and, where the unit has it, ``lane_enable`` (the set's ``enable``) in, every
+    lane ``acc<k>`` checked (``expected[:, k]``)."""
+    columns = {"mode": vectors.mode, "clear": vectors.clear, "a": vectors.a, "b": vectors.b,
+               "lane_enable": getattr(vectors, "enable", None)}
+    inputs = tuple(p for p in columns if p in unit.signature.members)
+    lanes = tuple(f"acc{k}" for k in range(len(unit.acc_ports())))
+    layout = checker_wrapper.Layout.of(unit, inputs, lanes)
+    return layout, [columns[p] for p in inputs], list(np.asarray(vectors.expected).T)
+
+
+def _gemm_fast(engine, vectors):
+    """The fast path's view of a GEMM engine: the beat-stream layout of its payload ports, the
+    set's GEMMs (beats, expected beats and closed-form cycles together)."""
+    ports = vectors.gemms[0]["ports"] if vectors.gemms else ()
+    return checker_wrapper.StreamLayout.of(engine, ports), vectors.gemms, None
+
+
 #: Single-register MACs (IntMac, FloatMac, PositMac): ``acc`` after every operation.
 MAC = Bench("mac", "lowbit.verify.testbenches.mac_tb", _mac_vectors,
             lambda u: _result_env(mac_formats(u)[2].out_fmt), fast=_mac_fast)
 SIMD = Bench("simd", "lowbit.verify.testbenches.simd_mac_tb", _simd_vectors,
              lambda u: {"LOWBIT_ACC_BITS": ",".join(str(p.shape().width)
-                                                    for p in u.acc_ports())})
+                                                    for p in u.acc_ports())},
+             fast=_lanes_fast)
 MXDOT = Bench("mxdot", "lowbit.verify.testbenches.mx_dot_tb",
               lambda d, u, kind: block_vectors(kind, u.block_fmt, u.accumulator),
               lambda u: {"LOWBIT_ELEMENT_BITS": u.block_fmt.element.bits,
@@ -125,11 +145,12 @@ MULTIFORMAT = Bench("multiformat", "lowbit.verify.testbenches.multiformat_mac_tb
                     lambda d, u, kind: multiformat_vectors(kind, u.modes),
                     lambda u: {"LOWBIT_ACC_BITS": ",".join(str(u.lane_bits(k))
                                                            for k in range(u.lanes)),
-                               "LOWBIT_GATING": int(u.gating)})
+                               "LOWBIT_GATING": int(u.gating)},
+                    fast=_lanes_fast)
 #: GEMM engines: 5 shapes in the quick regression, 20 more in the full one.
 GEMM = Bench("gemm", "lowbit.verify.testbenches.gemm_tb",
              lambda d, u, kind: gemm_vectors(kind, u), _engine_env,
-             sets=("gemm_quick",), full_sets=("gemm_full",))
+             sets=("gemm_quick",), full_sets=("gemm_full",), fast=_gemm_fast)
 
 #: The benches whose designs the fast path runs.
 FAST_BENCHES = tuple(b for b in (MAC, SIMD, MXDOT, MULTIFORMAT, GEMM) if b.fast is not None)
@@ -408,6 +429,14 @@ def run_entry(entry, vector_set, sim="verilator", driver=None) -> dict:
     return run_vectors(unit, entry.name, entry.bench, vectors, vector_set, sim, start, driver)
 
 
+def new_row(design: str, unit: str, vector_set: str, sim: str, driver: str,
+            latency_expected=None) -> dict:
+    """The result row of a run that has not checked anything yet (status ``error``)."""
+    return {"design": design, "unit": unit, "vector_set": vector_set, "sim": sim,
+            "driver": driver, "vectors": 0, "mismatches": None, "cycles": 0, "latency": None,
+            "latency_expected": latency_expected, "status": "error", "error": ""}
+
+
 def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=None,
                 driver=None, lanes=None) -> dict:
     """Run ``vectors`` (set ``vector_set``) on ``unit`` exported as ``name``, checked by
@@ -416,7 +445,8 @@ def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=N
     :func:`~lowbit.verify.checker_wrapper.lanes_for` the set's size)."""
     start = time.perf_counter() if start is None else start
     driver = driver_for(bench, sim, driver)
-    row = _new_row(name, unit, vector_set, sim, driver)
+    row = new_row(name, type(unit).__name__, vector_set, sim, driver,
+                  getattr(unit, "latency", None))
     with tempfile.TemporaryDirectory() as tmp:
         suffix = getattr(vectors, "suffix", ".npz")
         stim, result = Path(tmp) / f"vectors{suffix}", Path(tmp) / "result.json"
@@ -426,9 +456,8 @@ def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=N
         try:
             if driver == "fast":
                 layout, inputs, outputs = bench.fast(unit, vectors)
-                ran = checker_wrapper.run_checked(
-                    unit, name, layout, inputs, outputs,
-                    {**env, "LOWBIT_DESCRIBE": bench.testbench}, tmp, lanes)
+                ran = layout.run(unit, name, inputs, outputs,
+                                 {**env, "LOWBIT_DESCRIBE": bench.testbench}, tmp, lanes)
             else:
                 ran = run_testbench(export(unit, name=name), bench.testbench, env, sim=sim)
             row["build_seconds"] = ran.build_seconds
@@ -438,13 +467,6 @@ def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=N
         if result.exists():
             row.update(json.loads(result.read_text()))
     return _timed(row, start)
-
-
-def _new_row(name, unit, vector_set, sim, driver) -> dict:
-    """A result row before its run: nothing checked, status ``error``."""
-    return {"design": name, "unit": type(unit).__name__, "vector_set": vector_set, "sim": sim,
-            "driver": driver, "vectors": 0, "mismatches": None, "cycles": 0, "latency": None,
-            "latency_expected": getattr(unit, "latency", None), "status": "error", "error": ""}
 
 
 def _timed(row, start) -> dict:
@@ -459,7 +481,8 @@ def run_enumerated_entry(entry, vector_set, sim="verilator") -> dict:
     (driver ``stream``, Verilator only); return its result row."""
     start = time.perf_counter()
     unit = enumerated_sets.get(vector_set).build(entry.design)
-    row = _new_row(entry.name, unit, vector_set, sim, "stream")
+    row = new_row(entry.name, type(unit).__name__, vector_set, sim, "stream",
+                  getattr(unit, "latency", None))
     if sim != "verilator":
         row["status"], row["error"] = "fail", (f"enumerated set {vector_set} runs on "
                                                f"verilator only, not on {sim}")

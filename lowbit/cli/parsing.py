@@ -33,10 +33,11 @@ class Parser(argparse.ArgumentParser):
                           f"{did_you_mean(value, action.choices)}")
 
 
-def add_jobs(parser, what: str):
-    """``--jobs N``, the one spelling of parallelism across commands."""
+def add_jobs(parser, what: str, default: str = "CPU count"):
+    """``--jobs N``, the one spelling of parallelism across commands (``default``: what the
+    command does without it, for the help)."""
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
-                        help=f"parallel {what} (default: CPU count)")
+                        help=f"parallel {what} (default: {default})")
 
 
 def output_folder(out, default=None, builds=True) -> Path | None:

@@ -56,6 +56,8 @@ def run(*args):
     (["regress", "-k", "intmac_int9", "--list"], "lowbit: error: -k 'intmac_int9' matches no "
      "design of the quick regression (lowbit regress --list shows them)"),
     (["synth", "IntMac", "--jobs", "0"], "lowbit: error: synth jobs must be an integer from 1"),
+    (["regress", "--jobs", "0"], "lowbit: error: --jobs must be an integer from 1 to 256, "
+     "not 0"),
     (["faults", "intmac_int9"], "lowbit: error: design must be a MAC configuration of the "
      "regression matrix (floatmac_"),
     (["faults", "intmac_int8xint8_int20", "--faults", "0"], "lowbit: error: faults must be an "
@@ -86,6 +88,10 @@ def test_regress_list_selects_by_name_and_names_the_driver(capsys):
     assert cli.main(["regress", "-k", "intmac_int8xint8_int20", "--list"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "intmac_int8xint8_int20: exhaustive, corners, random, sequences (fast)"]
+    assert cli.main(["regress", "--full", "-k", "systolic4x4_ws_intmac", "--list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "systolic4x4_ws_intmac_int8xint8_int24: gemm_quick, gemm_full (fast)"]
+    # the wrapper is built and run by Verilator only: Icarus runs the per-cycle driver
     assert cli.main(["regress", "--full", "-k", "systolic4x4_ws_intmac", "--list",
                      "--sim", "icarus"]) == 0
     assert capsys.readouterr().out.splitlines() == [

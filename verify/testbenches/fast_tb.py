@@ -9,11 +9,19 @@ Environment: ``LOWBIT_VECTORS`` (the vector set, as the per-cycle testbench read
 mismatches each lane keeps, as JSON), ``LOWBIT_LATENCY``,
 optionally ``LOWBIT_RESULT`` (a JSON file receiving vectors checked, mismatches, measured
 latency, cycles). The stimulus and expected memories come as simulator plusargs.
+
+A beat-stream layout (GEMM engines, :class:`~lowbit.verify.checker_wrapper.StreamLayout`)
+reads ``LOWBIT_VECTORS`` as the GEMM set's JSON and ``LOWBIT_OUT_BITS`` (a result lane's
+width), compares every GEMM's measured cycles with its closed form and words mismatches as
+:mod:`~lowbit.verify.testbenches.gemm_tb` does (GEMM, beat, lane, ``C[m, n]``, hex and
+decoded); its ``mismatches`` count mismatching result beats, and ``LOWBIT_RESULT`` receives
+the summary ``gemm_tb`` writes.
 """
 
 import importlib
 import json
 import os
+import time
 
 import cocotb
 import numpy as np
@@ -32,6 +40,70 @@ def _fields(packed: int, width: int, count: int) -> list:
 @cocotb.test()
 async def checker_matches_golden(dut):
     layout = json.loads(os.environ["LOWBIT_LAYOUT"])
+    if "stream" in layout:
+        await _check_stream(dut, layout)
+    else:
+        await _check_operations(dut, layout)
+
+
+async def _check_stream(dut, layout):
+    """The beat-stream layout (module docstring)."""
+    from lowbit.verify.testbenches import gemm_tb
+
+    start = time.perf_counter()
+    if not int(dut.done.value):
+        await RisingEdge(dut.done)
+    seconds = time.perf_counter() - start
+    with open(os.environ["LOWBIT_VECTORS"]) as f:
+        gemms = json.load(f)["gemms"]
+    bits = int(os.environ["LOWBIT_OUT_BITS"])
+    value, width = gemm_tb.decoder(bits), layout["stream"][1]
+    checked, bad = int(dut.checked.value), int(dut.mismatches.value)
+    cycles, counts = dut.gemm_cycles.value.to_unsigned(), dut.gemm_mismatches.value.to_unsigned()
+    index_bits, got_bits = dut.fail_index.value.to_unsigned(), dut.fail_got.value.to_unsigned()
+    kept = {(index_bits >> (32 * k)) & 0xFFFF_FFFF: (got_bits >> (width * k)) & ((1 << width) - 1)
+            for k in range(min(bad, layout["max_fails"]))}
+    rows, first, vectors = [], 0, 0
+    for g, gemm in enumerate(gemms):
+        n_out = len(gemm["expected"])
+        received = min(max(checked - first, 0), n_out)
+        vectors += sum(s is not None for where in gemm["where"][:received] for s in where)
+        problems = []
+        for b in range(received):
+            if first + b in kept:
+                problems += gemm_tb.lane_problems(gemm, b, kept[first + b], bits, value)
+        wrong = (counts >> (32 * g)) & 0xFFFF_FFFF
+        if wrong > sum(first <= i < first + n_out for i in kept):
+            problems.append(f"{wrong} mismatching result beats in all")
+        if received < n_out:
+            problems.append(f"{received} output beats, expected {n_out}")
+        measured = (cycles >> (32 * g)) & 0xFFFF_FFFF if received == n_out else None
+        rows.append(gemm_tb.row(gemm, range(received), problems, measured))
+        rows[-1]["mismatches"] = wrong
+        first += n_out
+    summary, report = gemm_tb.results(gemms, rows, seconds)
+    summary["vectors"] = vectors
+    run = []
+    if int(dut.stalled.value):
+        run.append(f"input beat {int(dut.issued.value)} needs an output beat before it left the "
+                   f"engine")
+    if int(dut.timed_out.value):
+        run.append(f"GEMM {int(dut.gemm.value)} ran past its limit of cycles")
+    if int(dut.extra.value):
+        run.append(f"{int(dut.extra.value)} output beats after a GEMM's last result")
+    if os.environ.get("LOWBIT_RESULT"):
+        with open(os.environ["LOWBIT_RESULT"], "w") as f:
+            json.dump(summary, f)
+    assert vectors > 0, "no vectors"
+    problems = "\n".join(x for x in [report] + run if x)
+    if problems:  # raised, not asserted: cocotb's assertion rewriting would indent the lines
+        raise AssertionError(problems)
+    dut._log.info("checked %d result lanes in %d GEMMs, cycles as the closed form, 0 mismatches",
+                  vectors, len(gemms))
+
+
+async def _check_operations(dut, layout):
+    """The one-operation-per-cycle layout (module docstring)."""
     inputs, outputs = [tuple(p) for p in layout["inputs"]], [tuple(p) for p in layout["outputs"]]
     lanes, fails = layout["lanes"], layout["max_fails"]
     sw, ew = sum(w for _, w in inputs), sum(w for _, w in outputs)

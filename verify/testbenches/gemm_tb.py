@@ -27,7 +27,8 @@ MAX_REPORTED = 10
 IDLE_EDGES = 3  # between GEMMs
 
 
-def _decoder(bits):
+def decoder(bits):
+    """``code -> readable value`` of a result lane (``LOWBIT_ACC_FMT``, else signed)."""
     spec = os.environ.get("LOWBIT_ACC_FMT")
     if not spec:
         return lambda code: code - (1 << bits) if code >> (bits - 1) else code
@@ -86,30 +87,37 @@ async def stream_gemm(dut, gemm, before_edge=None, limit=None):
     return outputs, out_edges, first_edge, problems
 
 
+def lane_problems(gemm, b: int, got: int, bits: int, value) -> list:
+    """Descriptions of the lanes of output beat ``b`` of ``gemm`` whose ``bits``-wide code in
+    ``got`` (the whole ``c`` word) differs from the expected one, decoded by ``value``."""
+    want, mask_lane, problems = int(gemm["expected"][b], 16), (1 << bits) - 1, []
+    for j, spot in enumerate(gemm["where"][b]):
+        g, w = (got >> (j * bits)) & mask_lane, (want >> (j * bits)) & mask_lane
+        if spot is not None and g != w:
+            m, n, k_end = spot
+            problems.append(f"beat {b} lane {j}: C[{m}, {n}] over k < {k_end}: got 0x{g:x} "
+                            f"({value(g)!r}), expected 0x{w:x} ({value(w)!r})")
+    return problems
+
+
 async def _run_gemm(dut, gemm, bits, value):
     """Stream one GEMM; return its result row (mismatch texts under ``problems``)."""
     expected = [int(e, 16) for e in gemm["expected"]]
     masks = [int(x, 16) for x in gemm["masks"]]
     outputs, out_edges, first_edge, problems = await stream_gemm(dut, gemm)
     if problems:
-        return _row(gemm, outputs, problems, None)
+        return row(gemm, outputs, problems, None)
     if len(outputs) != len(expected):
         problems.append(f"{len(outputs)} output beats, expected {len(expected)}")
-    mask_lane = (1 << bits) - 1
     for b, (got, want, mask) in enumerate(zip(outputs, expected, masks)):
-        if (got ^ want) & mask == 0:
-            continue
-        for j, spot in enumerate(gemm["where"][b]):
-            g, w = (got >> (j * bits)) & mask_lane, (want >> (j * bits)) & mask_lane
-            if spot is not None and g != w:
-                m, n, k_end = spot
-                problems.append(f"beat {b} lane {j}: C[{m}, {n}] over k < {k_end}: got 0x{g:x} "
-                                f"({value(g)!r}), expected 0x{w:x} ({value(w)!r})")
+        if (got ^ want) & mask:
+            problems += lane_problems(gemm, b, got, bits, value)
     cycles = out_edges[-1] - first_edge + 1 if out_edges and first_edge else None
-    return _row(gemm, outputs, problems, cycles)
+    return row(gemm, outputs, problems, cycles)
 
 
-def _row(gemm, outputs, problems, cycles):
+def row(gemm, outputs, problems, cycles):
+    """The result row of one GEMM (``outputs``: the received beats, ``problems``: texts)."""
     return {"label": gemm["label"], "M": gemm["M"], "K": gemm["K"], "N": gemm["N"],
             "kind": gemm["kind"], "checked": gemm["checked"], "output_beats": len(outputs),
             "mismatches": len(problems), "cycles": cycles, "cycles_expected": gemm["cycles"],
@@ -121,7 +129,7 @@ async def gemm_matches_golden(dut):
     with open(os.environ["LOWBIT_VECTORS"]) as f:
         spec = json.load(f)
     bits = int(os.environ["LOWBIT_OUT_BITS"])
-    value = _decoder(bits)
+    value = decoder(bits)
     await start_clock_and_reset(dut, dut.in_valid)
     rows, start = [], time.perf_counter()
     for gemm in spec["gemms"]:
@@ -129,18 +137,27 @@ async def gemm_matches_golden(dut):
         dut._log.info("%s %dx%dx%d: %d cycles (closed form %d), %d mismatches", gemm["label"],
                       gemm["M"], gemm["K"], gemm["N"], rows[-1]["cycles"] or -1,
                       gemm["cycles"], rows[-1]["mismatches"])
-    seconds = time.perf_counter() - start
-    macs = sum(g["M"] * g["K"] * g["N"] for g in spec["gemms"])
-    bad = [r for r in rows if r["mismatches"] or r["cycles"] != r["cycles_expected"]]
+    summary, report = results(spec["gemms"], rows, time.perf_counter() - start)
     if os.environ.get("LOWBIT_RESULT"):
         with open(os.environ["LOWBIT_RESULT"], "w") as f:
-            json.dump({"vectors": sum(r["checked"] for r in rows),
-                       "mismatches": sum(r["mismatches"] for r in rows),
-                       "cycles": sum(r["cycles"] or 0 for r in rows),
-                       "cycles_expected": sum(r["cycles_expected"] for r in rows),
-                       "cycle_mismatches": sum(r["cycles"] != r["cycles_expected"] for r in rows),
-                       "gemms": rows, "macs": macs, "sim_seconds": round(seconds, 3),
-                       "macs_per_second": round(macs / seconds, 1) if seconds else None}, f)
+            json.dump(summary, f)
+    assert not report, report
+
+
+def results(gemms, rows, seconds):
+    """``(summary, report)`` of a run of ``gemms`` giving ``rows`` (:func:`row`) in ``seconds``
+    of simulation: the JSON summary for ``LOWBIT_RESULT``, and the failure text ("" when every
+    GEMM matched golden in its closed-form cycles)."""
+    macs = sum(g["M"] * g["K"] * g["N"] for g in gemms)
+    bad = [r for r in rows if r["mismatches"] or r["cycles"] != r["cycles_expected"]]
+    summary = {"vectors": sum(r["checked"] for r in rows),
+               "mismatches": sum(r["mismatches"] for r in rows),
+               "cycles": sum(r["cycles"] or 0 for r in rows),
+               "cycles_expected": sum(r["cycles_expected"] for r in rows),
+               "cycle_mismatches": sum(r["cycles"] != r["cycles_expected"] for r in rows),
+               "gemms": rows, "macs": macs, "sim_seconds": round(seconds, 3),
+               "macs_per_second": round(macs / seconds, 1) if seconds else None}
     report = [f"{r['label']} {r['M']}x{r['K']}x{r['N']}: cycles {r['cycles']} (closed form "
               f"{r['cycles_expected']}); " + "; ".join(r["problems"]) for r in bad]
-    assert not bad, f"{len(bad)} of {len(rows)} GEMMs failed:\n" + "\n".join(report)
+    return summary, (f"{len(bad)} of {len(rows)} GEMMs failed:\n" + "\n".join(report)
+                     if bad else "")

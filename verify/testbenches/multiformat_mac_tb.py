@@ -15,14 +15,42 @@ import numpy as np
 from lowbit.verify.testbenches.pipeline import run_pipelined
 
 
+def _lanes() -> int:
+    return len(os.environ["LOWBIT_ACC_BITS"].split(","))
+
+
+def mismatch_checker(data):
+    """``(i, got) -> None or a description`` of operation ``i`` of the vector set ``data``
+    (the loaded ``.npz``) whose lane outputs read ``got`` (``{"acc<k>": code}``)."""
+    lanes = _lanes()
+    mode, clear, a, b, enable = (data[k].tolist() for k in ("mode", "clear", "a", "b", "enable"))
+    expected = data["expected"].tolist()
+
+    def check(i, got):
+        codes = [got[f"acc{k}"] for k in range(lanes)]
+        if codes != expected[i]:
+            return (f"op {i}: mode={mode[i]} clear={clear[i]} enable={enable[i]:b} "
+                    f"a=0x{a[i]:04x} b=0x{b[i]:04x}: lanes {[hex(g) for g in codes]}, expected "
+                    f"{[hex(e) for e in expected[i]]}")
+        return None
+
+    return check
+
+
+def stimulus(data) -> dict:
+    """The input ports' columns of the vector set ``data``, by port (``lane_enable`` is the
+    set's ``enable``; a unit without lane enables has no such port and ignores it)."""
+    return {"mode": data["mode"], "clear": data["clear"], "a": data["a"], "b": data["b"],
+            "lane_enable": data["enable"]}
+
+
 @cocotb.test()
 async def multiformat_mac_matches_golden(dut):
     data = np.load(os.environ["LOWBIT_VECTORS"])
-    widths = [int(w) for w in os.environ["LOWBIT_ACC_BITS"].split(",")]
     gating = os.environ.get("LOWBIT_GATING") == "1"
-    ports = [getattr(dut, f"acc{k}") for k in range(len(widths))]
+    ports = [getattr(dut, f"acc{k}") for k in range(_lanes())]
     mode, clear, a, b, enable = (data[k].tolist() for k in ("mode", "clear", "a", "b", "enable"))
-    expected = data["expected"].tolist()
+    mismatch = mismatch_checker(data)
 
     def apply(i):
         dut.clear.value, dut.mode.value = int(clear[i]), mode[i]
@@ -31,11 +59,6 @@ async def multiformat_mac_matches_golden(dut):
             dut.lane_enable.value = enable[i]
 
     def check(i):
-        got = [port.value.to_unsigned() for port in ports]
-        if got != expected[i]:
-            return (f"op {i}: mode={mode[i]} clear={clear[i]} enable={enable[i]:b} "
-                    f"a=0x{a[i]:04x} b=0x{b[i]:04x}: lanes {[hex(g) for g in got]}, expected "
-                    f"{[hex(e) for e in expected[i]]}")
-        return None
+        return mismatch(i, {f"acc{k}": port.value.to_unsigned() for k, port in enumerate(ports)})
 
     await run_pipelined(dut, len(a), int(os.environ["LOWBIT_LATENCY"]), apply, check)

@@ -13,26 +13,49 @@ import numpy as np
 from lowbit.verify.testbenches.pipeline import run_pipelined
 
 
-@cocotb.test()
-async def simd_mac_matches_golden(dut):
-    data = np.load(os.environ["LOWBIT_VECTORS"])
-    widths = [int(w) for w in os.environ["LOWBIT_ACC_BITS"].split(",")]
+def _widths() -> list:
+    return [int(w) for w in os.environ["LOWBIT_ACC_BITS"].split(",")]
+
+
+def mismatch_checker(data):
+    """``(i, got) -> None or a description`` of operation ``i`` of the vector set ``data``
+    (the loaded ``.npz``) whose lane registers read ``got`` (``{"acc<k>": code}``)."""
+    widths = _widths()
     masks = [(1 << w) - 1 for w in widths]
-    ports = [getattr(dut, f"acc{k}") for k in range(len(widths))]
     mode, clear, a, b = (data[k].tolist() for k in ("mode", "clear", "a", "b"))
     signed_expected = data["expected"].tolist()
     expected = [[x & mask for x, mask in zip(row, masks)] for row in signed_expected]
+
+    def check(i, got):
+        codes = [got[f"acc{k}"] for k in range(len(widths))]
+        if codes != expected[i]:
+            signed = [c - (1 << w) if c >> (w - 1) else c for c, w in zip(codes, widths)]
+            return (f"op {i}: mode={mode[i]} clear={clear[i]} a=0x{a[i]:04x} b=0x{b[i]:02x}: "
+                    f"acc {[hex(g) for g in codes]} ({signed}), "
+                    f"expected {[hex(e) for e in expected[i]]} ({signed_expected[i]})")
+        return None
+
+    return check
+
+
+def stimulus(data) -> dict:
+    """The input ports' columns of the vector set ``data``, by port."""
+    return {k: data[k] for k in ("mode", "clear", "a", "b")}
+
+
+@cocotb.test()
+async def simd_mac_matches_golden(dut):
+    data = np.load(os.environ["LOWBIT_VECTORS"])
+    lanes = len(_widths())
+    ports = [getattr(dut, f"acc{k}") for k in range(lanes)]
+    mode, clear, a, b = (data[k].tolist() for k in ("mode", "clear", "a", "b"))
+    mismatch = mismatch_checker(data)
 
     def apply(i):
         dut.clear.value = int(clear[i])
         dut.mode.value, dut.a.value, dut.b.value = mode[i], a[i], b[i]
 
     def check(i):
-        got = [port.value.to_unsigned() for port in ports]
-        if got != expected[i]:
-            return (f"op {i}: mode={mode[i]} clear={clear[i]} a=0x{a[i]:04x} b=0x{b[i]:02x}: "
-                    f"acc {[hex(g) for g in got]} ({[p.value.to_signed() for p in ports]}), "
-                    f"expected {[hex(e) for e in expected[i]]} ({signed_expected[i]})")
-        return None
+        return mismatch(i, {f"acc{k}": port.value.to_unsigned() for k, port in enumerate(ports)})
 
     await run_pipelined(dut, len(a), int(os.environ["LOWBIT_LATENCY"]), apply, check)
