@@ -204,10 +204,10 @@ def _lane_verilog(dut: str, k: int, layout: Layout, at: int) -> str:
     slot = f"lane{k}_mismatches[{max(1, (fails - 1).bit_length()) - 1}:0]"
     connections, shift = [], 0
     for port, width in layout.inputs:
-        connections.append(f"        .{port}(lane{k}_word[{shift + width - 1}:{shift}]),")
+        connections.append(f"        .\\{port} (lane{k}_word[{shift + width - 1}:{shift}]),")
         shift += width
     for port, _ in layout.outputs:
-        connections.append(f"        .{port}(lane{k}_got_{port}),")
+        connections.append(f"        .\\{port} (lane{k}_got_{port}),")
     wires = "".join(f"    wire [{w - 1}:0] lane{k}_got_{p};\n" for p, w in layout.outputs)
     got = "{" + ", ".join(f"lane{k}_got_{p}" for p, _ in reversed(layout.outputs)) + "}"
     return f"""
@@ -429,12 +429,12 @@ def stream_wrapper_verilog(dut: str, top: str, layout: StreamLayout, memory_dept
         value = f"word[{shift + width - 1}:{shift}]"
         if port in layout.feedback:
             declarations.append(f"    wire [{width - 1}:0] in_{port};")
-            connections.append(f"        .{port}(in_{port}),")
+            connections.append(f"        .\\{port} (in_{port}),")
         elif "." in port:
             owner, what = port.split(".")
             declarations.append(f"    wire [{width - 1}:0] {what}_{owner} = {value};")
         else:
-            connections.append(f"        .{port}({value}),")
+            connections.append(f"        .\\{port} ({value}),")
         shift += width
     for port in layout.feedback:  # after the fields: their wires are declared above
         width = dict(layout.inputs)[port]

@@ -75,12 +75,12 @@ def wrapper_verilog(dut: str, top: str, ports, constants, layout: Layout, *, lan
     slot = f"kept[{max(1, (fails - 1).bit_length()) - 1}:0]"
     connections, shift = [], 0
     for port, width in ports:
-        connections.append(f"            .{port}(code[{shift + width - 1}:{shift}]),")
+        connections.append(f"            .\\{port} (code[{shift + width - 1}:{shift}]),")
         shift += width
     for port, value in constants:
-        connections.append(f"            .{port}({value}),")
+        connections.append(f"            .\\{port} ({value}),")
     for port, _ in layout.outputs:
-        connections.append(f"            .{port}(got_{port}),")
+        connections.append(f"            .\\{port} (got_{port}),")
     wires = "".join(f"        wire [{w - 1}:0] got_{p};\n" for p, w in layout.outputs)
     got_word = "{" + ", ".join(f"got_{p}" for p, _ in reversed(layout.outputs)) + "}"
     return f"""
