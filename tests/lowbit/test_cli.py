@@ -9,9 +9,10 @@ import pytest
 
 from lowbit import cli
 
-#: Seconds before a CLI subprocess counts as hung. A guard, not a speed check: a loaded 2-core
-#: machine running the rest of the suite beside it has taken over 300 s for the demo.
-HANG_GUARD_S = 1800
+#: Seconds before a CLI subprocess counts as hung. A guard, not a speed check: a 2-core machine
+#: running the rest of the suite and other work beside it (load ~26) has taken over 1,800 s for
+#: the demo, so the guard is an hour (CI's whole run is capped at 90 minutes).
+HANG_GUARD_S = 3600
 
 
 def run(*args):
