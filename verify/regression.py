@@ -453,20 +453,28 @@ def run_vectors(unit, name, bench, vectors, vector_set, sim="verilator", start=N
         vectors.save(stim)
         env = {"LOWBIT_VECTORS": stim, "LOWBIT_LATENCY": getattr(unit, "latency", None),
                "LOWBIT_RESULT": result, **bench.env(unit)}
-        try:
+
+        def simulate():
             if driver == "fast":
                 layout, inputs, outputs = bench.fast(unit, vectors)
-                ran = layout.run(unit, name, inputs, outputs,
-                                 {**env, "LOWBIT_DESCRIBE": bench.testbench}, tmp, lanes)
-            else:
-                ran = run_testbench(export(unit, name=name), bench.testbench, env, sim=sim)
-            row["build_seconds"] = ran.build_seconds
-            row["status"] = "pass"
-        except SimulationFailed as err:
-            row["status"], row["error"] = "fail", str(err)
-        if result.exists():
-            row.update(json.loads(result.read_text()))
+                return layout.run(unit, name, inputs, outputs,
+                                  {**env, "LOWBIT_DESCRIBE": bench.testbench}, tmp, lanes)
+            return run_testbench(export(unit, name=name), bench.testbench, env, sim=sim)
+        _record(row, simulate, result)
     return _timed(row, start)
+
+
+def _record(row, simulate, result) -> dict:
+    """``row`` after ``simulate()`` (pass, or fail with the simulation's error), with what the
+    testbench wrote into the JSON file ``result``."""
+    try:
+        row["build_seconds"] = simulate().build_seconds
+        row["status"] = "pass"
+    except SimulationFailed as err:
+        row["status"], row["error"] = "fail", str(err)
+    if result.exists():
+        row.update(json.loads(result.read_text()))
+    return row
 
 
 def _timed(row, start) -> dict:
@@ -489,15 +497,8 @@ def run_enumerated_entry(entry, vector_set, sim="verilator") -> dict:
         return _timed(row, start)
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
-        try:
-            ran = stream_wrapper.run_enumerated(entry.design, vector_set, tmp, unit=unit,
-                                                env={"LOWBIT_RESULT": result})
-            row["build_seconds"] = ran.build_seconds
-            row["status"] = "pass"
-        except SimulationFailed as err:
-            row["status"], row["error"] = "fail", str(err)
-        if result.exists():
-            row.update(json.loads(result.read_text()))
+        _record(row, lambda: stream_wrapper.run_enumerated(
+            entry.design, vector_set, tmp, unit=unit, env={"LOWBIT_RESULT": result}), result)
     return _timed(row, start)
 
 
