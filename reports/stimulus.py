@@ -105,7 +105,8 @@ class Protocol:
 
 class OperationStimulus(Stimulus):
     """One operation per cycle on fixed-schedule ports: ``data`` ``{port: (T, width, W)}``,
-    ``valid`` high for ``T`` cycles, ``clear`` on every ``run``-th, then ``drain`` idle
+    ``valid`` high for ``T`` cycles, ``clear`` on every ``run``-th (no ``clear`` port when
+    ``run`` is None: beats of a design that frames its own groups), then ``drain`` idle
     cycles (data held); ``constants`` ``{port: (value, width)}`` held throughout."""
 
     def __init__(self, data: dict, run: int, drain: int, constants=None, operations=None):
@@ -124,7 +125,8 @@ class OperationStimulus(Stimulus):
         i = min(t, self.cycles - 1)
         out = {p: v[i] for p, v in self.data.items()}
         out["valid"] = self._one if t < self.cycles else self._zero
-        out["clear"] = self._one if t < self.cycles and t % self.run == 0 else self._zero
+        if self.run is not None:
+            out["clear"] = self._one if t < self.cycles and t % self.run == 0 else self._zero
         for p, v in self._constants.items():
             out[p] = v
         return out
@@ -327,26 +329,6 @@ def _multiformat(spec, operands, mode, lane_enable) -> Protocol:
     return Protocol(stim, "MAC", 1)
 
 
-class BeatStimulus(Stimulus):
-    """One beat per cycle on a fixed schedule: ``data`` ``{port: (T, width, W)}`` with
-    ``valid`` high for ``T`` cycles, then ``drain`` idle cycles (data held)."""
-
-    def __init__(self, data: dict, drain: int, operations: int):
-        first = next(iter(data.values()))
-        self.cycles, self.words = first.shape[0], first.shape[-1]
-        self.data, self.drain, self.operations = data, drain, operations
-        self._one = np.full((1, self.words), ~np.uint64(0))
-        self._zero = np.zeros((1, self.words), np.uint64)
-
-    def cycle(self, t, before):
-        if t >= self.cycles + self.drain:
-            return None
-        i = min(t, self.cycles - 1)
-        out = {p: v[i] for p, v in self.data.items()}
-        out["valid"] = self._one if t < self.cycles else self._zero
-        return out
-
-
 def _mixpe(spec, operands) -> Protocol:
     from lowbit.hdl.gemm_engine import port_width
     from lowbit.hdl.designs import MixPEArraySpec
@@ -366,7 +348,7 @@ def _mixpe(spec, operands) -> Protocol:
     ports = list(lane_beats[0][0])
     data = {p: np.stack([int_planes([lb[t][p] for lb in lane_beats], port_width(pe, p))
                          for t in range(len(lane_beats[0]))]) for p in ports}
-    stim = BeatStimulus(data, pe.latency + 1, M * N * K)
+    stim = OperationStimulus(data, None, pe.latency + 1, operations=M * N * K)
     return Protocol(stim, "MAC", 1)
 
 
