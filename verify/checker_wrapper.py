@@ -253,6 +253,29 @@ def _lane_verilog(dut: str, k: int, layout: Layout, at: int) -> str:
 """
 
 
+def plusargs_verilog(args, message: str) -> str:
+    """The ``initial`` block's check of the run's plusargs: each ``(name, format, variable)``
+    of ``args`` read with ``$value$plusargs("lowbit_<name>=<format>", variable)``; if any is
+    missing, ``message`` is displayed and the simulation finishes (8-space indented)."""
+    tests = [f'!$value$plusargs("lowbit_{n}={f}", {v})' for n, f, v in args]
+    lines = [f"if ({tests[0]}", *(f"    || {t}" for t in tests[1:])]
+    lines[-1] += ") begin"
+    lines += [f'    $display("{message}");', "    $finish;", "end"]
+    return "\n".join(" " * 8 + line for line in lines)
+
+
+#: The op-per-cycle wrapper's plusargs (name, format, variable) and its message when one is
+#: missing; the beat-stream wrapper's.
+MEMORY_PLUSARGS = (("stimulus", "%s", "stimulus_path"), ("expected", "%s", "expected_path"),
+                   ("segments", "%s", "segments_path"), ("operations", "%d", "operations"),
+                   ("cycles", "%d", "total_cycles"))
+MEMORY_MISSING = "lowbit: missing +lowbit_stimulus/expected/segments/operations/cycles"
+STREAM_PLUSARGS = (("stimulus", "%s", "stimulus_path"), ("expected", "%s", "expected_path"),
+                   ("mask", "%s", "mask_path"), ("gemm_table", "%s", "gemm_path"),
+                   ("gemms", "%d", "gemms"), ("beats", "%d", "beats"),
+                   ("results", "%d", "results"))
+
+
 def wrapper_verilog(dut: str, top: str, layout: Layout, memory_depth: int,
                     lanes: int = 1) -> str:
     """The wrapper module ``top`` around ``lanes`` copies of module ``dut`` (module
@@ -301,14 +324,7 @@ module {top} (output reg done {READ});
 
     initial begin
         done = 1'b0;
-        if (!$value$plusargs("lowbit_stimulus=%s", stimulus_path)
-            || !$value$plusargs("lowbit_expected=%s", expected_path)
-            || !$value$plusargs("lowbit_segments=%s", segments_path)
-            || !$value$plusargs("lowbit_operations=%d", operations)
-            || !$value$plusargs("lowbit_cycles=%d", total_cycles)) begin
-            $display("lowbit: missing +lowbit_stimulus/expected/segments/operations/cycles");
-            $finish;
-        end
+{plusargs_verilog(MEMORY_PLUSARGS, MEMORY_MISSING)}
         load(stimulus_path, operations, {word_bytes(sw)}, 0);
         load(expected_path, operations, {word_bytes(ew)}, 1);
         load(segments_path, {lanes}, 8, 2);
@@ -475,16 +491,7 @@ module {top} (output reg done);
 
     initial begin
         done = 1'b0;
-        if (!$value$plusargs("lowbit_stimulus=%s", stimulus_path)
-            || !$value$plusargs("lowbit_expected=%s", expected_path)
-            || !$value$plusargs("lowbit_mask=%s", mask_path)
-            || !$value$plusargs("lowbit_gemm_table=%s", gemm_path)
-            || !$value$plusargs("lowbit_gemms=%d", gemms)
-            || !$value$plusargs("lowbit_beats=%d", beats)
-            || !$value$plusargs("lowbit_results=%d", results)) begin
-            $display("lowbit: missing a +lowbit_ plusarg (memory files and sizes)");
-            $finish;
-        end
+{plusargs_verilog(STREAM_PLUSARGS, "lowbit: missing a +lowbit_ plusarg (memory files and sizes)")}
         $readmemh(stimulus_path, stimulus, 0, beats - 1);
         $readmemh(expected_path, expected, 0, results - 1);
         $readmemh(mask_path, mask, 0, results - 1);

@@ -35,7 +35,7 @@ from lowbit.hdl import export
 from lowbit.hdl.rtl_export import ExportedRtl
 from lowbit.paths import write_atomic
 from lowbit.verify import enumerated_sets
-from lowbit.verify.checker_wrapper import MAX_FAILS, TIMING, Layout
+from lowbit.verify.checker_wrapper import MAX_FAILS, TIMING, Layout, plusargs_verilog
 from lowbit.verify.runner import SimulationFailed, run_testbench
 
 TESTBENCH = "lowbit.verify.testbenches.stream_tb"
@@ -48,6 +48,10 @@ DEFAULT_CHUNK = 1 << 20
 class StreamError(SimulationFailed):
     """An enumerated run that cannot be set up (sizes that do not divide, nothing to check)."""
 
+
+#: The enumerated wrapper's plusargs (name, format, variable).
+PLUSARGS = (("expected", "%s", "expected_path"), ("first", "%d", "first"),
+            ("cases", "%d", "cases"), ("cycles", "%d", "total_cycles"))
 
 def word_bytes(bits: int) -> int:
     """Bytes of one streamed expected word of ``bits`` bits (``$fread``: whole bytes)."""
@@ -123,13 +127,7 @@ module {top} (output reg done);
 
     initial begin
         done = 1'b0;
-        if (!$value$plusargs("lowbit_expected=%s", expected_path)
-            || !$value$plusargs("lowbit_first=%d", first)
-            || !$value$plusargs("lowbit_cases=%d", cases)
-            || !$value$plusargs("lowbit_cycles=%d", total_cycles)) begin
-            $display("lowbit: missing +lowbit_expected/first/cases/cycles");
-            $finish;
-        end
+{plusargs_verilog(PLUSARGS, "lowbit: missing +lowbit_expected/first/cases/cycles")}
         fd = $fopen(expected_path, "rb");
         if (fd == 0) begin
             $display("lowbit: cannot open the expected stream");
